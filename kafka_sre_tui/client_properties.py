@@ -1,0 +1,113 @@
+"""Java-style ``client.properties`` files, as SREs already keep them for Kafka's own tools.
+
+Only the connection keys are read; tuning keys (``acks``, ``client.id``, ...) mean nothing to us
+and are ignored. A security setting we cannot honour (a JKS store, Kerberos) is an error, never
+silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kafka_sre_tui.engine.errors import ConfigError
+
+_JAAS_OPTION = re.compile(r'(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"')
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    """Parse the java.util.Properties line format: ``key=value``, ``key: value``, ``key value``,
+    ``#``/``!`` comments, backslash line continuations and escapes."""
+    props: dict[str, str] = {}
+    logical = ""
+    for raw in text.splitlines():
+        line = raw.lstrip()
+        if not logical and (not line or line[0] in "#!"):
+            continue
+        if _ends_with_continuation(line):
+            logical += line[:-1]
+            continue
+        logical += line
+        key, value = _split_key_value(logical)
+        props[_unescape(key)] = _unescape(value)
+        logical = ""
+    if logical:
+        key, value = _split_key_value(logical)
+        props[_unescape(key)] = _unescape(value)
+    return props
+
+
+def _ends_with_continuation(line: str) -> bool:
+    backslashes = len(line) - len(line.rstrip("\\"))
+    return backslashes % 2 == 1
+
+
+def _split_key_value(line: str) -> tuple[str, str]:
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch in "=: \t":
+            key = line[:i]
+            rest = line[i:].lstrip(" \t")
+            if rest[:1] in ("=", ":") and ch in " \t":
+                rest = rest[1:].lstrip(" \t")
+            elif ch in "=:":
+                rest = line[i + 1:].lstrip(" \t")
+            return key, rest
+        i += 1
+    return line, ""
+
+
+def _unescape(s: str) -> str:
+    out, i = [], 0
+    while i < len(s):
+        if s[i] == "\\" and i + 1 < len(s):
+            nxt = s[i + 1]
+            out.append({"t": "\t", "n": "\n", "r": "\r", "f": "\f"}.get(nxt, nxt))
+            i += 2
+        else:
+            out.append(s[i])
+            i += 1
+    return "".join(out)
+
+
+def cluster_keys_from_properties(path: Path) -> dict[str, object]:
+    """Translate a client.properties file into this project's cluster keys."""
+    try:
+        props = parse_properties(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read client properties ({exc.strerror}); "
+                          "check the client_properties path") from None
+    keys: dict[str, object] = {}
+    if "bootstrap.servers" in props:
+        keys["bootstrap_servers"] = props["bootstrap.servers"]
+    if "security.protocol" in props:
+        keys["security_protocol"] = props["security.protocol"].upper()
+    if "sasl.mechanism" in props:
+        keys["sasl_mechanism"] = props["sasl.mechanism"].upper()
+    if "sasl.jaas.config" in props:
+        options = dict(_JAAS_OPTION.findall(props["sasl.jaas.config"]))
+        if "username" in options:
+            keys["username"] = options["username"]
+        if "password" in options:
+            keys["password"] = options["password"]
+    for store, target in (("truststore", "ssl_ca_file"), ("keystore", "ssl_cert_file")):
+        location = props.get(f"ssl.{store}.location")
+        if not location:
+            continue
+        kind = props.get(f"ssl.{store}.type", "JKS").upper()
+        if kind != "PEM":
+            raise ConfigError(
+                f"{path}: ssl.{store}.type: {kind} stores are not supported; "
+                f"convert to PEM (keytool -exportcert -rfc / openssl pkcs12) and set ssl.{store}.type=PEM")
+        keys[target] = location
+        if store == "keystore":
+            keys["ssl_key_file"] = location  # a PEM keystore holds the key and its chain
+    if "ssl.key.password" in props:
+        keys["ssl_key_password"] = props["ssl.key.password"]
+    if props.get("ssl.endpoint.identification.algorithm", "https") == "":
+        keys["ssl_check_hostname"] = False
+    return keys

@@ -1,0 +1,333 @@
+"""config.toml / config.yaml -> typed, validated settings, with one-line errors.
+
+Lookup order: ``--config PATH``, ``$KAFKA_SRE_TUI_CONFIG``, ``./config.toml`` (or .yaml/.yml),
+then ``$XDG_CONFIG_HOME/kafka-sre-tui/config.toml`` (or .yaml/.yml). No file is fine: every
+command also takes a bare bootstrap address.
+
+Secrets and TLS files are resolved when a cluster is used, not when the file is read, so a
+production entry whose password variable is unset on this host does not stop you from using a
+local cluster; the error, when it comes, still names the file and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kafka_sre_tui.client_properties import cluster_keys_from_properties
+from kafka_sre_tui.engine.errors import ConfigError
+
+ENV_VAR = "KAFKA_SRE_TUI_CONFIG"
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+COMPRESSIONS = ("none", "gzip", "snappy", "lz4", "zstd")
+MIN_REFRESH_SECONDS = 1.0
+_BARE_ADDRESS = re.compile(r"^(?:[\w.\-]+|\[[0-9a-fA-F:]+\]):\d{1,5}(?:,(?:[\w.\-]+|\[[0-9a-fA-F:]+\]):\d{1,5})*$")
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """How to reach one cluster. ``password`` is filled in by :meth:`AppConfig.cluster`."""
+
+    name: str
+    bootstrap_servers: tuple[str, ...]
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "PLAIN"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    password: str | None = field(default=None, repr=False)
+    ssl_ca_file: Path | None = None
+    ssl_cert_file: Path | None = None
+    ssl_key_file: Path | None = None
+    ssl_key_password: str | None = field(default=None, repr=False)
+    ssl_check_hostname: bool = True
+    read_only: bool = False
+    request_timeout_seconds: float = 10.0
+    color: str | None = None
+    source: str = "command line"
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    def resolved(self) -> ClusterConfig:
+        """Read the password from its variable or file and check the TLS files; raise ConfigError."""
+        where = f"{self.source}: clusters.{self.name}"
+        password = self.password
+        if self.password_env:
+            password = os.environ.get(self.password_env)
+            if password is None:
+                raise ConfigError(f"{where}.password_env: environment variable {self.password_env} "
+                                  "is not set; export it or use password_file")
+        elif self.password_file:
+            password = _read_secret(self.password_file, f"{where}.password_file")
+        if self.uses_sasl and (not self.username or password is None):
+            raise ConfigError(f"{where}: {self.security_protocol} needs username and password_env "
+                              "or password_file")
+        for key in ("ssl_ca_file", "ssl_cert_file", "ssl_key_file"):
+            path = getattr(self, key)
+            if path is not None and not os.access(path, os.R_OK):
+                raise ConfigError(f"{where}.{key}: cannot read {path}; check the path and permissions")
+        return dataclasses.replace(self, password=password)
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    base_path: Path = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "backups")
+    compression: str = "zstd"
+    max_concurrent_backups: int = 2
+    retention_days: int = 30
+    max_backup_size_gb: float = 100.0
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    refresh_seconds: float = 5.0
+    theme: str = "ksre-night"
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    path: Path | None = None
+    clusters: Mapping[str, ClusterConfig] = field(default_factory=dict)
+    default_cluster: str | None = None
+    backup: BackupSettings = field(default_factory=BackupSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+
+    def cluster(self, ref: str | None) -> ClusterConfig:
+        """A configured cluster by name, or a bare ``host:port[,host:port]`` (PLAINTEXT)."""
+        ref = ref or self.default_cluster or (next(iter(self.clusters)) if len(self.clusters) == 1 else None)
+        if ref is None:
+            hint = f"one of: {', '.join(self.clusters)}" if self.clusters else "host:port"
+            raise ConfigError(f"no cluster given: pass --cluster ({hint}) or set default_cluster in the config")
+        if ref in self.clusters:
+            return self.clusters[ref].resolved()
+        if _BARE_ADDRESS.match(ref):
+            return ClusterConfig(name=ref, bootstrap_servers=tuple(ref.split(",")))
+        known = ", ".join(self.clusters) or "none configured"
+        raise ConfigError(f"unknown cluster '{ref}': use a configured name ({known}) or host:port")
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+def find_config_file(explicit: str | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    for folder in (Path.cwd(), _xdg("XDG_CONFIG_HOME", ".config")):
+        for name in ("config.toml", "config.yaml", "config.yml"):
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
+def load_config(explicit: str | None = None) -> AppConfig:
+    path = find_config_file(explicit)
+    if path is None:
+        return AppConfig()
+    return parse_config(_read_document(path), path)
+
+
+def _read_document(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror}); "
+                          f"check --config or ${ENV_VAR}") from None
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            doc = yaml.safe_load(text) or {}
+        else:
+            doc = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        detail = str(exc).replace("\n", " ")
+        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {detail}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: the top level must be a table of settings")
+    return doc
+
+
+def parse_config(doc: Mapping[str, Any], path: Path) -> AppConfig:
+    _check_keys(doc, {"default_cluster", "clusters", "backup", "ui"}, path, "")
+    clusters_doc = _table(doc.get("clusters", {}), path, "clusters")
+    clusters = {name: _parse_cluster(name, _table(body, path, f"clusters.{name}"), path)
+                for name, body in clusters_doc.items()}
+    default = doc.get("default_cluster")
+    if default is not None and default not in clusters:
+        raise ConfigError(f"{path}: default_cluster: '{default}' is not under [clusters]; "
+                          f"add [clusters.{default}] or fix the name")
+    backup = _parse_section(BackupSettings, _BACKUP_KEYS, doc.get("backup", {}), path, "backup")
+    ui = _parse_section(UiSettings, _UI_KEYS, doc.get("ui", {}), path, "ui")
+    return AppConfig(path=path, clusters=clusters, default_cluster=default, backup=backup, ui=ui)
+
+
+def _parse_cluster(name: str, body: Mapping[str, Any], path: Path) -> ClusterConfig:
+    section = f"clusters.{name}"
+    if "password" in body:
+        raise ConfigError(f"{path}: {section}.password: inline passwords are not read; put it in an "
+                          "environment variable (password_env) or a file (password_file)")
+    _check_keys(body, set(_CLUSTER_KEYS), path, section)
+    values: dict[str, Any] = {}
+    props_file = body.get("client_properties")
+    if props_file is not None:
+        props_path = _convert(_path(path), props_file, path, f"{section}.client_properties")
+        for key, raw in cluster_keys_from_properties(props_path).items():
+            converter = (_CLUSTER_KEYS | _PROPERTIES_ONLY_KEYS)[key](props_path)
+            values[key] = _convert(converter, raw, props_path, key)
+    for key, raw in body.items():
+        if key != "client_properties":
+            values[key] = _convert(_CLUSTER_KEYS[key](path), raw, path, f"{section}.{key}")
+    if "bootstrap_servers" not in values:
+        raise ConfigError(f"{path}: {section}: bootstrap_servers is missing; "
+                          "set it (\"host:port,host:port\") or point client_properties at a file")
+    return ClusterConfig(name=name, source=str(path), **values)
+
+
+def _parse_section(cls: type[Any], keys: Mapping[str, Callable[[Path], Callable[[Any], Any]]],
+                   body: Any, path: Path, section: str) -> Any:
+    body = _table(body, path, section)
+    _check_keys(body, set(keys), path, section)
+    return cls(**{k: _convert(keys[k](path), v, path, f"{section}.{k}") for k, v in body.items()})
+
+
+def _check_keys(body: Mapping[str, Any], known: set[str], path: Path, section: str) -> None:
+    for key in body:
+        if key not in known:
+            where = f"{section}.{key}" if section else key
+            raise ConfigError(f"{path}: {where}: unknown key; known keys here: {', '.join(sorted(known))}")
+
+
+def _table(value: Any, path: Path, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: {where}: expected a table, got {type(value).__name__}")
+    return value
+
+
+def _convert(converter: Callable[[Any], Any], raw: Any, path: Path, where: str) -> Any:
+    try:
+        return converter(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {where}: {exc}") from None
+
+
+# -- value converters: each raises ValueError("expected ..., got ...") -------------------------
+
+def _describe(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}"
+
+
+def _str(_: Path) -> Callable[[Any], str]:
+    def conv(v: Any) -> str:
+        if not isinstance(v, str) or not v:
+            raise ValueError(f"expected a non-empty string, got {_describe(v)}")
+        return v
+    return conv
+
+
+def _bool(_: Path) -> Callable[[Any], bool]:
+    def conv(v: Any) -> bool:
+        if not isinstance(v, bool):
+            raise ValueError(f"expected true or false, got {_describe(v)}")
+        return v
+    return conv
+
+
+def _number(minimum: float, integer: bool = False) -> Callable[[Path], Callable[[Any], Any]]:
+    def make(_: Path) -> Callable[[Any], Any]:
+        def conv(v: Any) -> Any:
+            ok_types = (int,) if integer else (int, float)
+            if isinstance(v, bool) or not isinstance(v, ok_types) or v < minimum:
+                kind = "a whole number" if integer else "a number"
+                raise ValueError(f"expected {kind} >= {minimum:g}, got {_describe(v)}")
+            return v
+        return conv
+    return make
+
+
+def _choice(options: tuple[str, ...], fold: Callable[[str], str]) -> Callable[[Path], Callable[[Any], str]]:
+    def make(_: Path) -> Callable[[Any], str]:
+        def conv(v: Any) -> str:
+            if not isinstance(v, str) or fold(v) not in options:
+                raise ValueError(f"expected one of {', '.join(options)}, got {_describe(v)}")
+            return fold(v)
+        return conv
+    return make
+
+
+def _path(config_path: Path) -> Callable[[Any], Path]:
+    def conv(v: Any) -> Path:
+        p = Path(_str(config_path)(v)).expanduser()
+        return p if p.is_absolute() else (config_path.parent / p)
+    return conv
+
+
+def _servers(_: Path) -> Callable[[Any], tuple[str, ...]]:
+    def conv(v: Any) -> tuple[str, ...]:
+        items = v.split(",") if isinstance(v, str) else v
+        if not isinstance(items, list | tuple) or not items:
+            raise ValueError(f"expected \"host:port,host:port\" or a list, got {_describe(v)}")
+        servers = tuple(s.strip() for s in items if isinstance(s, str))
+        if len(servers) != len(items) or not all(_BARE_ADDRESS.match(s) for s in servers):
+            raise ValueError(f"expected host:port entries, got {v!r}")
+        return servers
+    return conv
+
+
+def _read_secret(path: Path, where: str) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read {path} ({exc.strerror}); check the path") from None
+
+
+def _xdg(var: str, default: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / default) / "kafka-sre-tui"
+
+
+_CLUSTER_KEYS: dict[str, Callable[[Path], Callable[[Any], Any]]] = {
+    "bootstrap_servers": _servers,
+    "security_protocol": _choice(SECURITY_PROTOCOLS, str.upper),
+    "sasl_mechanism": _choice(SASL_MECHANISMS, str.upper),
+    "username": _str,
+    "password_env": _str,
+    "password_file": _path,
+    "ssl_ca_file": _path,
+    "ssl_cert_file": _path,
+    "ssl_key_file": _path,
+    "ssl_check_hostname": _bool,
+    "read_only": _bool,
+    "request_timeout_seconds": _number(0.1),
+    "color": _str,
+    "client_properties": _path,
+}
+# Secrets are read inline only from a client.properties file, which SREs already keep that way.
+_PROPERTIES_ONLY_KEYS: dict[str, Callable[[Path], Callable[[Any], Any]]] = {
+    "password": _str,
+    "ssl_key_password": _str,
+}
+_BACKUP_KEYS = {
+    "base_path": _path,
+    "compression": _choice(COMPRESSIONS, str.lower),
+    "max_concurrent_backups": _number(1, integer=True),
+    "retention_days": _number(0, integer=True),
+    "max_backup_size_gb": _number(0),
+}
+_UI_KEYS = {
+    "refresh_seconds": _number(MIN_REFRESH_SECONDS),
+    "theme": _str,
+}

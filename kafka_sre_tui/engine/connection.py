@@ -1,0 +1,130 @@
+"""One connection to a cluster: aiokafka settings from a ClusterConfig, bounded time, typed errors.
+
+aiokafka's admin client covers only part of what we need; where it stops, requests are sent with
+its lower-level client (``AIOKafkaClient.send(node_id, request)``). That is not a stable public
+API, which is why pyproject.toml pins aiokafka to the exact version this was written against.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from aiokafka import errors as kerr
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.helpers import create_ssl_context
+from aiokafka.protocol.metadata import MetadataRequest
+
+from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.errors import (
+    AuthenticationFailed,
+    AuthorizationFailed,
+    ClusterUnreachable,
+    KafkaRequestFailed,
+    KsreError,
+    NotFound,
+)
+
+T = TypeVar("T")
+
+
+def client_settings(cluster: ClusterConfig) -> dict[str, Any]:
+    """Keyword arguments for any aiokafka client (admin, consumer, producer) for this cluster."""
+    settings: dict[str, Any] = {
+        "bootstrap_servers": list(cluster.bootstrap_servers),
+        "security_protocol": cluster.security_protocol,
+        "request_timeout_ms": int(cluster.request_timeout_seconds * 1000),
+        "client_id": "kafka-sre-tui",
+    }
+    if cluster.uses_tls:
+        context = create_ssl_context(
+            cafile=str(cluster.ssl_ca_file) if cluster.ssl_ca_file else None,
+            certfile=str(cluster.ssl_cert_file) if cluster.ssl_cert_file else None,
+            keyfile=str(cluster.ssl_key_file) if cluster.ssl_key_file else None,
+            password=cluster.ssl_key_password,
+        )
+        context.check_hostname = cluster.ssl_check_hostname
+        settings["ssl_context"] = context
+    if cluster.uses_sasl:
+        settings.update(sasl_mechanism=cluster.sasl_mechanism, sasl_plain_username=cluster.username,
+                        sasl_plain_password=cluster.password)
+    return settings
+
+
+def translate_error(exc: BaseException, cluster: ClusterConfig, action: str) -> KsreError:
+    """Turn an aiokafka error (or a timeout) into a one-line typed error."""
+    where = f"cluster '{cluster.name}' ({','.join(cluster.bootstrap_servers)})"
+    if isinstance(exc, KsreError):
+        return exc
+    if isinstance(exc, TimeoutError | kerr.KafkaTimeoutError):
+        return ClusterUnreachable(
+            f"{action} on {where}: no answer within {cluster.request_timeout_seconds:g} s; check the address "
+            "and that the broker is up (request_timeout_seconds sets the limit)")
+    if isinstance(exc, kerr.KafkaConnectionError):
+        return ClusterUnreachable(f"{action} on {where}: cannot connect ({exc}); check bootstrap_servers "
+                                  "and security_protocol")
+    if isinstance(exc, kerr.SaslAuthenticationFailed | kerr.AuthenticationFailedError
+                  | kerr.AuthenticationMethodNotSupported):
+        return AuthenticationFailed(f"{action} on {where}: authentication failed ({_first_line(exc)}); "
+                                    "check username, password and sasl_mechanism")
+    if isinstance(exc, kerr.TopicAuthorizationFailedError | kerr.GroupAuthorizationFailedError
+                  | kerr.ClusterAuthorizationFailedError):
+        return AuthorizationFailed(f"{action} on {where}: not authorized ({type(exc).__name__}); "
+                                   "ask for the ACL or use another principal")
+    if isinstance(exc, kerr.UnknownTopicOrPartitionError | kerr.GroupIdNotFound):
+        return NotFound(f"{action} on {where}: {_first_line(exc)}")
+    if isinstance(exc, kerr.KafkaError):
+        return KafkaRequestFailed(f"{action} on {where}: {type(exc).__name__}: {_first_line(exc)}",
+                                  retriable=exc.retriable)
+    raise exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+class KafkaSession:
+    """An admin connection to one cluster. ``async with KafkaSession(cluster) as s: ...``
+
+    Every call is bounded by ``cluster.request_timeout_seconds`` and raises typed errors.
+    """
+
+    def __init__(self, cluster: ClusterConfig) -> None:
+        self.cluster = cluster
+        self.admin = AIOKafkaAdminClient(**client_settings(cluster))
+        self._client = self.admin._client  # the lower-level client, see module docstring
+
+    async def __aenter__(self) -> KafkaSession:
+        await self.guard(self.admin.start(), "connecting")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.admin.close()
+
+    async def guard(self, call: Awaitable[T], action: str) -> T:
+        """Await ``call`` within the cluster's time limit, translating errors."""
+        try:
+            async with asyncio.timeout(self.cluster.request_timeout_seconds):
+                return await call
+        except Exception as exc:
+            raise translate_error(exc, self.cluster, action) from exc
+
+    async def send(self, node_id: int, request: Any, action: str) -> Any:
+        return await self.guard(self._client.send(node_id, request), action)
+
+    async def metadata(self, topics: list[str] | None = None) -> Any:
+        """A Metadata response (all topics when ``topics`` is None); never auto-creates a topic."""
+        node = self._client.get_random_node()
+        request = MetadataRequest(topics, allow_auto_topic_creation=False)
+        response = await self.send(node, request, "reading cluster metadata")
+        self._client.cluster.update_metadata(response)
+        return response
+
+    def broker_ids(self) -> list[int]:
+        return sorted(b.nodeId for b in self._client.cluster.brokers())
+
+    def raise_for_code(self, code: int, action: str) -> None:
+        if code:
+            raise translate_error(kerr.for_code(code)(), self.cluster, action)

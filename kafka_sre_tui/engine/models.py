@@ -1,0 +1,127 @@
+"""Value types shared by the engine, the CLI and the dashboard: frozen, plain, JSON-friendly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class TopicPartition:
+    topic: str
+    partition: int
+
+
+@dataclass(frozen=True)
+class Broker:
+    node_id: int
+    host: str
+    port: int
+    rack: str | None
+
+
+@dataclass(frozen=True)
+class ClusterOverview:
+    cluster_id: str | None
+    controller_id: int | None
+    brokers: tuple[Broker, ...]
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    partition: int
+    leader: int | None
+    replicas: tuple[int, ...]
+    isr: tuple[int, ...]
+    offline_replicas: tuple[int, ...] = ()
+    earliest_offset: int | None = None
+    latest_offset: int | None = None
+
+    @property
+    def under_replicated(self) -> bool:
+        return len(self.isr) < len(self.replicas)
+
+    @property
+    def offline(self) -> bool:
+        return self.leader is None
+
+    @property
+    def messages(self) -> int | None:
+        """Records retained between the earliest and latest offset (an upper bound on compacted
+        or transactional topics, whose offsets include removed records and markers)."""
+        if self.earliest_offset is None or self.latest_offset is None:
+            return None
+        return self.latest_offset - self.earliest_offset
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    name: str
+    internal: bool
+    partitions: tuple[PartitionInfo, ...]
+    configs: dict[str, str] = field(default_factory=dict)  # non-default settings only
+
+    @property
+    def replication_factor(self) -> int:
+        return max((len(p.replicas) for p in self.partitions), default=0)
+
+    @property
+    def messages(self) -> int:
+        return sum(p.messages or 0 for p in self.partitions)
+
+    @property
+    def under_replicated(self) -> int:
+        return sum(p.under_replicated for p in self.partitions)
+
+    @property
+    def offline(self) -> int:
+        return sum(p.offline for p in self.partitions)
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    member_id: str
+    client_id: str
+    host: str
+    assignment: tuple[TopicPartition, ...]
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    """``committed`` is None when the group never committed on this partition ("no commit"),
+    which is not the same as a lag of 0."""
+
+    topic: str
+    partition: int
+    latest_offset: int | None
+    committed: int | None
+    member_id: str | None = None
+
+    @property
+    def lag(self) -> int | None:
+        if self.committed is None or self.latest_offset is None:
+            return None
+        return max(self.latest_offset - self.committed, 0)
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    group_id: str
+    state: str
+    protocol_type: str
+    protocol: str
+    coordinator_id: int
+    members: tuple[GroupMember, ...] = ()
+    partitions: tuple[PartitionLag, ...] = ()
+
+    @property
+    def total_lag(self) -> int:
+        """Sum of lag over partitions with a commit; see :attr:`partitions_without_commit`."""
+        return sum(p.lag or 0 for p in self.partitions)
+
+    @property
+    def partitions_without_commit(self) -> int:
+        return sum(p.committed is None for p in self.partitions)
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(sorted({p.topic for p in self.partitions}))
