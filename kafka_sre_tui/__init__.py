@@ -1,0 +1,1 @@
+"""kafka-sre-tui: a terminal dashboard and headless toolkit for Kafka SREs."""

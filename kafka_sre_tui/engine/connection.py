@@ -62,8 +62,8 @@ def translate_error(exc: BaseException, cluster: ClusterConfig, action: str) -> 
             f"{action} on {where}: no answer within {cluster.request_timeout_seconds:g} s; check the address "
             "and that the broker is up (request_timeout_seconds sets the limit)")
     if isinstance(exc, kerr.KafkaConnectionError):
-        return ClusterUnreachable(f"{action} on {where}: cannot connect ({exc}); check bootstrap_servers "
-                                  "and security_protocol")
+        return ClusterUnreachable(f"{action} on {where}: cannot connect; check bootstrap_servers, "
+                                  "security_protocol and that the broker is up")
     if isinstance(exc, kerr.SaslAuthenticationFailed | kerr.AuthenticationFailedError
                   | kerr.AuthenticationMethodNotSupported):
         return AuthenticationFailed(f"{action} on {where}: authentication failed ({_first_line(exc)}); "

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
-from aiokafka.protocol.admin import DescribeGroupsRequest, ListGroupsRequest
+from aiokafka.protocol.admin import ListGroupsRequest
 from aiokafka.protocol.commit import OffsetFetchRequest
 
 from kafka_sre_tui.engine.cluster import partition_leaders
@@ -22,6 +22,7 @@ from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import NotFound
 from kafka_sre_tui.engine.models import GroupInfo, GroupMember, PartitionLag, TopicPartition
 from kafka_sre_tui.engine.offsets import LATEST, list_offsets
+from kafka_sre_tui.engine.protocol import DescribeGroups
 
 OFFSET_FETCH_CONCURRENCY = 16
 
@@ -93,7 +94,7 @@ async def _groups_with_lag(session: KafkaSession, meta: dict[str, Any],
 
 async def _describe_on(session: KafkaSession, node: int, group_ids: list[str]) -> list[_Described]:
     action = "describing consumer groups"
-    response = await session.send(node, DescribeGroupsRequest(group_ids), action)
+    response = await session.send(node, DescribeGroups(group_ids), action)
     result = []
     for error_code, group_id, state, protocol_type, protocol, members, *_ in response.groups:
         session.raise_for_code(error_code, f"describing consumer group '{group_id}'")

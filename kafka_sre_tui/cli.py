@@ -1,0 +1,165 @@
+"""Command line: parse, load config, call one engine function, print a table or JSON.
+
+Exit codes: 0 ok, 1 the operation failed (Kafka said no, cluster unreachable), 2 bad usage or
+config. Errors are one line on stderr; ``--debug`` shows the traceback as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from kafka_sre_tui import output
+from kafka_sre_tui.config import AppConfig, ClusterConfig, load_config
+from kafka_sre_tui.engine.cluster import describe_cluster, list_topics
+from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.groups import describe_group, list_groups
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Options shared by every command are accepted before or after the subcommand; on the
+    # subcommands they default to SUPPRESS so they do not overwrite a value given before.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help="config file (default: $KAFKA_SRE_TUI_CONFIG, ./config.toml, XDG config dir)")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks on errors")
+    cluster = argparse.ArgumentParser(add_help=False)
+    cluster.add_argument("--cluster", "-c", metavar="NAME|HOST:PORT", default=argparse.SUPPRESS,
+                         help="configured cluster name or bootstrap address (default: default_cluster)")
+    cluster.add_argument("--timeout", type=float, metavar="SECONDS", default=argparse.SUPPRESS,
+                         help="give up on an unanswering cluster after this long (default: its config, 10 s)")
+    json_flag = argparse.ArgumentParser(add_help=False)
+    json_flag.add_argument("--json", action="store_true", help="print JSON for scripts (snake_case keys)")
+
+    parser = argparse.ArgumentParser(
+        prog="kafka-sre-tui", parents=[common, cluster],
+        description="Kafka dashboard and SRE toolkit. With no command, opens the dashboard.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("demo", parents=[common], help="start a local Apache Kafka with demo traffic and open the "
+                   "dashboard on it (stops the broker on exit)")
+    sub.add_parser("dashboard", parents=[common, cluster], help="open the dashboard (the default command)")
+    sub.add_parser("clusters", parents=[common, cluster, json_flag],
+                   help="configured clusters: reachability, cluster id, controller, brokers")
+    topics = sub.add_parser("topics", parents=[common, cluster, json_flag],
+                            help="topics with partitions, replication, offsets and message counts")
+    topics.add_argument("topic", nargs="?", help="show one topic in detail: partitions and configs")
+    topics.add_argument("--all", action="store_true", help="include internal topics (__consumer_offsets, ...)")
+    sub.add_parser("groups", parents=[common, cluster, json_flag],
+                   help="consumer groups with state, members and total lag")
+    lag = sub.add_parser("lag", parents=[common, cluster, json_flag],
+                         help="per-partition lag of one consumer group")
+    lag.add_argument("group", help="consumer group id")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
+    # aiokafka logs every failed connection attempt; our errors already say what failed, once.
+    logging.getLogger("aiokafka").setLevel(logging.DEBUG if debug else logging.CRITICAL)
+    try:
+        config = load_config(getattr(args, "config", None))
+        command = args.command or "dashboard"
+        return _COMMANDS[command](args, config)
+    except KsreError as exc:
+        if debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _cluster(args: argparse.Namespace, config: AppConfig) -> ClusterConfig:
+    cluster = config.cluster(getattr(args, "cluster", None))
+    timeout = getattr(args, "timeout", None)
+    if timeout is not None:
+        cluster = dataclasses.replace(cluster, request_timeout_seconds=timeout)
+    return cluster
+
+
+def _with_session(args: argparse.Namespace, config: AppConfig,
+                  work: Callable[[KafkaSession], Awaitable[Any]]) -> Any:
+    cluster = _cluster(args, config)
+
+    async def run() -> Any:
+        async with KafkaSession(cluster) as session:
+            return await work(session)
+
+    return asyncio.run(run())
+
+
+def cmd_clusters(args: argparse.Namespace, config: AppConfig) -> int:
+    names = [args.cluster] if getattr(args, "cluster", None) else list(config.clusters)
+    if not names:
+        print("error: no clusters configured: add [clusters.NAME] to config.toml or pass --cluster HOST:PORT",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+    async def probe(name: str) -> tuple[str, ClusterConfig | None, Any]:
+        try:
+            cluster = _cluster(argparse.Namespace(**{**vars(args), "cluster": name}), config)
+            async with KafkaSession(cluster) as session:
+                return name, cluster, await describe_cluster(session)
+        except KsreError as exc:
+            return name, config.clusters.get(name), exc
+
+    async def run() -> list[tuple[str, ClusterConfig | None, Any]]:
+        return list(await asyncio.gather(*(probe(n) for n in names)))
+
+    results = asyncio.run(run())
+    output.clusters(results, as_json=args.json)
+    return EXIT_FAILED if any(isinstance(r[2], KsreError) for r in results) else EXIT_OK
+
+
+def cmd_topics(args: argparse.Namespace, config: AppConfig) -> int:
+    names = [args.topic] if args.topic else None
+    topics = _with_session(args, config, lambda s: list_topics(
+        s, names=names, include_internal=args.all or bool(names), with_configs=bool(names)))
+    if args.topic:
+        output.topic_detail(topics[0], as_json=args.json)
+    else:
+        output.topics(topics, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_groups(args: argparse.Namespace, config: AppConfig) -> int:
+    output.groups(_with_session(args, config, list_groups), as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_lag(args: argparse.Namespace, config: AppConfig) -> int:
+    output.group_lag(_with_session(args, config, lambda s: describe_group(s, args.group)), as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_dashboard(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.tui.app import KsreApp
+
+    KsreApp(_cluster(args, config), config.ui).run()
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.demo import run_demo
+
+    return run_demo(config.ui)
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, AppConfig], int]] = {
+    "clusters": cmd_clusters,
+    "topics": cmd_topics,
+    "groups": cmd_groups,
+    "lag": cmd_lag,
+    "dashboard": cmd_dashboard,
+    "demo": cmd_demo,
+}

@@ -1,0 +1,175 @@
+"""How the CLI prints engine results: rich tables for people, JSON (snake_case) for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.models import ClusterOverview, GroupInfo, PartitionInfo, PartitionLag, TopicInfo
+
+NO_COMMIT = "no commit"
+
+
+def _console() -> Console:
+    # Piped output keeps whole rows instead of wrapping them at 80 columns.
+    return Console(width=None if sys.stdout.isatty() else 250, highlight=False)
+
+
+def _emit_json(value: Any) -> None:
+    print(json.dumps(value, indent=2))
+
+
+def _table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    table = Table(box=None, header_style="bold")
+    for col in columns:
+        numeric = col.lower() in _NUMERIC_COLUMNS
+        table.add_column(col, justify="right" if numeric else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*("-" if v is None else str(v) for v in row))
+    console = _console()
+    console.print(f"[b]{title}[/b]")
+    console.print(table)
+
+
+_NUMERIC_COLUMNS = {"partitions", "rf", "messages", "urp", "offline", "members", "total lag", "lag",
+                    "earliest", "latest", "committed", "partition", "leader", "brokers", "controller", "id",
+                    "port", "no commit"}
+
+
+# -- clusters ---------------------------------------------------------------------------------
+
+def clusters(results: Sequence[tuple[str, ClusterConfig | None, ClusterOverview | KsreError]],
+             as_json: bool) -> None:
+    if as_json:
+        _emit_json([_cluster_json(name, cfg, r) for name, cfg, r in results])
+        return
+    rows = []
+    for name, cfg, r in results:
+        bootstrap = ",".join(cfg.bootstrap_servers) if cfg else "?"
+        flags = "read-only" if cfg and cfg.read_only else ""
+        if isinstance(r, KsreError):
+            rows.append((name, bootstrap, "UNREACHABLE" if r.retriable else "ERROR", None, None, None, flags))
+        else:
+            rows.append((name, bootstrap, "ok", r.cluster_id, r.controller_id, len(r.brokers), flags))
+    _table("Clusters", ["Name", "Bootstrap", "Status", "Cluster id", "Controller", "Brokers", "Mode"], rows)
+    for name, _cfg, r in results:
+        if isinstance(r, KsreError):
+            print(f"{name}: {r}", file=sys.stderr)
+    if len(results) == 1 and isinstance(results[0][2], ClusterOverview):
+        overview = results[0][2]
+        _table("Brokers", ["Id", "Host", "Port", "Rack"],
+               [(b.node_id, b.host, b.port, b.rack) for b in overview.brokers])
+
+
+def _cluster_json(name: str, cfg: ClusterConfig | None, r: ClusterOverview | KsreError) -> dict[str, Any]:
+    base: dict[str, Any] = {"name": name, "bootstrap_servers": list(cfg.bootstrap_servers) if cfg else None,
+                            "read_only": bool(cfg and cfg.read_only)}
+    if isinstance(r, KsreError):
+        return {**base, "reachable": False, "error": str(r)}
+    return {**base, "reachable": True, "cluster_id": r.cluster_id, "controller_id": r.controller_id,
+            "brokers": [{"node_id": b.node_id, "host": b.host, "port": b.port, "rack": b.rack}
+                        for b in r.brokers]}
+
+
+# -- topics -----------------------------------------------------------------------------------
+
+def topics(items: Sequence[TopicInfo], as_json: bool) -> None:
+    if as_json:
+        _emit_json([topic_json(t) for t in items])
+        return
+    _table(f"Topics ({len(items)})", ["Topic", "Partitions", "RF", "Messages", "URP", "Offline"],
+           [(t.name, len(t.partitions), t.replication_factor, t.messages, t.under_replicated, t.offline)
+            for t in items])
+
+
+def topic_detail(topic: TopicInfo, as_json: bool) -> None:
+    if as_json:
+        _emit_json(topic_json(topic))
+        return
+    _table(f"Topic {topic.name}: {len(topic.partitions)} partitions, {topic.messages} messages",
+           ["Partition", "Leader", "Replicas", "ISR", "Earliest", "Latest", "Messages", "Flags"],
+           [(p.partition, p.leader, _ids(p.replicas), _ids(p.isr), p.earliest_offset, p.latest_offset,
+             p.messages, _flags(p)) for p in topic.partitions])
+    _table("Configs (set on the topic)", ["Key", "Value"], sorted(topic.configs.items()) or [("(none)", "")])
+
+
+def topic_json(t: TopicInfo) -> dict[str, Any]:
+    return {"name": t.name, "internal": t.internal, "partition_count": len(t.partitions),
+            "replication_factor": t.replication_factor, "messages": t.messages,
+            "under_replicated_partitions": t.under_replicated, "offline_partitions": t.offline,
+            "configs": t.configs, "partitions": [_partition_json(p) for p in t.partitions]}
+
+
+def _partition_json(p: PartitionInfo) -> dict[str, Any]:
+    return {"partition": p.partition, "leader": p.leader, "replicas": list(p.replicas), "isr": list(p.isr),
+            "offline_replicas": list(p.offline_replicas), "under_replicated": p.under_replicated,
+            "offline": p.offline, "earliest_offset": p.earliest_offset, "latest_offset": p.latest_offset,
+            "messages": p.messages}
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return ",".join(map(str, ids))
+
+
+def _flags(p: PartitionInfo) -> str:
+    return " ".join(f for f, on in (("OFFLINE", p.offline), ("URP", p.under_replicated)) if on)
+
+
+# -- groups -----------------------------------------------------------------------------------
+
+def groups(items: Sequence[GroupInfo], as_json: bool) -> None:
+    if as_json:
+        _emit_json([group_json(g, with_partitions=False) for g in items])
+        return
+    _table(f"Consumer groups ({len(items)})",
+           ["Group", "State", "Members", "Topics", "Total lag", "No commit"],
+           [(g.group_id, g.state, len(g.members), ",".join(g.topics), g.total_lag, g.partitions_without_commit)
+            for g in items])
+
+
+def group_lag(group: GroupInfo, as_json: bool) -> None:
+    if as_json:
+        _emit_json(group_json(group, with_partitions=True))
+        return
+    _table(f"Group {group.group_id}: {group.state}, {len(group.members)} members, total lag {group.total_lag}",
+           ["Topic", "Partition", "Latest", "Committed", "Lag", "Member"],
+           [(p.topic, p.partition, p.latest_offset, _committed(p), _lag(p), _client(group, p.member_id))
+            for p in group.partitions])
+
+
+def group_json(g: GroupInfo, with_partitions: bool) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "group_id": g.group_id, "state": g.state, "protocol_type": g.protocol_type, "protocol": g.protocol,
+        "coordinator_id": g.coordinator_id, "member_count": len(g.members), "topics": list(g.topics),
+        "total_lag": g.total_lag, "partitions_without_commit": g.partitions_without_commit,
+    }
+    if with_partitions:
+        value["members"] = [{"member_id": m.member_id, "client_id": m.client_id, "host": m.host,
+                             "assignment": [{"topic": tp.topic, "partition": tp.partition} for tp in m.assignment]}
+                            for m in g.members]
+        value["partitions"] = [{"topic": p.topic, "partition": p.partition, "latest_offset": p.latest_offset,
+                                "committed_offset": p.committed, "lag": p.lag, "member_id": p.member_id}
+                               for p in g.partitions]
+    return value
+
+
+def _committed(p: PartitionLag) -> str | int:
+    return NO_COMMIT if p.committed is None else p.committed
+
+
+def _lag(p: PartitionLag) -> str | int | None:
+    return NO_COMMIT if p.committed is None else p.lag
+
+
+def _client(group: GroupInfo, member_id: str | None) -> str | None:
+    for m in group.members:
+        if m.member_id == member_id:
+            return f"{m.client_id}@{m.host.lstrip('/')}"
+    return None

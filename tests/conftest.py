@@ -1,0 +1,47 @@
+"""Real Apache Kafka for the tests: started once per session by the project's own launcher."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import pytest
+
+from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.localkafka import LocalKafka, LocalKafkaError
+
+_names = itertools.count()
+
+
+def _start(**kwargs: object) -> LocalKafka:
+    kafka = LocalKafka(**kwargs)  # type: ignore[arg-type]
+    try:
+        return kafka.start()
+    except LocalKafkaError as exc:  # a broken broker fails the tests, it never skips them
+        pytest.fail(f"local Kafka did not start: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[LocalKafka]:
+    broker = _start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka2() -> Iterator[LocalKafka]:
+    """A second, independent cluster (cross-cluster tests)."""
+    broker = _start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def cluster(kafka: LocalKafka) -> ClusterConfig:
+    return ClusterConfig(name="test", bootstrap_servers=(kafka.bootstrap_servers,), request_timeout_seconds=15)
+
+
+@pytest.fixture
+def unique() -> str:
+    """A fresh name for a topic or group, so tests sharing a broker never see each other's data."""
+    return f"t{next(_names)}"

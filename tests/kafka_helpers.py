@@ -1,0 +1,49 @@
+"""Small real-Kafka helpers for tests: create topics, produce, consume and commit exactly."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+
+async def create_topic(bootstrap: str, name: str, partitions: int, configs: dict[str, str] | None = None) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=configs or {})])
+    finally:
+        await admin.close()
+
+
+async def produce(bootstrap: str, topic: str, per_partition: dict[int, int]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        for partition, count in per_partition.items():
+            for i in range(count):
+                await producer.send(topic, f"{partition}-{i}".encode(), key=str(i).encode(), partition=partition)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def consume_and_commit(bootstrap: str, group: str, topic: str, per_partition: dict[int, int]) -> None:
+    """Read exactly ``per_partition[p]`` records of each partition from the start, then commit
+    the position reached: the group's committed offsets become exactly those counts."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in per_partition]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        commits = {}
+        for tp in tps:
+            wanted, seen = per_partition[tp.partition], 0
+            while seen < wanted:
+                batch = await consumer.getmany(tp, timeout_ms=2000, max_records=wanted - seen)
+                seen += len(batch.get(tp, []))
+            commits[tp] = seen
+        await consumer.commit(commits)
+    finally:
+        await consumer.stop()
