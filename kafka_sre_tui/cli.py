@@ -105,20 +105,22 @@ def cmd_clusters(args: argparse.Namespace, config: AppConfig) -> int:
               file=sys.stderr)
         return EXIT_USAGE
 
-    async def probe(name: str) -> tuple[str, ClusterConfig | None, Any]:
+    async def probe(name: str) -> output.ClusterRow:
+        entry = config.clusters.get(name)
+        bootstrap, read_only = (entry.bootstrap_text, entry.read_only) if entry else (name, False)
         try:
             cluster = _cluster(argparse.Namespace(**{**vars(args), "cluster": name}), config)
             async with KafkaSession(cluster) as session:
-                return name, cluster, await describe_cluster(session)
+                return name, bootstrap, read_only, await describe_cluster(session)
         except KsreError as exc:
-            return name, config.clusters.get(name), exc
+            return name, bootstrap, read_only, exc
 
-    async def run() -> list[tuple[str, ClusterConfig | None, Any]]:
+    async def run() -> list[output.ClusterRow]:
         return list(await asyncio.gather(*(probe(n) for n in names)))
 
     results = asyncio.run(run())
     output.clusters(results, as_json=args.json)
-    return EXIT_FAILED if any(isinstance(r[2], KsreError) for r in results) else EXIT_OK
+    return EXIT_FAILED if any(isinstance(r[3], KsreError) for r in results) else EXIT_OK
 
 
 def cmd_topics(args: argparse.Namespace, config: AppConfig) -> int:

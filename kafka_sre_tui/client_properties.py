@@ -74,13 +74,13 @@ def _unescape(s: str) -> str:
     return "".join(out)
 
 
-def cluster_keys_from_properties(path: Path) -> dict[str, object]:
-    """Translate a client.properties file into this project's cluster keys."""
+def cluster_keys_from_properties(path: Path, where: str) -> dict[str, object]:
+    """Translate a client.properties file into this project's cluster keys; ``where`` names the
+    config key that points at the file, for errors."""
     try:
         props = parse_properties(path.read_text())
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read client properties ({exc.strerror}); "
-                          "check the client_properties path") from None
+        raise ConfigError(f"{where}: cannot read {path} ({exc.strerror}); check the path") from None
     keys: dict[str, object] = {}
     if "bootstrap.servers" in props:
         keys["bootstrap_servers"] = props["bootstrap.servers"]

@@ -11,7 +11,6 @@ local cluster; the error, when it comes, still names the file and the key.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import tomllib
@@ -35,15 +34,13 @@ _BARE_ADDRESS = re.compile(r"^(?:[\w.\-]+|\[[0-9a-fA-F:]+\]):\d{1,5}(?:,(?:[\w.\
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """How to reach one cluster. ``password`` is filled in by :meth:`AppConfig.cluster`."""
+    """How to reach one cluster, with everything resolved: what the engine connects with."""
 
     name: str
     bootstrap_servers: tuple[str, ...]
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str = "PLAIN"
     username: str | None = None
-    password_env: str | None = None
-    password_file: Path | None = None
     password: str | None = field(default=None, repr=False)
     ssl_ca_file: Path | None = None
     ssl_cert_file: Path | None = None
@@ -63,25 +60,54 @@ class ClusterConfig:
     def uses_tls(self) -> bool:
         return self.security_protocol in ("SSL", "SASL_SSL")
 
-    def resolved(self) -> ClusterConfig:
-        """Read the password from its variable or file and check the TLS files; raise ConfigError."""
+
+@dataclass(frozen=True)
+class ClusterEntry:
+    """A cluster as written in the config file, checked for shape. :meth:`build` reads what lives
+    outside the file (client.properties, password variable or file, TLS files) when it is used."""
+
+    name: str
+    source: Path
+    values: Mapping[str, Any]
+    client_properties: Path | None = None
+
+    @property
+    def bootstrap_text(self) -> str:
+        servers = self.values.get("bootstrap_servers")
+        return ",".join(servers) if servers else f"(from {self.client_properties})"
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.values.get("read_only", False))
+
+    def build(self) -> ClusterConfig:
         where = f"{self.source}: clusters.{self.name}"
-        password = self.password
-        if self.password_env:
-            password = os.environ.get(self.password_env)
-            if password is None:
-                raise ConfigError(f"{where}.password_env: environment variable {self.password_env} "
+        values: dict[str, Any] = {}
+        if self.client_properties is not None:
+            for key, raw in cluster_keys_from_properties(self.client_properties, f"{where}.client_properties").items():
+                converter = (_CLUSTER_KEYS | _PROPERTIES_ONLY_KEYS)[key](self.client_properties)
+                values[key] = _convert(converter, raw, self.client_properties, key)
+        values.update(self.values)  # keys in the config file win over client.properties
+        if "bootstrap_servers" not in values:
+            raise ConfigError(f"{where}: bootstrap_servers is missing; set it (\"host:port,host:port\") "
+                              "or put bootstrap.servers in the client_properties file")
+        password_env, password_file = values.pop("password_env", None), values.pop("password_file", None)
+        if password_env:
+            values["password"] = os.environ.get(password_env)
+            if values["password"] is None:
+                raise ConfigError(f"{where}.password_env: environment variable {password_env} "
                                   "is not set; export it or use password_file")
-        elif self.password_file:
-            password = _read_secret(self.password_file, f"{where}.password_file")
-        if self.uses_sasl and (not self.username or password is None):
-            raise ConfigError(f"{where}: {self.security_protocol} needs username and password_env "
+        elif password_file:
+            values["password"] = _read_secret(password_file, f"{where}.password_file")
+        cluster = ClusterConfig(name=self.name, source=str(self.source), **values)
+        if cluster.uses_sasl and (not cluster.username or cluster.password is None):
+            raise ConfigError(f"{where}: {cluster.security_protocol} needs username and password_env "
                               "or password_file")
         for key in ("ssl_ca_file", "ssl_cert_file", "ssl_key_file"):
-            path = getattr(self, key)
+            path = getattr(cluster, key)
             if path is not None and not os.access(path, os.R_OK):
                 raise ConfigError(f"{where}.{key}: cannot read {path}; check the path and permissions")
-        return dataclasses.replace(self, password=password)
+        return cluster
 
 
 @dataclass(frozen=True)
@@ -102,7 +128,7 @@ class UiSettings:
 @dataclass(frozen=True)
 class AppConfig:
     path: Path | None = None
-    clusters: Mapping[str, ClusterConfig] = field(default_factory=dict)
+    clusters: Mapping[str, ClusterEntry] = field(default_factory=dict)
     default_cluster: str | None = None
     backup: BackupSettings = field(default_factory=BackupSettings)
     ui: UiSettings = field(default_factory=UiSettings)
@@ -114,7 +140,7 @@ class AppConfig:
             hint = f"one of: {', '.join(self.clusters)}" if self.clusters else "host:port"
             raise ConfigError(f"no cluster given: pass --cluster ({hint}) or set default_cluster in the config")
         if ref in self.clusters:
-            return self.clusters[ref].resolved()
+            return self.clusters[ref].build()
         if _BARE_ADDRESS.match(ref):
             return ClusterConfig(name=ref, bootstrap_servers=tuple(ref.split(",")))
         known = ", ".join(self.clusters) or "none configured"
@@ -176,26 +202,18 @@ def parse_config(doc: Mapping[str, Any], path: Path) -> AppConfig:
     return AppConfig(path=path, clusters=clusters, default_cluster=default, backup=backup, ui=ui)
 
 
-def _parse_cluster(name: str, body: Mapping[str, Any], path: Path) -> ClusterConfig:
+def _parse_cluster(name: str, body: Mapping[str, Any], path: Path) -> ClusterEntry:
     section = f"clusters.{name}"
     if "password" in body:
         raise ConfigError(f"{path}: {section}.password: inline passwords are not read; put it in an "
                           "environment variable (password_env) or a file (password_file)")
     _check_keys(body, set(_CLUSTER_KEYS), path, section)
-    values: dict[str, Any] = {}
-    props_file = body.get("client_properties")
-    if props_file is not None:
-        props_path = _convert(_path(path), props_file, path, f"{section}.client_properties")
-        for key, raw in cluster_keys_from_properties(props_path).items():
-            converter = (_CLUSTER_KEYS | _PROPERTIES_ONLY_KEYS)[key](props_path)
-            values[key] = _convert(converter, raw, props_path, key)
-    for key, raw in body.items():
-        if key != "client_properties":
-            values[key] = _convert(_CLUSTER_KEYS[key](path), raw, path, f"{section}.{key}")
-    if "bootstrap_servers" not in values:
+    values = {key: _convert(_CLUSTER_KEYS[key](path), raw, path, f"{section}.{key}") for key, raw in body.items()}
+    props = values.pop("client_properties", None)
+    if "bootstrap_servers" not in values and props is None:
         raise ConfigError(f"{path}: {section}: bootstrap_servers is missing; "
                           "set it (\"host:port,host:port\") or point client_properties at a file")
-    return ClusterConfig(name=name, source=str(path), **values)
+    return ClusterEntry(name=name, source=path, values=values, client_properties=props)
 
 
 def _parse_section(cls: type[Any], keys: Mapping[str, Callable[[Path], Callable[[Any], Any]]],

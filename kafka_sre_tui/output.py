@@ -10,7 +10,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.models import ClusterOverview, GroupInfo, PartitionInfo, PartitionLag, TopicInfo
 
@@ -45,32 +44,31 @@ _NUMERIC_COLUMNS = {"partitions", "rf", "messages", "urp", "offline", "members",
 
 # -- clusters ---------------------------------------------------------------------------------
 
-def clusters(results: Sequence[tuple[str, ClusterConfig | None, ClusterOverview | KsreError]],
-             as_json: bool) -> None:
+ClusterRow = tuple[str, str, bool, ClusterOverview | KsreError]  # name, bootstrap, read_only, result
+
+
+def clusters(results: Sequence[ClusterRow], as_json: bool) -> None:
     if as_json:
-        _emit_json([_cluster_json(name, cfg, r) for name, cfg, r in results])
+        _emit_json([_cluster_json(*row) for row in results])
         return
     rows = []
-    for name, cfg, r in results:
-        bootstrap = ",".join(cfg.bootstrap_servers) if cfg else "?"
-        flags = "read-only" if cfg and cfg.read_only else ""
+    for name, bootstrap, read_only, r in results:
+        mode = "read-only" if read_only else ""
         if isinstance(r, KsreError):
-            rows.append((name, bootstrap, "UNREACHABLE" if r.retriable else "ERROR", None, None, None, flags))
+            rows.append((name, bootstrap, "UNREACHABLE" if r.retriable else "ERROR", None, None, None, mode))
         else:
-            rows.append((name, bootstrap, "ok", r.cluster_id, r.controller_id, len(r.brokers), flags))
+            rows.append((name, bootstrap, "ok", r.cluster_id, r.controller_id, len(r.brokers), mode))
     _table("Clusters", ["Name", "Bootstrap", "Status", "Cluster id", "Controller", "Brokers", "Mode"], rows)
-    for name, _cfg, r in results:
+    for name, _bootstrap, _ro, r in results:
         if isinstance(r, KsreError):
             print(f"{name}: {r}", file=sys.stderr)
-    if len(results) == 1 and isinstance(results[0][2], ClusterOverview):
-        overview = results[0][2]
+    if len(results) == 1 and isinstance(results[0][3], ClusterOverview):
         _table("Brokers", ["Id", "Host", "Port", "Rack"],
-               [(b.node_id, b.host, b.port, b.rack) for b in overview.brokers])
+               [(b.node_id, b.host, b.port, b.rack) for b in results[0][3].brokers])
 
 
-def _cluster_json(name: str, cfg: ClusterConfig | None, r: ClusterOverview | KsreError) -> dict[str, Any]:
-    base: dict[str, Any] = {"name": name, "bootstrap_servers": list(cfg.bootstrap_servers) if cfg else None,
-                            "read_only": bool(cfg and cfg.read_only)}
+def _cluster_json(name: str, bootstrap: str, read_only: bool, r: ClusterOverview | KsreError) -> dict[str, Any]:
+    base: dict[str, Any] = {"name": name, "bootstrap_servers": bootstrap, "read_only": read_only}
     if isinstance(r, KsreError):
         return {**base, "reachable": False, "error": str(r)}
     return {**base, "reachable": True, "cluster_id": r.cluster_id, "controller_id": r.controller_id,

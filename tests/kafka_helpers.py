@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -47,3 +50,12 @@ async def consume_and_commit(bootstrap: str, group: str, topic: str, per_partiti
         await consumer.commit(commits)
     finally:
         await consumer.stop()
+
+
+async def wait_for(condition: Callable[[], bool], what: str, seconds: float = 30.0, step: float = 0.1) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``seconds``."""
+    for _ in range(int(seconds / step)):
+        if condition():
+            return
+        await asyncio.sleep(step)
+    raise AssertionError(f"timed out after {seconds:g} s waiting for {what}")

@@ -13,7 +13,7 @@ from kafka_sre_tui.engine.cluster import describe_cluster, list_topics
 from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.groups import describe_group, list_groups
 from kafka_sre_tui.localkafka import LocalKafka
-from tests.kafka_helpers import consume_and_commit, create_topic, produce
+from tests.kafka_helpers import consume_and_commit, create_topic, produce, wait_for
 
 PRODUCED = {0: 40, 1: 25, 2: 10, 3: 0}
 CONSUMED = {0: 40, 1: 7, 2: 0}  # partition 3: never committed
@@ -57,9 +57,7 @@ async def test_live_member_without_commit_shows_no_commit(kafka: LocalKafka, clu
     consumer = AIOKafkaConsumer(unique, bootstrap_servers=bs, group_id=f"{unique}-live", enable_auto_commit=False)
     await consumer.start()
     try:
-        async with asyncio.timeout(30):
-            while not consumer.assignment():
-                await asyncio.sleep(0.1)
+        await wait_for(lambda: bool(consumer.assignment()), "the consumer's assignment")
         async with KafkaSession(cluster) as s:
             group = await describe_group(s, f"{unique}-live")
     finally:
@@ -114,7 +112,8 @@ def test_cli_lag_json_and_table(kafka: LocalKafka, unique: str, capsys) -> None:
     assert main(["lag", f"{unique}-g", "--cluster", bs, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["total_lag"] == 8
-    assert [(p["partition"], p["committed_offset"], p["lag"]) for p in doc["partitions"]] == [(0, 4, 8), (1, None, None)]
+    rows = [(p["partition"], p["committed_offset"], p["lag"]) for p in doc["partitions"]]
+    assert rows == [(0, 4, 8), (1, None, None)]
 
     assert main(["lag", f"{unique}-g", "--cluster", bs]) == 0
     table = capsys.readouterr().out

@@ -8,11 +8,13 @@ API, which is why pyproject.toml pins aiokafka to the exact version this was wri
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from aiokafka import errors as kerr
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.conn import create_conn
 from aiokafka.helpers import create_ssl_context
 from aiokafka.protocol.metadata import MetadataRequest
 
@@ -64,6 +66,9 @@ def translate_error(exc: BaseException, cluster: ClusterConfig, action: str) -> 
     if isinstance(exc, kerr.KafkaConnectionError):
         return ClusterUnreachable(f"{action} on {where}: cannot connect; check bootstrap_servers, "
                                   "security_protocol and that the broker is up")
+    if isinstance(exc, ssl.SSLError):
+        return AuthenticationFailed(f"{action} on {where}: TLS handshake failed ({_first_line(exc)}); "
+                                    "check ssl_ca_file, ssl_cert_file, ssl_key_file and security_protocol")
     if isinstance(exc, kerr.SaslAuthenticationFailed | kerr.AuthenticationFailedError
                   | kerr.AuthenticationMethodNotSupported):
         return AuthenticationFailed(f"{action} on {where}: authentication failed ({_first_line(exc)}); "
@@ -97,8 +102,30 @@ class KafkaSession:
         self._client = self.admin._client  # the lower-level client, see module docstring
 
     async def __aenter__(self) -> KafkaSession:
-        await self.guard(self.admin.start(), "connecting")
+        try:
+            await self.guard(self.admin.start(), "connecting")
+        except ClusterUnreachable:
+            await self.admin.close()
+            await self._diagnose_bootstrap()
+            raise
         return self
+
+    async def _diagnose_bootstrap(self) -> None:
+        """aiokafka's bootstrap reports every failure as "Unable to bootstrap"; one direct
+        connection to the first server tells a refused TLS handshake or SASL login apart."""
+        if not (self.cluster.uses_sasl or self.cluster.uses_tls):
+            return
+        host, _, port = self.cluster.bootstrap_servers[0].rpartition(":")
+        settings = client_settings(self.cluster)
+        del settings["bootstrap_servers"]
+        try:
+            async with asyncio.timeout(self.cluster.request_timeout_seconds):
+                conn = await create_conn(host.strip("[]"), int(port), **settings)
+        except (OSError, kerr.KafkaError) as exc:
+            if isinstance(exc, ssl.SSLError | kerr.KafkaError):
+                raise translate_error(exc, self.cluster, "connecting") from exc
+            return  # a plain network error: the generic message already says it
+        conn.close()
 
     async def __aexit__(self, *exc: object) -> None:
         await self.admin.close()

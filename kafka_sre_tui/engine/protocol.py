@@ -8,10 +8,12 @@ need authorized operations, so DescribeGroups is capped at v2, which every Kafka
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from aiokafka.protocol.admin import DescribeGroupsRequest_v0, DescribeGroupsRequest_v1, DescribeGroupsRequest_v2
 from aiokafka.protocol.api import Request
 
-_DescribeGroupsUpToV2 = DescribeGroupsRequest_v0 | DescribeGroupsRequest_v1 | DescribeGroupsRequest_v2
+_DescribeGroupsUpToV2: TypeAlias = DescribeGroupsRequest_v0 | DescribeGroupsRequest_v1 | DescribeGroupsRequest_v2
 
 
 class DescribeGroups(Request[_DescribeGroupsUpToV2]):
