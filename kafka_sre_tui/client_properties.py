@@ -13,6 +13,8 @@ from pathlib import Path
 from kafka_sre_tui.engine.errors import ConfigError
 
 _JAAS_OPTION = re.compile(r'(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"')
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # Java's only line terminators (not \u2028, \x85, ...)
+_BLANKS = " \t\f"  # Java's only white space here (not \xa0)
 
 
 def parse_properties(text: str) -> dict[str, str]:
@@ -20,8 +22,8 @@ def parse_properties(text: str) -> dict[str, str]:
     ``#``/``!`` comments, backslash line continuations and escapes."""
     props: dict[str, str] = {}
     logical = ""
-    for raw in text.splitlines():
-        line = raw.lstrip()
+    for raw in _LINE_BREAK.split(text):
+        line = raw.lstrip(_BLANKS)
         if not logical and (not line or line[0] in "#!"):
             continue
         if _ends_with_continuation(line):
@@ -49,13 +51,13 @@ def _split_key_value(line: str) -> tuple[str, str]:
         if ch == "\\":
             i += 2
             continue
-        if ch in "=: \t":
+        if ch in "=:" or ch in _BLANKS:
             key = line[:i]
-            rest = line[i:].lstrip(" \t")
-            if rest[:1] in ("=", ":") and ch in " \t":
-                rest = rest[1:].lstrip(" \t")
+            rest = line[i:].lstrip(_BLANKS)
+            if rest[:1] in ("=", ":") and ch in _BLANKS:
+                rest = rest[1:].lstrip(_BLANKS)
             elif ch in "=:":
-                rest = line[i + 1:].lstrip(" \t")
+                rest = line[i + 1:].lstrip(_BLANKS)
             return key, rest
         i += 1
     return line, ""

@@ -227,12 +227,15 @@ class LocalKafka:
             self._proc.wait(10)
             self._proc = None
 
-    def log_tail(self, lines: int = 20) -> str:
-        chunks = []
+    def log_tail(self, lines: int = 12) -> str:
+        """The broker's errors and their causes (first), then the last lines of its log."""
+        text: list[str] = []
         for path in (self.data_dir / "stdout.log", self.log_file):
             if path.exists():
-                chunks.extend(path.read_text(errors="replace").splitlines()[-lines:])
-        return "\n".join(chunks[-lines:])
+                text.extend(path.read_text(errors="replace").splitlines())
+        errors = [ln for ln in text if " ERROR " in ln or " FATAL " in ln or ln.startswith("Caused by:")]
+        tail = [ln for ln in text[-lines:] if ln not in errors]
+        return "\n".join([*errors[-8:], *tail])
 
     def __enter__(self) -> LocalKafka:
         return self.start()
@@ -285,9 +288,10 @@ class LocalKafka:
             cmd += ["--add-scram", f"{user.mechanism}=[name={user.username},password={user.password}]"]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            detail = (result.stdout + result.stderr).strip().splitlines()[-3:]
+            lines = (result.stdout + result.stderr).strip().splitlines()
+            causes = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith(("at ", "..."))]
             raise LocalKafkaError(f"formatting Kafka storage in {self.data_dir} failed: "
-                                  + " | ".join(detail))
+                                  + " | ".join(causes[-3:]))
 
     def _wait_started(self, log_offset: int) -> None:
         deadline = time.monotonic() + self.startup_timeout

@@ -1,0 +1,53 @@
+"""The launcher's failures must be legible: a missing tool in one line, a broken broker with its log."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from kafka_sre_tui.localkafka import Listener, LocalKafka, LocalKafkaError, kafka_libs
+
+
+def test_missing_java_or_maven_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KSRE_CACHE_DIR", str(tmp_path / "empty-cache"))  # nothing fetched yet
+    monkeypatch.setenv("PATH", str(tmp_path))  # no java, no mvn
+    with pytest.raises(LocalKafkaError) as info:
+        kafka_libs()
+    message = str(info.value)
+    assert "\n" not in message and message.startswith("java not found on PATH: install a JDK")
+
+
+def test_broker_that_cannot_start_shows_its_log_tail(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        broken = LocalKafka(data_dir=tmp_path, listeners=[Listener("TAKEN", port=port)], startup_timeout=60)
+        with pytest.raises(LocalKafkaError) as info:
+            broken.start()
+    message = str(info.value)
+    assert "exited during startup" in message and "log tail:" in message
+    assert f"{port}" in message and "Address already in use" in message  # the broker's own complaint
+    assert not broken.running
+
+
+def test_bad_broker_setting_names_the_setting(tmp_path: Path) -> None:
+    broken = LocalKafka(data_dir=tmp_path, broker_properties={"num.network.threads": "not-a-number"})
+    with pytest.raises(LocalKafkaError, match=r"formatting Kafka storage .* failed: .*num.network.threads"):
+        broken.start()
+
+
+def test_restart_keeps_address_and_data(tmp_path: Path) -> None:
+    kafka = LocalKafka(data_dir=tmp_path / "node").start()
+    try:
+        address, cluster_id = kafka.bootstrap_servers, kafka.cluster_id
+        kafka.kill()
+        assert not kafka.running
+        kafka.start()
+        assert kafka.running and kafka.bootstrap_servers == address
+        assert (tmp_path / "node" / "log" / "meta.properties").read_text().count(cluster_id) == 1
+    finally:
+        kafka.stop()
+    assert (tmp_path / "node").exists()  # a data dir given by the caller is the caller's to delete
