@@ -10,8 +10,11 @@ from kafka_sre_tui.tui.app import KsreApp
 from tests.kafka_helpers import consume_and_commit, create_topic, produce, wait_for
 
 
-def _row(table: DataTable, key: str) -> list[object] | None:  # type: ignore[type-arg]
-    return table.get_row(key) if key in {k.value for k in table.rows} else None
+def _row(table: DataTable, key: str) -> list[str] | None:  # type: ignore[type-arg]
+    """The row as the user reads it (plain text of every cell), or None when absent."""
+    if key not in {k.value for k in table.rows}:
+        return None
+    return [str(cell) for cell in table.get_row(key)]
 
 
 async def test_topics_and_group_lag_appear_and_follow_the_cluster(kafka: LocalKafka, cluster: ClusterConfig,
@@ -26,15 +29,15 @@ async def test_topics_and_group_lag_appear_and_follow_the_cluster(kafka: LocalKa
         topics = app.query_one("#topics-table", DataTable)
         groups = app.query_one("#groups-table", DataTable)
         await wait_for(lambda: _row(topics, unique) is not None, "the topic row")
-        assert _row(topics, unique) == [unique, 3, 1, 30, 0]
+        assert _row(topics, unique) == [unique, "3", "1", "30", "0"]
 
         await pilot.press("g")
         assert app.query_one(TabbedContent).active == "groups"
         await wait_for(lambda: _row(groups, f"{unique}-g") is not None, "the group row")
-        assert _row(groups, f"{unique}-g") == [f"{unique}-g", "Empty", 0, unique, 6, 1]
+        assert _row(groups, f"{unique}-g") == [f"{unique}-g", "Empty", "0", unique, "6", "1"]
 
         await produce(bs, unique, {2: 5})  # the next refresh shows the new messages, in place
-        await wait_for(lambda: (_row(topics, unique) or [None] * 4)[3] == 35, "the refreshed count")
+        await wait_for(lambda: (_row(topics, unique) or [""] * 4)[3] == "35", "the refreshed count")
         assert "refreshed" in str(app.query_one("#status", Static).render())
 
 

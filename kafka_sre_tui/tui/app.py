@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -107,12 +108,16 @@ class KsreApp(App[None]):
 
     def _show_topics(self, topics: list[TopicInfo]) -> None:
         rows: dict[str, tuple[Any, ...]] = {
-            t.name: (t.name, len(t.partitions), t.replication_factor, t.messages, t.under_replicated)
+            t.name: (t.name, *map(_num, (len(t.partitions), t.replication_factor, t.messages, t.under_replicated)))
             for t in topics}
         sync_rows(self.query_one("#topics-table", DataTable), rows)
 
     def _show_groups(self, groups: list[GroupInfo]) -> None:
         rows: dict[str, tuple[Any, ...]] = {
-            g.group_id: (g.group_id, g.state, len(g.members), ",".join(g.topics), g.total_lag,
-                         g.partitions_without_commit) for g in groups}
+            g.group_id: (g.group_id, g.state, _num(len(g.members)), ",".join(g.topics), _num(g.total_lag),
+                         _num(g.partitions_without_commit)) for g in groups}
         sync_rows(self.query_one("#groups-table", DataTable), rows)
+
+
+def _num(value: int) -> Text:
+    return Text(f"{value:,}", justify="right")
