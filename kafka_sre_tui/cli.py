@@ -14,7 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from kafka_sre_tui import output
+from kafka_sre_tui import backup_cli, output
 from kafka_sre_tui.config import AppConfig, ClusterConfig, load_config
 from kafka_sre_tui.engine.cluster import describe_cluster, list_topics
 from kafka_sre_tui.engine.connection import KafkaSession
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     json_flag = argparse.ArgumentParser(add_help=False)
     json_flag.add_argument("--json", action="store_true", help="print JSON for scripts (snake_case keys)")
 
+    parents = {"common": common, "cluster": cluster, "json": json_flag}
     parser = argparse.ArgumentParser(
         prog="kafka-sre-tui", parents=[common, cluster],
         description="Kafka dashboard and SRE toolkit. With no command, opens the dashboard.")
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     lag = sub.add_parser("lag", parents=[common, cluster, json_flag],
                          help="per-partition lag of one consumer group")
     lag.add_argument("group", help="consumer group id")
+    backup_cli.add_commands(sub, parents)
     return parser
 
 
@@ -164,4 +166,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, AppConfig], int]] = {
     "lag": cmd_lag,
     "dashboard": cmd_dashboard,
     "demo": cmd_demo,
+    "backup": lambda args, config: backup_cli.cmd_backup(args, config, _cluster),
+    "verify": backup_cli.cmd_verify,
+    "backups": backup_cli.cmd_backups,
 }

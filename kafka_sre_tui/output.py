@@ -21,11 +21,11 @@ def _console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 250, highlight=False)
 
 
-def _emit_json(value: Any) -> None:
+def emit_json(value: Any) -> None:
     print(json.dumps(value, indent=2))
 
 
-def _table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     table = Table(box=None, header_style="bold")
     for col in columns:
         numeric = col.lower() in _NUMERIC_COLUMNS
@@ -49,7 +49,7 @@ ClusterRow = tuple[str, str, bool, ClusterOverview | KsreError]  # name, bootstr
 
 def clusters(results: Sequence[ClusterRow], as_json: bool) -> None:
     if as_json:
-        _emit_json([_cluster_json(*row) for row in results])
+        emit_json([_cluster_json(*row) for row in results])
         return
     rows = []
     for name, bootstrap, read_only, r in results:
@@ -58,12 +58,12 @@ def clusters(results: Sequence[ClusterRow], as_json: bool) -> None:
             rows.append((name, bootstrap, "UNREACHABLE" if r.retriable else "ERROR", None, None, None, mode))
         else:
             rows.append((name, bootstrap, "ok", r.cluster_id, r.controller_id, len(r.brokers), mode))
-    _table("Clusters", ["Name", "Bootstrap", "Status", "Cluster id", "Controller", "Brokers", "Mode"], rows)
+    table("Clusters", ["Name", "Bootstrap", "Status", "Cluster id", "Controller", "Brokers", "Mode"], rows)
     for name, _bootstrap, _ro, r in results:
         if isinstance(r, KsreError):
             print(f"{name}: {r}", file=sys.stderr)
     if len(results) == 1 and isinstance(results[0][3], ClusterOverview):
-        _table("Brokers", ["Id", "Host", "Port", "Rack"],
+        table("Brokers", ["Id", "Host", "Port", "Rack"],
                [(b.node_id, b.host, b.port, b.rack) for b in results[0][3].brokers])
 
 
@@ -80,22 +80,22 @@ def _cluster_json(name: str, bootstrap: str, read_only: bool, r: ClusterOverview
 
 def topics(items: Sequence[TopicInfo], as_json: bool) -> None:
     if as_json:
-        _emit_json([topic_json(t) for t in items])
+        emit_json([topic_json(t) for t in items])
         return
-    _table(f"Topics ({len(items)})", ["Topic", "Partitions", "RF", "Messages", "URP", "Offline"],
+    table(f"Topics ({len(items)})", ["Topic", "Partitions", "RF", "Messages", "URP", "Offline"],
            [(t.name, len(t.partitions), t.replication_factor, t.messages, t.under_replicated, t.offline)
             for t in items])
 
 
 def topic_detail(topic: TopicInfo, as_json: bool) -> None:
     if as_json:
-        _emit_json(topic_json(topic))
+        emit_json(topic_json(topic))
         return
-    _table(f"Topic {topic.name}: {len(topic.partitions)} partitions, {topic.messages} messages",
+    table(f"Topic {topic.name}: {len(topic.partitions)} partitions, {topic.messages} messages",
            ["Partition", "Leader", "Replicas", "ISR", "Earliest", "Latest", "Messages", "Flags"],
            [(p.partition, p.leader, _ids(p.replicas), _ids(p.isr), p.earliest_offset, p.latest_offset,
              p.messages, _flags(p)) for p in topic.partitions])
-    _table("Configs (set on the topic)", ["Key", "Value"], sorted(topic.configs.items()) or [("(none)", "")])
+    table("Configs (set on the topic)", ["Key", "Value"], sorted(topic.configs.items()) or [("(none)", "")])
 
 
 def topic_json(t: TopicInfo) -> dict[str, Any]:
@@ -124,9 +124,9 @@ def _flags(p: PartitionInfo) -> str:
 
 def groups(items: Sequence[GroupInfo], as_json: bool) -> None:
     if as_json:
-        _emit_json([group_json(g, with_partitions=False) for g in items])
+        emit_json([group_json(g, with_partitions=False) for g in items])
         return
-    _table(f"Consumer groups ({len(items)})",
+    table(f"Consumer groups ({len(items)})",
            ["Group", "State", "Members", "Topics", "Total lag", "No commit"],
            [(g.group_id, g.state, len(g.members), ",".join(g.topics), g.total_lag, g.partitions_without_commit)
             for g in items])
@@ -134,9 +134,9 @@ def groups(items: Sequence[GroupInfo], as_json: bool) -> None:
 
 def group_lag(group: GroupInfo, as_json: bool) -> None:
     if as_json:
-        _emit_json(group_json(group, with_partitions=True))
+        emit_json(group_json(group, with_partitions=True))
         return
-    _table(f"Group {group.group_id}: {group.state}, {len(group.members)} members, total lag {group.total_lag}",
+    table(f"Group {group.group_id}: {group.state}, {len(group.members)} members, total lag {group.total_lag}",
            ["Topic", "Partition", "Latest", "Committed", "Lag", "Member"],
            [(p.topic, p.partition, p.latest_offset, _committed(p), _lag(p), _client(group, p.member_id))
             for p in group.partitions])

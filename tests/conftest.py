@@ -23,7 +23,7 @@ def _start(**kwargs: object) -> LocalKafka:
 
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[LocalKafka]:
-    broker = _start()
+    broker = _start(broker_properties={"log.cleaner.backoff.ms": "250"})  # compaction within a test's patience
     yield broker
     broker.stop()
 

@@ -59,3 +59,40 @@ async def wait_for(condition: Callable[[], bool], what: str, seconds: float = 30
             return
         await asyncio.sleep(step)
     raise AssertionError(f"timed out after {seconds:g} s waiting for {what}")
+
+
+Record = tuple[int, int, int, bytes | None, bytes | None, tuple[tuple[str, bytes | None], ...]]
+
+
+async def read_all(bootstrap: str, topic: str, read_committed: bool = True) -> dict[int, list[Record]]:
+    """Every record a consumer can see, per partition: (offset, timestamp, timestamp type, key,
+    value, headers). The ground truth a backup is compared with."""
+    from aiokafka import TopicPartition as TP
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                isolation_level="read_committed" if read_committed else "read_uncommitted",
+                                max_partition_fetch_bytes=4 << 20, fetch_max_bytes=16 << 20)
+    await consumer.start()
+    try:
+        partitions = sorted(consumer.partitions_for_topic(topic) or await _partitions(consumer, topic))
+        tps = [TP(topic, p) for p in partitions]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)  # the last stable offset under read_committed
+        result: dict[int, list[Record]] = {p: [] for p in partitions}
+        for _ in range(600):
+            positions = {tp: await consumer.position(tp) for tp in tps}
+            if all(positions[tp] >= ends[tp] for tp in tps):
+                return result
+            batch = await consumer.getmany(timeout_ms=500)
+            for tp, records in batch.items():
+                result[tp.partition].extend(
+                    (r.offset, r.timestamp, r.timestamp_type, r.key, r.value, tuple(r.headers)) for r in records)
+        raise AssertionError(f"could not read {topic} to its end offsets {ends}")
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()
+    return consumer.partitions_for_topic(topic) or set()

@@ -57,6 +57,22 @@ async def describe_group(session: KafkaSession, group_id: str) -> GroupInfo:
     return group
 
 
+async def committed_offsets_for_topic(session: KafkaSession, topic: str) -> dict[str, dict[int, int]]:
+    """``{group: {partition: committed offset}}`` for every group with a commit on ``topic``."""
+    await session.metadata([])
+    nodes = session.broker_ids()
+    listed = await asyncio.gather(*(_list_on(session, node) for node in nodes))
+    groups = [_Described(g, node, "", "", "", ()) for node, ids in zip(nodes, listed, strict=True) for g in ids]
+    limit = asyncio.Semaphore(OFFSET_FETCH_CONCURRENCY)
+    committed = await asyncio.gather(*(_committed(session, g, limit) for g in groups))
+    result: dict[str, dict[int, int]] = {}
+    for group, offsets in zip(groups, committed, strict=True):
+        mine = {tp.partition: offset for tp, offset in offsets.items() if tp.topic == topic}
+        if mine:
+            result[group.group_id] = dict(sorted(mine.items()))
+    return result
+
+
 async def _list_on(session: KafkaSession, node: int) -> list[str]:
     response = await session.send(node, ListGroupsRequest(), "listing consumer groups")
     session.raise_for_code(response.error_code, "listing consumer groups")

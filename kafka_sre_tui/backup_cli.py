@@ -1,0 +1,216 @@
+"""CLI for backups: ``backup``, ``verify`` and ``backups list|show|prune`` (thin: parse, call, print)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kafka_sre_tui import output
+from kafka_sre_tui.config import AppConfig, ClusterConfig
+from kafka_sre_tui.engine.backup import BackupProgress, BackupResult, backup_topic, resume_backup
+from kafka_sre_tui.engine.backup_plan import BackupRequest
+from kafka_sre_tui.engine.backups import find_backup, list_backups, prune, verify
+from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.storage.manifest import read_manifest
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
+    common, cluster, json_flag = parents["common"], parents["cluster"], parents["json"]
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--backup-dir", metavar="DIR", help="backups directory (default: [backup] base_path)")
+
+    backup = sub.add_parser("backup", parents=[common, cluster, json_flag, where],
+                            help="back up a topic to files: consistent snapshot, compressed, checksummed")
+    backup.add_argument("--topic", "-t", help="topic to back up")
+    backup.add_argument("--resume", metavar="BACKUP_ID", help="continue an interrupted backup")
+    backup.add_argument("--compression", choices=["none", "gzip", "snappy", "lz4", "zstd"],
+                        help="block codec (default: [backup] compression)")
+    backup.add_argument("--level", type=int, help="codec level (gzip 1-9, lz4 0-16, zstd 1-22)")
+    backup.add_argument("--partitions", type=_partitions, help="only these partitions, e.g. 0,3")
+    backup.add_argument("--from-offset", type=int, help="first offset (each partition)")
+    backup.add_argument("--to-offset", type=int, help="last offset, inclusive (each partition)")
+    backup.add_argument("--from-time", type=_time, help="first record time, ISO-8601 (no zone: UTC)")
+    backup.add_argument("--to-time", type=_time, help="last record time, inclusive, ISO-8601")
+    backup.add_argument("--max-messages", type=int, help="at most this many records from each partition")
+    backup.add_argument("--rate-limit", type=float, metavar="MB/S", help="read at most this many MB/s from Kafka")
+    backup.add_argument("--checkpoint-seconds", type=float, default=5.0,
+                        help="how often progress is made durable (default 5 s)")
+
+    check = sub.add_parser("verify", parents=[common, json_flag, where],
+                           help="recompute every checksum of a backup; exit 1 on damage")
+    check.add_argument("backup_id")
+
+    backups = sub.add_parser("backups", parents=[common], help="list, show or prune backups")
+    actions = backups.add_subparsers(dest="backups_action", metavar="ACTION", required=True)
+    actions.add_parser("list", parents=[common, json_flag, where], help="every backup with its status and size")
+    show = actions.add_parser("show", parents=[common, json_flag, where], help="one backup's manifest")
+    show.add_argument("backup_id")
+    pruning = actions.add_parser("prune", parents=[common, json_flag, where],
+                                 help="delete backups past retention_days, then oldest past max_backup_size_gb")
+    pruning.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+
+
+def _partitions(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected partition numbers like 0,3; got '{text}'") from None
+
+
+def _time(text: str) -> int:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ISO-8601 like 2026-11-24T10:00:00Z; got '{text}'") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _base(args: argparse.Namespace, config: AppConfig) -> Path:
+    return Path(args.backup_dir).expanduser() if args.backup_dir else config.backup.base_path.expanduser()
+
+
+class _ProgressLine:
+    """One status line on stderr: rewritten in place on a terminal, every few seconds otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.backup_id: str | None = None
+        self._last = 0.0
+
+    def __call__(self, p: BackupProgress) -> None:
+        self.backup_id = p.backup_id
+        if not self.tty and time.monotonic() - self._last < 5 and p.partitions_done < p.partitions_total:
+            return
+        self._last = time.monotonic()
+        eta = f" · ETA {p.eta_seconds:.0f} s" if p.eta_seconds is not None and p.fraction < 1 else ""
+        line = (f"backup {p.backup_id}: {p.fraction:6.1%} · {p.records:,} records · {p.bytes_read / 1e6:,.1f} MB "
+                f"read · {p.mb_per_second:,.1f} MB/s · partitions {p.partitions_done}/{p.partitions_total}{eta}")
+        print(("\r" + line + "\033[K") if self.tty else line, end="" if self.tty else "\n", file=sys.stderr,
+              flush=True)
+
+    def close(self) -> None:
+        if self.tty and self.backup_id:
+            print(file=sys.stderr)
+
+
+def cmd_backup(args: argparse.Namespace, config: AppConfig, cluster_of: Any) -> int:
+    base = _base(args, config)
+    progress = _ProgressLine()
+    try:
+        if args.resume:
+            cluster = _resume_cluster(args, config, base, cluster_of)
+            result = asyncio.run(resume_backup(cluster, base, args.resume, progress,
+                                               config.backup.max_concurrent_backups, args.rate_limit,
+                                               args.checkpoint_seconds))
+        else:
+            if not args.topic:
+                raise ConfigError("backup needs --topic TOPIC (or --resume BACKUP_ID)")
+            request = BackupRequest(
+                topic=args.topic, base_path=base, compression=args.compression or config.backup.compression,
+                level=args.level, partitions=args.partitions, from_offset=args.from_offset, to_offset=args.to_offset,
+                from_time_ms=args.from_time, to_time_ms=args.to_time, max_messages=args.max_messages,
+                max_concurrent_backups=config.backup.max_concurrent_backups,
+                checkpoint_seconds=args.checkpoint_seconds, rate_limit_mb_s=args.rate_limit)
+            result = asyncio.run(backup_topic(cluster_of(args, config), request, progress))
+    except KeyboardInterrupt:
+        progress.close()
+        if progress.backup_id:
+            print(f"interrupted: backup {progress.backup_id} is incomplete; continue it with: "
+                  f"kafka-sre-tui backup --resume {progress.backup_id}", file=sys.stderr)
+        raise
+    progress.close()
+    _print_result(result, args.json)
+    return EXIT_OK
+
+
+def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path, cluster_of: Any) -> ClusterConfig:
+    if getattr(args, "cluster", None):
+        return cluster_of(args, config)  # type: ignore[no-any-return]
+    plan_path = find_backup(base, args.resume) / "backup.json"
+    if not plan_path.exists():
+        raise ConfigError(f"backup {args.resume} has nothing to resume (complete, or not started)")
+    source = json.loads(plan_path.read_text())["source"]
+    name = source["cluster_name"]
+    if name not in config.clusters:
+        name = ",".join(source["bootstrap_servers"])
+    return cluster_of(argparse.Namespace(**{**vars(args), "cluster": name}), config)  # type: ignore[no-any-return]
+
+
+def _print_result(result: BackupResult, as_json: bool) -> None:
+    if as_json:
+        output.emit_json({"backup_id": result.backup_id, "path": str(result.path), "metrics": asdict(result.metrics),
+                          "partitions": [_partition_json(p) for p in result.manifest.partitions]})
+        return
+    m = result.metrics
+    output.table("Backup metrics", ["Metric", "Value"], [
+        ("duration", f"{m.duration_seconds:.2f} s"), ("messages", f"{m.messages:,}"),
+        ("bytes read", f"{m.bytes_read / 1e6:,.2f} MB"), ("bytes written", f"{m.bytes_written / 1e6:,.2f} MB"),
+        ("compression ratio", f"{m.compression_ratio:.2f}"), ("throughput", f"{m.throughput_mb_s:,.1f} MB/s"),
+        ("errors", m.errors), ("path", str(result.path))])
+    print(result.backup_id)
+
+
+def _partition_json(p: Any) -> dict[str, Any]:
+    return {k: v for k, v in asdict(p).items() if k != "segments"} | {"segments": len(p.segments)}
+
+
+def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
+    result = asyncio.run(verify(_base(args, config), args.backup_id))
+    mb_s = result.bytes_checked / 1e6 / result.seconds if result.seconds > 0 else 0.0
+    if args.json:
+        output.emit_json({"backup_id": result.backup_id, "intact": result.intact, "records": result.records,
+                          "bytes_checked": result.bytes_checked, "seconds": round(result.seconds, 3),
+                          "throughput_mb_s": round(mb_s, 1),
+                          "damage": [d.describe(result.backup_id) for d in result.damage]})
+    else:
+        for damage in result.damage:
+            print(damage.describe(result.backup_id))
+        state = "intact" if result.intact else f"DAMAGED ({len(result.damage)} problems)"
+        print(f"backup {result.backup_id}: {state}; {result.records:,} records, "
+              f"{result.bytes_checked / 1e6:,.1f} MB checked in {result.seconds:.2f} s ({mb_s:,.0f} MB/s)")
+    return EXIT_OK if result.intact else EXIT_FAILED
+
+
+def cmd_backups(args: argparse.Namespace, config: AppConfig) -> int:
+    base = _base(args, config)
+    if args.backups_action == "list":
+        items = list_backups(base)
+        if args.json:
+            output.emit_json([{"backup_id": b.backup_id, "status": b.status, "topic": b.topic,
+                               "created_at": b.created_at.isoformat(), "records": b.records,
+                               "size_bytes": b.size_bytes, "compression": b.compression} for b in items])
+        else:
+            output.table(f"Backups in {base} ({len(items)})",
+                         ["Backup id", "Status", "Topic", "Created (UTC)", "Records", "Size", "Codec"],
+                         [(b.backup_id, b.status, b.topic, f"{b.created_at:%Y-%m-%d %H:%M:%S}", f"{b.records:,}",
+                           f"{b.size_bytes / 1e6:,.1f} MB", b.compression) for b in items])
+        return EXIT_OK
+    if args.backups_action == "show":
+        manifest, intact = read_manifest(find_backup(base, args.backup_id))
+        doc = asdict(manifest) | {"manifest_intact": intact}
+        for part in doc["partitions"]:
+            part["segments"] = len(part["segments"])
+        output.emit_json(doc) if args.json else print(json.dumps(doc, indent=2))
+        return EXIT_OK
+    decisions = prune(base, config.backup.retention_days, config.backup.max_backup_size_gb, datetime.now(UTC),
+                      args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    if args.json:
+        output.emit_json([{"backup_id": d.backup.backup_id, "reason": d.reason, "size_bytes": d.backup.size_bytes,
+                           "deleted": not args.dry_run} for d in decisions])
+    else:
+        for d in decisions:
+            print(f"{verb} {d.backup.backup_id} ({d.backup.size_bytes / 1e6:,.1f} MB): {d.reason}")
+        print(f"{len(decisions)} backups {verb}")
+    return EXIT_OK

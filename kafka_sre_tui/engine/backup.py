@@ -1,0 +1,317 @@
+"""Back up a topic to a directory: consistent snapshot, read_committed, resumable, checksummed.
+
+One fetch loop per partition leader asks for all its partitions at once and keeps the next
+request in flight while worker threads compress and write the previous answer. Every
+``checkpoint_seconds`` each partition seals its segment and records its progress; the manifest is
+written last. See docs/backup-format.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.backup_partition import STATE_FILE, PartitionBackup, PartitionState
+from kafka_sre_tui.engine.backup_plan import BackupPlan, BackupRequest, PartitionPlan, make_plan, validate_request
+from kafka_sre_tui.engine.cluster import partition_leaders
+from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.fetch import OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
+from kafka_sre_tui.engine.models import TopicPartition
+from kafka_sre_tui.engine.offsets import EARLIEST, list_offsets
+from kafka_sre_tui.engine.storage.batches import whole_batches_end
+from kafka_sre_tui.engine.storage.codecs import codec
+from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, read_json, write_json_atomic
+from kafka_sre_tui.engine.storage.layout import backup_dir, new_backup_id, running
+from kafka_sre_tui.engine.storage.manifest import MANIFEST, Manifest, PartitionManifest, write_manifest
+
+PLAN_FILE = "backup.json"
+_LEADER_ERRORS = {5, 6, 74, 75}  # leader not available, not leader, fenced/unknown leader epoch
+MAX_LEADER_RETRIES = 20
+
+
+@dataclass(frozen=True)
+class BackupProgress:
+    backup_id: str
+    records: int
+    bytes_read: int
+    bytes_written: int
+    offsets_done: int
+    offsets_total: int
+    elapsed_seconds: float
+    partitions_done: int
+    partitions_total: int
+
+    @property
+    def mb_per_second(self) -> float:
+        return self.bytes_read / 1e6 / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    @property
+    def fraction(self) -> float:
+        return self.offsets_done / self.offsets_total if self.offsets_total else 1.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.fraction <= 0 or self.elapsed_seconds <= 0:
+            return None
+        return self.elapsed_seconds * (1 - self.fraction) / self.fraction
+
+
+@dataclass(frozen=True)
+class BackupMetrics:
+    duration_seconds: float
+    messages: int
+    bytes_read: int
+    bytes_written: int
+    compression_ratio: float
+    throughput_mb_s: float
+    errors: int
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    backup_id: str
+    path: Path
+    metrics: BackupMetrics
+    manifest: Manifest
+
+
+Emit = Callable[[BackupProgress], None]
+
+
+def _ignore(_: BackupProgress) -> None:
+    return None
+
+
+async def backup_topic(cluster: ClusterConfig, request: BackupRequest, emit: Emit = _ignore,
+                       now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> BackupResult:
+    validate_request(request)
+    started = now()
+    backup_id = new_backup_id(request.topic, started)
+    base = _prepare_base(request.base_path)
+    async with KafkaSession(cluster) as session:
+        plan = await make_plan(session, request, backup_id, started)  # bad input fails here, before any file
+        folder = base / backup_id
+        with running(base, folder, backup_id, request.max_concurrent_backups):
+            write_json_atomic(folder / PLAN_FILE, plan.to_json())
+            states = [PartitionState.fresh(p) for p in plan.partitions]
+            return await _run(session, folder, plan, states, request, emit, now)
+
+
+async def resume_backup(cluster: ClusterConfig, base_path: Path, backup_id: str, emit: Emit = _ignore,
+                        max_concurrent_backups: int = 2, rate_limit_mb_s: float | None = None,
+                        checkpoint_seconds: float = 5.0,
+                        now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> BackupResult:
+    folder = backup_dir(base_path, backup_id)
+    if (folder / MANIFEST).exists():
+        raise ConfigError(f"backup {backup_id} is already complete; nothing to resume")
+    if not (folder / PLAN_FILE).exists():
+        raise ConfigError(f"{folder} holds no resumable backup (no {PLAN_FILE}); list them with: "
+                          "kafka-sre-tui backups list")
+    with running(base_path, folder, backup_id, max_concurrent_backups):
+        plan = BackupPlan.from_json(read_json(folder / PLAN_FILE))
+        states = [_durable_state(folder, p) for p in plan.partitions]
+        request = BackupRequest(topic=plan.topic["name"], base_path=base_path,
+                                compression=plan.compression["codec"], level=plan.compression["level"],
+                                max_messages=plan.max_messages, rate_limit_mb_s=rate_limit_mb_s,
+                                checkpoint_seconds=checkpoint_seconds)
+        async with KafkaSession(cluster) as session:
+            cluster_id = (await session.metadata([])).to_object().get("cluster_id")
+            if cluster_id != plan.source["cluster_id"]:
+                raise ConfigError(f"backup {backup_id} was taken from cluster id {plan.source['cluster_id']}, "
+                                  f"but --cluster points at {cluster_id}; resume against the same cluster")
+            return await _run(session, folder, plan, states, request, emit, now)
+
+
+def _prepare_base(base: Path) -> Path:
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create backup directory {base} ({exc.strerror}); "
+                          "check --backup-dir or [backup] base_path") from None
+    return base
+
+
+def _durable_state(folder: Path, plan_part: PartitionPlan) -> PartitionState:
+    """What the last run made durable; files it left half-written are removed."""
+    part_dir = folder / "partitions" / str(plan_part.partition)
+    state_path = part_dir / STATE_FILE
+    state = PartitionState.load(state_path) if state_path.exists() else PartitionState.fresh(plan_part)
+    keep = {folder / s.file for s in state.segments} | {state_path}
+    if part_dir.exists():
+        for path in part_dir.iterdir():
+            if path not in keep:
+                path.unlink()
+    return state
+
+
+async def _run(session: KafkaSession, folder: Path, plan: BackupPlan, states: list[PartitionState],
+               request: BackupRequest, emit: Emit, now: Callable[[], datetime]) -> BackupResult:
+    codec_obj, level = codec(plan.compression["codec"], plan.compression["level"])
+    topic = plan.topic["name"]
+    parts = {TopicPartition(topic, s.partition): PartitionBackup(folder, s, codec_obj, level, plan.max_messages)
+             for s in states}
+    clock = time.monotonic()
+    progress = _Progress(plan, parts, clock, emit)
+    errors = 0
+    try:
+        for _attempt in range(MAX_LEADER_RETRIES):
+            pending = {tp: p for tp, p in parts.items() if not p.done}
+            if not pending:
+                break
+            meta = (await session.metadata([topic])).to_object()
+            leaders = partition_leaders(meta)
+            by_leader: dict[int, dict[TopicPartition, PartitionBackup]] = defaultdict(dict)
+            for tp, p in pending.items():
+                leader = leaders.get(tp)
+                if leader is not None:
+                    by_leader[leader][tp] = p
+            try:
+                moved = await asyncio.gather(*(
+                    _leader_loop(session, node, group, request, progress) for node, group in by_leader.items()))
+            except KsreError as exc:
+                raise type(exc)(f"{exc}; backup {plan.backup_id} is incomplete: continue it with "
+                                f"kafka-sre-tui backup --resume {plan.backup_id}") from exc
+            if any(moved) or len(by_leader) == 0:
+                errors += 1
+                await asyncio.sleep(0.5)
+        else:
+            raise KsreError(f"partition leaders of '{topic}' kept moving; resume later with: "
+                            f"kafka-sre-tui backup --resume {plan.backup_id}")
+    finally:
+        await asyncio.gather(*(asyncio.to_thread(p.checkpoint) for p in parts.values()))
+    progress.emit_now()
+    return _finish(folder, plan, parts, time.monotonic() - clock, errors, now)
+
+
+async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartition, PartitionBackup],
+                       request: BackupRequest, progress: _Progress) -> bool:
+    """Fetch until every partition is done; True when a leader moved (the caller re-plans)."""
+    last_checkpoint = time.monotonic()
+
+    def positions() -> dict[TopicPartition, int]:
+        return {tp: p.position for tp, p in parts.items() if not p.done}
+
+    def ask(at: dict[TopicPartition, int]) -> asyncio.Task[dict]:  # type: ignore[type-arg]
+        return asyncio.create_task(fetch_raw(session, node, at, max_bytes=request.fetch_max_bytes,
+                                             partition_max_bytes=request.partition_fetch_max_bytes))
+
+    prefetch = request.max_messages is None  # with a cap, where a partition ends is known only after decoding
+    at = positions()
+    in_flight = ask(at) if at else None
+    try:
+        while in_flight is not None:
+            answer = await in_flight
+            in_flight = None
+            moved = False
+            work = []
+            for tp, fetched in answer.items():
+                if fetched.error_code in _LEADER_ERRORS:
+                    moved = True
+                elif fetched.error_code == OFFSET_OUT_OF_RANGE:
+                    start = await list_offsets(session, {tp: node}, EARLIEST)
+                    parts[tp].skip_to(start.get(tp, parts[tp].position))
+                elif fetched.error_code:
+                    session.raise_for_code(fetched.error_code, f"fetching {tp.topic}/{tp.partition}")
+                else:
+                    work.append(asyncio.to_thread(parts[tp].process, fetched))
+            if prefetch and not moved:
+                at = _next_positions(parts, answer)
+                in_flight = ask(at) if at else None
+            await asyncio.gather(*work)
+            progress.emit_maybe()
+            if request.rate_limit_mb_s:
+                await asyncio.sleep(progress.seconds_ahead(request.rate_limit_mb_s))
+            if moved:
+                return True
+            due = time.monotonic() - last_checkpoint >= request.checkpoint_seconds
+            if due or any(p.needs_checkpoint for p in parts.values()):
+                await asyncio.gather(*(asyncio.to_thread(p.checkpoint) for p in parts.values()))
+                last_checkpoint = time.monotonic()
+            if not prefetch:
+                at = positions()
+                in_flight = ask(at) if at else None
+        return False
+    finally:
+        if in_flight is not None:
+            in_flight.cancel()
+            with contextlib.suppress(asyncio.CancelledError, KsreError):
+                await in_flight
+
+
+def _next_positions(parts: dict[TopicPartition, PartitionBackup],
+                    answer: dict[TopicPartition, FetchedPartition]) -> dict[TopicPartition, int]:
+    """Where each partition will stand once ``answer`` is processed, from batch headers alone."""
+    result = {}
+    for tp, p in parts.items():
+        fetched = answer.get(tp)
+        end = whole_batches_end(fetched.records) if fetched is not None and not fetched.error_code else None
+        position = max(p.position, end or 0)
+        if position < p.end_offset:
+            result[tp] = position
+    return result
+
+
+class _Progress:
+    def __init__(self, plan: BackupPlan, parts: dict[TopicPartition, PartitionBackup], started: float,
+                 emit: Emit) -> None:
+        self.plan, self.parts, self.started, self.emit = plan, parts, started, emit
+        self.total = sum(p.end_offset - p.start_offset for p in plan.partitions)
+        self.initial_bytes = sum(p.raw_bytes for p in parts.values())  # what a resumed backup already had
+        self._last = 0.0
+
+    def snapshot(self) -> BackupProgress:
+        parts = self.parts.values()
+        done_offsets = sum(min(p.position, p.state.end_offset) - p.state.start_offset for p in parts)
+        return BackupProgress(
+            self.plan.backup_id, sum(p.records for p in parts), sum(p.raw_bytes for p in parts),
+            sum(p.writer.bytes_written + p.state.stored_bytes for p in parts), done_offsets, self.total,
+            time.monotonic() - self.started, sum(p.done for p in parts), len(self.parts))
+
+    def seconds_ahead(self, limit_mb_s: float) -> float:
+        """How long to pause so that the bytes read so far stay within ``limit_mb_s``."""
+        read = sum(p.raw_bytes for p in self.parts.values()) - self.initial_bytes
+        return max(0.0, read / 1e6 / limit_mb_s - (time.monotonic() - self.started))
+
+    def emit_maybe(self) -> None:
+        if time.monotonic() - self._last >= 0.25:
+            self.emit_now()
+
+    def emit_now(self) -> None:
+        self._last = time.monotonic()
+        self.emit(self.snapshot())
+
+
+def _finish(folder: Path, plan: BackupPlan, parts: dict[TopicPartition, PartitionBackup], seconds: float,
+            errors: int, now: Callable[[], datetime]) -> BackupResult:
+    states = [p.state for p in parts.values()]
+    read = sum(s.raw_bytes for s in states)
+    written = sum(s.stored_bytes for s in states)
+    metrics = BackupMetrics(
+        duration_seconds=round(seconds, 3), messages=sum(s.records for s in states), bytes_read=read,
+        bytes_written=written, compression_ratio=round(read / written, 3) if written else 0.0,
+        throughput_mb_s=round(read / 1e6 / seconds, 2) if seconds > 0 else 0.0, errors=errors)
+    manifest = Manifest(
+        backup_id=plan.backup_id, created_at=plan.created_at, completed_at=now().isoformat(), source=plan.source,
+        topic=plan.topic, selection=plan.selection, compression=plan.compression,
+        partitions=tuple(PartitionManifest(
+            partition=s.partition, start_offset=s.start_offset, end_offset=s.end_offset,
+            log_start_offset=next(p.log_start_offset for p in plan.partitions if p.partition == s.partition),
+            records=s.records, raw_bytes=s.raw_bytes, stored_bytes=s.stored_bytes, first_offset=s.first_offset,
+            last_offset=s.last_offset, first_timestamp=s.first_timestamp, last_timestamp=s.last_timestamp,
+            gaps=tuple(s.gaps), gap_count=s.gap_count, segments=tuple(s.segments)) for s in states),
+        consumer_groups=plan.consumer_groups, metrics=metrics.__dict__)
+    write_manifest(folder, manifest)
+    (folder / PLAN_FILE).unlink(missing_ok=True)
+    for s in states:
+        (folder / "partitions" / str(s.partition) / STATE_FILE).unlink(missing_ok=True)
+    for leftover in folder.rglob(f"*{TMP_SUFFIX}"):
+        leftover.unlink()
+    return BackupResult(plan.backup_id, folder, metrics, manifest)

@@ -1,0 +1,105 @@
+"""The backups in a directory: list them, show one, verify one, prune by age and total size."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from kafka_sre_tui.engine.backup import PLAN_FILE
+from kafka_sre_tui.engine.backup_partition import STATE_FILE, PartitionState
+from kafka_sre_tui.engine.errors import NotFound
+from kafka_sre_tui.engine.storage.files import read_json
+from kafka_sre_tui.engine.storage.layout import backup_dir, is_backup_id, is_running
+from kafka_sre_tui.engine.storage.manifest import MANIFEST, ManifestError, read_manifest
+from kafka_sre_tui.engine.storage.verify import VerifyResult, verify_backup
+
+COMPLETE, RUNNING, INCOMPLETE = "complete", "running", "incomplete"
+
+
+@dataclass(frozen=True)
+class BackupSummary:
+    backup_id: str
+    status: str
+    topic: str
+    created_at: datetime
+    records: int
+    size_bytes: int
+    compression: str
+    path: Path
+
+
+def created_at(backup_id: str) -> datetime:
+    return datetime.strptime(backup_id[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+
+
+def summarize(folder: Path) -> BackupSummary:
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    backup_id = folder.name
+    topic = backup_id[20:-7]
+    if (folder / MANIFEST).exists():
+        try:
+            manifest, _intact = read_manifest(folder)
+            return BackupSummary(backup_id, COMPLETE, manifest.topic["name"], created_at(backup_id), manifest.records,
+                                 size, manifest.compression["codec"], folder)
+        except ManifestError:
+            return BackupSummary(backup_id, COMPLETE, topic, created_at(backup_id), 0, size, "?", folder)
+    status = RUNNING if is_running(folder) else INCOMPLETE
+    records, compression = 0, "?"
+    if (folder / PLAN_FILE).exists():
+        compression = read_json(folder / PLAN_FILE)["compression"]["codec"]
+        records = sum(PartitionState.load(p).records for p in folder.glob(f"partitions/*/{STATE_FILE}"))
+    return BackupSummary(backup_id, status, topic, created_at(backup_id), records, size, compression, folder)
+
+
+def list_backups(base: Path) -> list[BackupSummary]:
+    if not base.is_dir():
+        return []
+    return [summarize(p) for p in sorted(base.iterdir()) if p.is_dir() and is_backup_id(p.name)]
+
+
+def find_backup(base: Path, backup_id: str) -> Path:
+    folder = backup_dir(base, backup_id)
+    if not folder.is_dir():
+        raise NotFound(f"no backup {backup_id} in {base}; list them with: kafka-sre-tui backups list")
+    return folder
+
+
+async def verify(base: Path, backup_id: str) -> VerifyResult:
+    return await asyncio.to_thread(verify_backup, find_backup(base, backup_id))
+
+
+@dataclass(frozen=True)
+class PruneDecision:
+    backup: BackupSummary
+    reason: str
+
+
+def plan_prune(base: Path, retention_days: int, max_size_gb: float, now: datetime) -> list[PruneDecision]:
+    """Backups older than ``retention_days``, then the oldest until the rest fit ``max_size_gb``.
+    A backup that is being written is never chosen."""
+    candidates = [b for b in list_backups(base) if b.status != RUNNING]
+    cutoff = now - timedelta(days=retention_days)
+    chosen = [PruneDecision(b, f"older than {retention_days} days") for b in candidates if b.created_at < cutoff]
+    gone = {d.backup.backup_id for d in chosen}
+    total = sum(b.size_bytes for b in list_backups(base) if b.backup_id not in gone)
+    limit = max_size_gb * 1e9
+    for b in candidates:  # oldest first: ids sort by time
+        if total <= limit:
+            break
+        if b.backup_id not in gone:
+            chosen.append(PruneDecision(b, f"total size over {max_size_gb:g} GB"))
+            gone.add(b.backup_id)
+            total -= b.size_bytes
+    return chosen
+
+
+def prune(base: Path, retention_days: int, max_size_gb: float, now: datetime, dry_run: bool) -> list[PruneDecision]:
+    decisions = plan_prune(base, retention_days, max_size_gb, now)
+    if not dry_run:
+        for decision in decisions:
+            if not is_running(decision.backup.path):  # it may have been resumed since we looked
+                shutil.rmtree(decision.backup.path)
+    return decisions

@@ -1,0 +1,108 @@
+"""The manifest: what a backup holds and how to check it. JSON, written last (see docs/backup-format.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kafka_sre_tui.engine.storage.blocks import BlockInfo
+from kafka_sre_tui.engine.storage.files import read_json, write_json_atomic
+from kafka_sre_tui.engine.storage.writer import SegmentInfo
+
+FORMAT = "kafka-sre-tui-backup"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class PartitionManifest:
+    partition: int
+    start_offset: int  # first offset asked for
+    end_offset: int  # exclusive: the snapshot's end (or the range's end)
+    log_start_offset: int
+    records: int
+    raw_bytes: int
+    stored_bytes: int
+    first_offset: int | None
+    last_offset: int | None
+    first_timestamp: int | None
+    last_timestamp: int | None
+    gaps: tuple[tuple[int, int], ...]  # [from, to) offset ranges in range with no record stored (first 1000)
+    gap_count: int
+    segments: tuple[SegmentInfo, ...]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    backup_id: str
+    created_at: str
+    completed_at: str
+    source: dict[str, Any]
+    topic: dict[str, Any]
+    selection: dict[str, Any]
+    compression: dict[str, Any]
+    partitions: tuple[PartitionManifest, ...]
+    consumer_groups: dict[str, dict[str, int]]
+    metrics: dict[str, Any]
+    format: str = FORMAT
+    format_version: int = FORMAT_VERSION
+    isolation: str = "read_committed"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def records(self) -> int:
+        return sum(p.records for p in self.partitions)
+
+    @property
+    def stored_bytes(self) -> int:
+        return sum(p.stored_bytes for p in self.partitions)
+
+
+def _canonical(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+
+def manifest_checksum(doc: dict[str, Any]) -> str:
+    return hashlib.sha256(_canonical({k: v for k, v in doc.items() if k != "manifest_sha256"})).hexdigest()
+
+
+def write_manifest(backup_dir: Path, manifest: Manifest) -> None:
+    doc = asdict(manifest)
+    doc["manifest_sha256"] = manifest_checksum(doc)
+    write_json_atomic(backup_dir / MANIFEST, doc)
+
+
+class ManifestError(ValueError):
+    pass
+
+
+def read_manifest(backup_dir: Path) -> tuple[Manifest, bool]:
+    """The manifest, and whether its own checksum holds (False: edited after it was written)."""
+    try:
+        doc = read_json(backup_dir / MANIFEST)
+    except (OSError, ValueError) as exc:
+        raise ManifestError(f"cannot read {backup_dir / MANIFEST}: {exc}") from None
+    intact = doc.get("manifest_sha256") == manifest_checksum(doc)
+    try:
+        if doc.get("format") != FORMAT or doc.get("format_version") != FORMAT_VERSION:
+            raise ManifestError(f"{backup_dir / MANIFEST}: format {doc.get('format')} "
+                                f"v{doc.get('format_version')} is not {FORMAT} v{FORMAT_VERSION}")
+        doc.pop("manifest_sha256", None)
+        partitions = tuple(_partition(p) for p in doc.pop("partitions"))
+        return Manifest(partitions=partitions, **doc), intact
+    except (KeyError, TypeError) as exc:
+        raise ManifestError(f"{backup_dir / MANIFEST}: malformed ({exc})") from None
+
+
+def _partition(doc: dict[str, Any]) -> PartitionManifest:
+    segments = tuple(segment_from_json(s) for s in doc.pop("segments"))
+    gaps = tuple((a, b) for a, b in doc.pop("gaps"))
+    return PartitionManifest(segments=segments, gaps=gaps, **doc)
+
+
+def segment_from_json(doc: dict[str, Any]) -> SegmentInfo:
+    blocks = tuple(BlockInfo(**b) for b in doc["blocks"])
+    return SegmentInfo(**{**doc, "blocks": blocks})
