@@ -199,9 +199,14 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
     def positions() -> dict[TopicPartition, int]:
         return {tp: p.position for tp, p in parts.items() if not p.done}
 
+    max_bytes, partition_max_bytes = request.fetch_max_bytes, request.partition_fetch_max_bytes
+    if request.rate_limit_mb_s:  # under a rate limit one request carries about a quarter second's budget
+        max_bytes = max(64 << 10, min(max_bytes, int(request.rate_limit_mb_s * 1e6 / 4)))
+        partition_max_bytes = min(partition_max_bytes, max_bytes)
+
     def ask(at: dict[TopicPartition, int]) -> asyncio.Task[dict]:  # type: ignore[type-arg]
-        return asyncio.create_task(fetch_raw(session, node, at, max_bytes=request.fetch_max_bytes,
-                                             partition_max_bytes=request.partition_fetch_max_bytes))
+        return asyncio.create_task(fetch_raw(session, node, at, max_bytes=max_bytes,
+                                             partition_max_bytes=partition_max_bytes))
 
     prefetch = request.max_messages is None  # with a cap, where a partition ends is known only after decoding
     at = positions()
