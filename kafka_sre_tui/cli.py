@@ -149,14 +149,14 @@ def cmd_lag(args: argparse.Namespace, config: AppConfig) -> int:
 def cmd_dashboard(args: argparse.Namespace, config: AppConfig) -> int:
     from kafka_sre_tui.tui.app import KsreApp
 
-    KsreApp(_cluster(args, config), config.ui).run()
+    KsreApp(_cluster(args, config), config.ui, config=config).run()
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, config: AppConfig) -> int:
     from kafka_sre_tui.demo import run_demo
 
-    return run_demo(config.ui)
+    return run_demo(config)
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, AppConfig], int]] = {

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from kafka_sre_tui.config import ClusterConfig, UiSettings
+from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.localkafka import KAFKA_VERSION, LocalKafka, LocalKafkaError
 
@@ -30,7 +30,7 @@ SLOW_RATE, FAST_RATE = 120, 900  # orders-processor records/s in its slow and fa
 PHASE_SECONDS = 45
 
 
-def run_demo(ui: UiSettings) -> int:
+def run_demo(config: AppConfig) -> int:
     from kafka_sre_tui.tui.app import KsreApp
 
     print(f"Starting a local Apache Kafka {KAFKA_VERSION} (KRaft) on 127.0.0.1 …", file=sys.stderr, flush=True)
@@ -44,7 +44,8 @@ def run_demo(ui: UiSettings) -> int:
         print(f"Broker up on {bootstrap}; creating demo topics …", file=sys.stderr, flush=True)
         asyncio.run(prepare(bootstrap))
         cluster = ClusterConfig(name="demo", bootstrap_servers=(bootstrap,), color="darkgreen")
-        KsreApp(cluster, ui, background=lambda: traffic(bootstrap)).run()
+        demo_config = AppConfig(backup=config.backup, ui=config.ui)  # the demo's own cluster only
+        KsreApp(cluster, config.ui, background=lambda: traffic(bootstrap), config=demo_config).run()
     finally:
         print("Stopping the local broker …", file=sys.stderr, flush=True)
         kafka.stop()

@@ -1,12 +1,22 @@
-"""The first dashboard window, driven with Textual's Pilot against the real broker."""
+"""The dashboard, driven with Textual's Pilot against the real broker."""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Static, TabbedContent
+import dataclasses
+from pathlib import Path
 
-from kafka_sre_tui.config import ClusterConfig, UiSettings
+from aiokafka import AIOKafkaProducer
+from textual.widgets import DataTable, Input, Static, TabbedContent
+
+from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, UiSettings
+from kafka_sre_tui.engine.backup_plan import BackupRequest
+from kafka_sre_tui.engine.backups import list_backups
 from kafka_sre_tui.localkafka import LocalKafka, free_port
 from kafka_sre_tui.tui.app import KsreApp
+from kafka_sre_tui.tui.screens.backup_form import BackupForm
+from kafka_sre_tui.tui.screens.confirm import Confirm
+from kafka_sre_tui.tui.screens.group_detail import GroupScreen
+from kafka_sre_tui.tui.screens.topic_detail import TopicScreen
 from tests.kafka_helpers import consume_and_commit, create_topic, produce, wait_for
 
 
@@ -15,6 +25,15 @@ def _row(table: DataTable, key: str) -> list[str] | None:  # type: ignore[type-a
     if key not in {k.value for k in table.rows}:
         return None
     return [str(cell) for cell in table.get_row(key)]
+
+
+def _only_row(table: DataTable) -> list[str]:  # type: ignore[type-arg]
+    """The single row of a table as text, or blanks while it is empty."""
+    return [str(cell) for cell in table.get_row_at(0)] if table.row_count == 1 else [""] * len(table.columns)
+
+
+def _keys(table: DataTable) -> set[str]:  # type: ignore[type-arg]
+    return {str(k.value) for k in table.rows}
 
 
 async def test_topics_and_group_lag_appear_and_follow_the_cluster(kafka: LocalKafka, cluster: ClusterConfig,
@@ -28,17 +47,115 @@ async def test_topics_and_group_lag_appear_and_follow_the_cluster(kafka: LocalKa
     async with app.run_test(size=(120, 30)) as pilot:
         topics = app.query_one("#topics-table", DataTable)
         groups = app.query_one("#groups-table", DataTable)
-        await wait_for(lambda: _row(topics, unique) is not None, "the topic row")
-        assert _row(topics, unique) == [unique, "3", "1", "30", "0"]
+        await wait_for(lambda: _row(topics, unique) is not None and _row(topics, unique)[3] == "30", "the topic row")
+        assert _row(topics, unique)[:4] == [unique, "3", "1", "30"]
 
         await pilot.press("g")
         assert app.query_one(TabbedContent).active == "groups"
         await wait_for(lambda: _row(groups, f"{unique}-g") is not None, "the group row")
-        assert _row(groups, f"{unique}-g") == [f"{unique}-g", "Empty", "0", unique, "6", "1"]
+        row = _row(groups, f"{unique}-g")
+        assert row is not None and (row[:5], row[6]) == ([f"{unique}-g", "Empty", "0", unique, "6"], "1")
 
         await produce(bs, unique, {2: 5})  # the next refresh shows the new messages, in place
         await wait_for(lambda: (_row(topics, unique) or [""] * 4)[3] == "35", "the refreshed count")
         assert "refreshed" in str(app.query_one("#status", Static).render())
+
+
+async def test_filter_with_regex_and_inversion(kafka: LocalKafka, cluster: ClusterConfig, unique: str) -> None:
+    for suffix in ("alpha", "beta"):
+        await create_topic(kafka.bootstrap_servers, f"{unique}-{suffix}", 1)
+    app = KsreApp(cluster, UiSettings(refresh_seconds=1))
+    async with app.run_test(size=(120, 30)) as pilot:
+        topics = app.query_one("#topics-table", DataTable)
+        await wait_for(lambda: {f"{unique}-alpha", f"{unique}-beta"} <= _keys(topics), "both topics")
+        await pilot.press("slash")
+        assert app.query_one("#filter", Input).has_focus
+        await pilot.press(*f"{unique}-al")
+        assert _keys(topics) == {f"{unique}-alpha"}
+        app.query_one("#filter", Input).value = f"!{unique}-al"
+        await pilot.pause()
+        assert f"{unique}-alpha" not in _keys(topics) and f"{unique}-beta" in _keys(topics)
+        await pilot.press("escape")
+        assert {f"{unique}-alpha", f"{unique}-beta"} <= _keys(topics)
+
+
+async def test_enter_opens_topic_and_group_details(kafka: LocalKafka, cluster: ClusterConfig, unique: str) -> None:
+    bs = kafka.bootstrap_servers
+    await create_topic(bs, unique, 2, {"retention.ms": "7200000"})
+    await produce(bs, unique, {0: 8, 1: 2})
+    await consume_and_commit(bs, f"{unique}-g", unique, {0: 3})
+    app = KsreApp(cluster, UiSettings(refresh_seconds=1))
+    async with app.run_test(size=(140, 40)) as pilot:
+        topics = app.query_one("#topics-table", DataTable)
+        await wait_for(lambda: _row(topics, unique) is not None, "the topic")
+        topics.move_cursor(row=topics.get_row_index(unique))
+        topics.focus()
+        await pilot.press("enter")
+        assert isinstance(app.screen, TopicScreen)
+        configs = app.screen.query_one("#configs-table", DataTable)
+        await wait_for(lambda: configs.row_count > 0 and str(configs.get_row_at(0)[0]) == "retention.ms", "configs")
+        partitions = app.screen.query_one("#partitions-table", DataTable)
+        assert [str(c) for c in partitions.get_row_at(0)][:7] == ["0", "1", "1", "1", "0", "8", "8"]
+        await pilot.press("escape")
+
+        await pilot.press("g")
+        groups = app.query_one("#groups-table", DataTable)
+        await wait_for(lambda: _row(groups, f"{unique}-g") is not None, "the group")
+        groups.move_cursor(row=groups.get_row_index(f"{unique}-g"))
+        groups.focus()
+        await pilot.press("enter")
+        assert isinstance(app.screen, GroupScreen)
+        lag_rows = app.screen.query_one("#group-partitions", DataTable)
+        await wait_for(lambda: lag_rows.row_count == 2, "the group's partitions")
+        assert [str(c) for c in lag_rows.get_row_at(0)][:5] == [unique, "0", "8", "3", "5"]
+        assert [str(c) for c in lag_rows.get_row_at(1)][3:5] == ["no commit", "no commit"]
+
+
+async def test_backup_job_from_the_form_completes(kafka: LocalKafka, cluster: ClusterConfig, unique: str,
+                                                  tmp_path: Path) -> None:
+    await create_topic(kafka.bootstrap_servers, unique, 2)
+    await produce(kafka.bootstrap_servers, unique, {0: 300, 1: 200})
+    config = AppConfig(backup=dataclasses.replace(BackupSettings(), base_path=tmp_path))
+    app = KsreApp(cluster, UiSettings(refresh_seconds=5), config=config)
+    async with app.run_test(size=(140, 40)) as pilot:
+        topics = app.query_one("#topics-table", DataTable)
+        await wait_for(lambda: _row(topics, unique) is not None, "the topic")
+        topics.move_cursor(row=topics.get_row_index(unique))
+        await pilot.press("n")
+        assert isinstance(app.screen, BackupForm)
+        assert app.screen.query_one("#f-topic", Input).value == unique  # the selected topic
+        await pilot.click("#start")
+        jobs = app.query_one("#jobs-table", DataTable)
+        await wait_for(lambda: _only_row(jobs)[3] == "done", "the backup job to finish")
+        row = _only_row(jobs)
+        assert row[1:3] == ["backup", f"test/{unique}"] and row[6] == "500" and "100%" in row[4]
+        [backup] = list_backups(tmp_path)
+        assert backup.status == "complete" and backup.records == 500 and row[8] == backup.backup_id
+
+
+async def test_cancelled_backup_stays_resumable_and_quit_asks_first(kafka: LocalKafka, cluster: ClusterConfig,
+                                                                   unique: str, tmp_path: Path) -> None:
+    await create_topic(kafka.bootstrap_servers, unique, 1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, linger_ms=5)
+    await producer.start()
+    for _ in range(3000):
+        await producer.send(unique, b"x" * 1000)
+    await producer.stop()
+    config = AppConfig(backup=dataclasses.replace(BackupSettings(), base_path=tmp_path))
+    app = KsreApp(cluster, UiSettings(refresh_seconds=5), config=config)
+    async with app.run_test(size=(140, 40)) as pilot:  # 3 MB at 0.1 MB/s: running for half a minute
+        app._start_backup(BackupRequest(topic=unique, base_path=tmp_path, rate_limit_mb_s=0.1, checkpoint_seconds=0.1))
+        jobs = app.query_one("#jobs-table", DataTable)
+        await wait_for(lambda: _only_row(jobs)[6] not in ("", "0"), "the backup to make progress")
+        await pilot.press("q")
+        assert isinstance(app.screen, Confirm)  # a job is running: quitting asks
+        await pilot.press("n")
+        jobs.focus()
+        await pilot.press("x")
+        await wait_for(lambda: _only_row(jobs)[3] == "cancelled", "the job to be cancelled")
+        assert "resumable: kafka-sre-tui backup --resume" in _only_row(jobs)[8]
+    [backup] = list_backups(tmp_path)
+    assert backup.status == "incomplete"
 
 
 async def test_unreachable_cluster_shows_the_error_and_keeps_running() -> None:

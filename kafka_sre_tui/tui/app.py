@@ -1,123 +1,352 @@
-"""The dashboard's first window: the cluster's topics and consumer groups, refreshed in the background."""
+"""The dashboard: clusters, topics, groups, jobs and backups, refreshed in the background.
+
+Long work (refreshes, backups, verifies) runs as workers on the App, so switching screens never
+cancels it; workers report through messages (see messages.py).
+"""
 
 from __future__ import annotations
 
-import time
+import asyncio
+import contextlib
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
-from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.css.query import NoMatches
+from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
-from kafka_sre_tui.config import MIN_REFRESH_SECONDS, ClusterConfig, UiSettings
-from kafka_sre_tui.engine.cluster import list_topics
-from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.config import MIN_REFRESH_SECONDS, AppConfig, ClusterConfig, UiSettings
+from kafka_sre_tui.engine.backup import BackupProgress, backup_topic
+from kafka_sre_tui.engine.backup_plan import BackupRequest
+from kafka_sre_tui.engine.backups import verify
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.engine.groups import list_groups
-from kafka_sre_tui.engine.models import GroupInfo, TopicInfo
-from kafka_sre_tui.tui.table_sync import sync_rows
+from kafka_sre_tui.tui.jobs import CANCELLED, DONE, FAILED, Job
+from kafka_sre_tui.tui.messages import (
+    ClusterProbed,
+    GroupsLoaded,
+    JobChanged,
+    RefreshDone,
+    RefreshFailed,
+    TopicsLoaded,
+)
+from kafka_sre_tui.tui.refresh import ClusterRefresher, probe
+from kafka_sre_tui.tui.screens.backup_form import BackupForm
+from kafka_sre_tui.tui.screens.confirm import Confirm
+from kafka_sre_tui.tui.screens.group_detail import GroupScreen
+from kafka_sre_tui.tui.screens.help import HelpScreen
+from kafka_sre_tui.tui.screens.topic_detail import TopicScreen
 from kafka_sre_tui.tui.themes import load_project_themes
-
-TOPIC_COLUMNS = ("Topic", "Partitions", "RF", "Messages", "URP")
-GROUP_COLUMNS = ("Group", "State", "Members", "Topics", "Total lag", "No commit")
+from kafka_sre_tui.tui.widgets.backups_pane import BackupsPane
+from kafka_sre_tui.tui.widgets.clusters_pane import ClustersPane
+from kafka_sre_tui.tui.widgets.groups_pane import HISTORY, GroupsPane
+from kafka_sre_tui.tui.widgets.jobs_pane import JobsPane
+from kafka_sre_tui.tui.widgets.topics_pane import TopicsPane
 
 
 class KsreApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "kafka-sre-tui"
+    AUTO_FOCUS = "#topics-table"
     BINDINGS = [
-        Binding("r", "refresh_now", "Refresh"),
+        Binding("c", "show_tab('clusters')", "Clusters"),
         Binding("t", "show_tab('topics')", "Topics"),
         Binding("g", "show_tab('groups')", "Groups"),
+        Binding("j", "show_tab('jobs')", "Jobs"),
+        Binding("b", "show_tab('backups')", "Backups"),
+        Binding("slash", "filter", "Filter"),
+        Binding("r", "refresh_now", "Refresh"),
+        Binding("n", "new_backup", "Backup"),
+        Binding("v", "verify_backup", "Verify", show=False),
+        Binding("x", "cancel_job", "Cancel job", show=False),
+        Binding("s", "sort_groups", "Sort by lag", show=False),
+        Binding("colon", "command_palette", "Commands", show=False),
+        Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
+        Binding("escape", "clear_filter", show=False),
     ]
 
     def __init__(self, cluster: ClusterConfig, ui: UiSettings | None = None,
-                 background: Callable[[], Awaitable[None]] | None = None) -> None:
+                 background: Callable[[], Awaitable[None]] | None = None, config: AppConfig | None = None) -> None:
         super().__init__()
+        self.config = config or AppConfig()
         self.cluster = cluster
-        self.ui = ui or UiSettings()
+        self.ui = ui or self.config.ui
         self.background = background
-        self._session: KafkaSession | None = None
-        self._last_good: float | None = None
+        self.refresher = ClusterRefresher(cluster, self)
+        self.filter_text = ""
+        self._last_good: datetime | None = None
 
+    # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Header()
-        with TabbedContent(initial="topics"):
+        # References, not queries: App.query_one searches the active screen, which may be a dialog.
+        self.header = Header()
+        self.filter_box = Input(placeholder="filter: regular expression, !text to hide matches (Esc clears)",
+                                id="filter")
+        self.tabs = TabbedContent(initial="topics")
+        self.clusters_pane = ClustersPane(self._cluster_list(), self.cluster.name)
+        self.topics_pane = TopicsPane()
+        self.groups_pane = GroupsPane()
+        self.jobs_pane = JobsPane()
+        self.backups_pane = BackupsPane(self.config.backup.base_path.expanduser())
+        self.status = Static("connecting…", id="status")
+        yield self.header
+        yield self.filter_box
+        with self.tabs:
+            with TabPane("Clusters", id="clusters"):
+                yield self.clusters_pane
             with TabPane("Topics", id="topics"):
-                yield DataTable(id="topics-table", cursor_type="row", zebra_stripes=True)
+                yield self.topics_pane
             with TabPane("Consumer groups", id="groups"):
-                yield DataTable(id="groups-table", cursor_type="row", zebra_stripes=True)
-        yield Static("connecting…", id="status")
+                yield self.groups_pane
+            with TabPane("Jobs", id="jobs"):
+                yield self.jobs_pane
+            with TabPane("Backups", id="backups"):
+                yield self.backups_pane
+        yield self.status
         yield Footer()
+
+    def _cluster_list(self) -> dict[str, tuple[str, bool]]:
+        clusters = {name: (entry.bootstrap_text, entry.read_only) for name, entry in self.config.clusters.items()}
+        clusters.setdefault(self.cluster.name, (",".join(self.cluster.bootstrap_servers), self.cluster.read_only))
+        return clusters
 
     def on_mount(self) -> None:
         for theme in load_project_themes():
             self.register_theme(theme)
         if self.ui.theme in self.available_themes:
             self.theme = self.ui.theme
-        self.sub_title = f"{self.cluster.name} ({','.join(self.cluster.bootstrap_servers)})" + (
-            " · read-only" if self.cluster.read_only else "")
-        if self.cluster.color:
-            self.query_one(Header).styles.background = self.cluster.color
-        self.query_one("#topics-table", DataTable).add_columns(*TOPIC_COLUMNS)
-        self.query_one("#groups-table", DataTable).add_columns(*GROUP_COLUMNS)
+        self._show_cluster_identity()
         if self.background is not None:
             self.run_worker(self.background(), name="background", group="background")
         self.refresh_data()
         self.set_interval(max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS), self.refresh_data)
 
+    def _show_cluster_identity(self) -> None:
+        """The cluster's name and colour stay in the header: production must not look like staging."""
+        self.sub_title = f"{self.cluster.name} ({','.join(self.cluster.bootstrap_servers)})" + (
+            " · READ-ONLY" if self.cluster.read_only else "")
+        if self.cluster.color:
+            self.header.styles.background = self.cluster.color
+
+    # -- refresh ------------------------------------------------------------------------------
+    @work(exclusive=True, group="refresh")
+    async def refresh_data(self) -> None:
+        await self.refresher.refresh()
+        for name in self.config.clusters:
+            if name != self.cluster.name:
+                self._probe(name)
+
+    @work(group="probe")
+    async def _probe(self, name: str) -> None:
+        try:
+            cluster = self.config.cluster(name)
+        except KsreError as exc:
+            self.post_message(ClusterProbed(name, None, str(exc)))
+            return
+        await probe(name, cluster, self)
+
+    def on_topics_loaded(self, message: TopicsLoaded) -> None:
+        pane = self.topics_pane
+        if message.with_offsets or not pane.topics:  # metadata alone only fills an empty table
+            pane.show(message.topics, message.with_offsets, self.filter_text)
+        if message.with_offsets:
+            self.clusters_pane.show_topics(message.topics)
+
+    def on_groups_loaded(self, message: GroupsLoaded) -> None:
+        self.groups_pane.show(message.groups, self.filter_text)
+
+    def on_cluster_probed(self, message: ClusterProbed) -> None:
+        self.clusters_pane.probed(message.name, message.overview, message.error)
+
+    def on_refresh_done(self, message: RefreshDone) -> None:
+        self._last_good = datetime.now()
+        pane = self.clusters_pane
+        self._probe_active()
+        self.status.update(
+            f"refreshed {self._last_good:%H:%M:%S} in {message.seconds:.2f} s · {len(pane.topics)} topics · "
+            f"{len(self.groups_pane.groups)} groups · every {self.ui.refresh_seconds:g} s")
+
+    @work(group="probe")
+    async def _probe_active(self) -> None:
+        await probe(self.cluster.name, self.cluster, self)
+
+    def on_refresh_failed(self, message: RefreshFailed) -> None:
+        since = f"stale since {self._last_good:%H:%M:%S}" if self._last_good else "no data yet"
+        self.status.update(f"[b red]{since}[/]: {message.error}")
+
+    # -- navigation ---------------------------------------------------------------------------
+    def action_show_tab(self, tab: str) -> None:
+        self.tabs.active = tab
+        if tab == "backups":
+            self.backups_pane.reload()
+        self._focus_active_table()
+
     def action_refresh_now(self) -> None:
         self.refresh_data()
 
-    def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
 
-    @work(exclusive=True, group="refresh")
-    async def refresh_data(self) -> None:
-        status = self.query_one("#status", Static)
-        started = time.monotonic()
-        try:
-            if self._session is None:
-                self._session = await KafkaSession(self.cluster).__aenter__()
-            topics = await list_topics(self._session)
-            self._show_topics(topics)
-            groups = await list_groups(self._session)
-            self._show_groups(groups)
-        except KsreError as exc:
-            await self._drop_session()
-            since = (f"stale since {datetime.fromtimestamp(self._last_good):%H:%M:%S}"
-                     if self._last_good else "no data yet")
-            status.update(f"[b red]{since}[/]: {exc}")
+    def action_sort_groups(self) -> None:
+        pane = self.groups_pane
+        pane.sort_by_lag = not pane.sort_by_lag
+        pane.render_rows(self.filter_text)
+
+    def action_filter(self) -> None:
+        box = self.filter_box
+        box.add_class("shown")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.filter_box
+        box.value = ""
+        box.remove_class("shown")
+        self._apply_filter("")
+        self._focus_active_table()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._apply_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self._focus_active_table()
+
+    def _focus_active_table(self) -> None:
+        active = self.tabs.active
+        with contextlib.suppress(NoMatches):
+            self.screen_stack[0].query_one(f"#{active}-table", DataTable).focus()
+
+    def _apply_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.topics_pane.render_rows(text)
+        self.groups_pane.render_rows(text)
+
+    @on(DataTable.RowSelected, "#topics-table")
+    def _open_topic(self, event: DataTable.RowSelected) -> None:
+        topic = str(event.row_key.value)
+        consumers = [g.group_id for g in self.groups_pane.groups if topic in g.topics]
+        self.push_screen(TopicScreen(topic, consumers))
+
+    @on(DataTable.RowSelected, "#groups-table")
+    def _open_group(self, event: DataTable.RowSelected) -> None:
+        group = str(event.row_key.value)
+        history = self.groups_pane.history.setdefault(group, deque(maxlen=HISTORY))
+        self.push_screen(GroupScreen(group, history, max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS)))
+
+    @on(DataTable.RowSelected, "#clusters-table")
+    def _switch_cluster(self, event: DataTable.RowSelected) -> None:
+        name = str(event.row_key.value)
+        if name == self.cluster.name:
             return
-        self._last_good = time.time()
-        status.update(f"refreshed {datetime.now():%H:%M:%S} in {time.monotonic() - started:.2f} s · "
-                      f"{len(topics)} topics · {len(groups)} groups · every {self.ui.refresh_seconds:g} s")
+        try:
+            cluster = self.config.cluster(name)
+        except KsreError as exc:
+            self.notify(str(exc), title="Cannot switch cluster", severity="error")
+            return
+        self.run_worker(self.refresher.close(), group="close")
+        self.cluster = cluster
+        self.refresher = ClusterRefresher(cluster, self)
+        self.clusters_pane.active = name
+        for pane in (self.topics_pane, self.groups_pane):
+            pane.query_one(DataTable).clear()
+        self.topics_pane.topics = []
+        self.groups_pane.groups = []
+        self._last_good = None
+        self._show_cluster_identity()
+        self.refresh_data()
+        self.action_show_tab("topics")
 
-    async def _drop_session(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.__aexit__(None, None, None)
+    # -- jobs ---------------------------------------------------------------------------------
+    def action_new_backup(self) -> None:
+        topic = ""
+        if self.tabs.active == "topics":
+            table = self.topics_pane.query_one(DataTable)
+            if table.row_count:
+                topic = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        self.push_screen(BackupForm(topic, self.config.backup), self._start_backup)
+
+    def _start_backup(self, request: BackupRequest | None) -> None:
+        if request is None:
+            return
+        job = Job("backup", f"{self.cluster.name}/{request.topic}")
+        job.worker = self.run_worker(self._run_backup(job, request), group="jobs", exit_on_error=False)
+        self._job_changed(job)
+        self.action_show_tab("jobs")
+
+    async def _run_backup(self, job: Job, request: BackupRequest) -> None:
+        def emit(p: BackupProgress) -> None:
+            job.detail, job.fraction, job.records = p.backup_id, p.fraction, p.records
+            job.mb_per_second, job.eta_seconds = p.mb_per_second, p.eta_seconds
+            self.post_message(JobChanged(job))
+
+        try:
+            result = await backup_topic(self.cluster, request, emit)
+        except asyncio.CancelledError:
+            job.state = CANCELLED
+            job.detail = f"resumable: kafka-sre-tui backup --resume {job.detail}" if job.detail else "cancelled"
+            self._job_changed(job)
+            raise
+        except KsreError as exc:
+            job.state, job.detail = FAILED, str(exc)
+        else:
+            job.state, job.fraction, job.detail = DONE, 1.0, result.backup_id
+            job.metrics = result.metrics.__dict__
+            job.mb_per_second = result.metrics.throughput_mb_s
+        self._job_changed(job)
+        self.backups_pane.reload()
+
+    def action_verify_backup(self) -> None:
+        backup = self.backups_pane.selected()
+        if backup is None:
+            self.notify("select a backup on the Backups tab first", severity="warning")
+            return
+        job = Job("verify", backup.backup_id)
+        job.worker = self.run_worker(self._run_verify(job, backup.backup_id), group="jobs", exit_on_error=False)
+        self._job_changed(job)
+
+    async def _run_verify(self, job: Job, backup_id: str) -> None:
+        try:
+            result = await verify(self.config.backup.base_path.expanduser(), backup_id)
+        except KsreError as exc:
+            job.state, job.detail = FAILED, str(exc)
+        else:
+            job.fraction, job.records = 1.0, result.records
+            job.mb_per_second = result.bytes_checked / 1e6 / result.seconds if result.seconds else 0.0
+            job.state = DONE if result.intact else FAILED
+            job.detail = "intact" if result.intact else "; ".join(d.describe(backup_id) for d in result.damage)
+        self._job_changed(job)
+
+    def action_cancel_job(self) -> None:
+        job = self.jobs_pane.selected()
+        if job is not None and job.active and job.worker is not None:
+            job.worker.cancel()
+
+    def on_job_changed(self, message: JobChanged) -> None:
+        self.jobs_pane.update_job(message.job)
+
+    def _job_changed(self, job: Job) -> None:
+        self.jobs_pane.update_job(job)
+        if job.state in (DONE, FAILED):
+            self.notify(f"{job.kind} {job.target}: {job.state}. {job.detail}",
+                        severity="information" if job.state == DONE else "error")
+            self.bell()
+
+    async def action_quit(self) -> None:
+        running = [j for j in self.jobs_pane.jobs.values() if j.active]
+        if not running:
+            self.exit()
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(Confirm(f"{len(running)} job(s) still running. Quit and cancel them? "
+                                 "(backups stay resumable)"), answer)
 
     async def on_unmount(self) -> None:
-        await self._drop_session()
-
-    def _show_topics(self, topics: list[TopicInfo]) -> None:
-        rows: dict[str, tuple[Any, ...]] = {
-            t.name: (t.name, *map(_num, (len(t.partitions), t.replication_factor, t.messages, t.under_replicated)))
-            for t in topics}
-        sync_rows(self.query_one("#topics-table", DataTable), rows)
-
-    def _show_groups(self, groups: list[GroupInfo]) -> None:
-        rows: dict[str, tuple[Any, ...]] = {
-            g.group_id: (g.group_id, g.state, _num(len(g.members)), ",".join(g.topics), _num(g.total_lag),
-                         _num(g.partitions_without_commit)) for g in groups}
-        sync_rows(self.query_one("#groups-table", DataTable), rows)
-
-
-def _num(value: int) -> Text:
-    return Text(f"{value:,}", justify="right")
+        await self.refresher.close()

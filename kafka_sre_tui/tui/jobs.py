@@ -1,0 +1,29 @@
+"""Jobs started from the dashboard: what the Jobs pane shows about each engine run."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
+_ids = itertools.count(1)
+
+
+@dataclass
+class Job:
+    kind: str  # backup, verify, ...
+    target: str
+    job_id: int = field(default_factory=lambda: next(_ids))
+    state: str = RUNNING
+    fraction: float = 0.0
+    records: int = 0
+    mb_per_second: float = 0.0
+    eta_seconds: float | None = None
+    detail: str = ""  # the backup id, the error in words, the result
+    metrics: dict[str, Any] = field(default_factory=dict)
+    worker: Any = None  # the Textual worker running it
+
+    @property
+    def active(self) -> bool:
+        return self.state == RUNNING

@@ -1,0 +1,50 @@
+"""Messages the dashboard's workers post to its widgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from kafka_sre_tui.engine.models import ClusterOverview, GroupInfo, TopicInfo
+from kafka_sre_tui.tui.jobs import Job
+
+
+@dataclass
+class TopicsLoaded(Message):
+    topics: list[TopicInfo]
+    with_offsets: bool
+
+
+@dataclass
+class GroupsLoaded(Message):
+    groups: list[GroupInfo]
+
+
+@dataclass
+class ClusterProbed(Message):
+    name: str
+    overview: ClusterOverview | None
+    error: str | None
+
+
+@dataclass
+class RefreshDone(Message):
+    seconds: float
+
+
+@dataclass
+class RefreshFailed(Message):
+    error: str
+
+
+class JobChanged(Message):
+    """A job's progress or state changed. A newer one replaces a queued older one for the same job,
+    so a fast job cannot flood the UI."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, JobChanged) and message.job.job_id == self.job.job_id

@@ -1,0 +1,55 @@
+"""Keeps one connection to the active cluster and refreshes in stages: topics (metadata), then their
+offsets, then groups, each posted as soon as it arrives. The last good data stays on screen."""
+
+from __future__ import annotations
+
+import time
+
+from textual.message_pump import MessagePump
+
+from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.cluster import describe_cluster, list_topics
+from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.groups import list_groups
+from kafka_sre_tui.tui.messages import ClusterProbed, GroupsLoaded, RefreshDone, RefreshFailed, TopicsLoaded
+
+
+class ClusterRefresher:
+    def __init__(self, cluster: ClusterConfig, target: MessagePump) -> None:
+        self.cluster = cluster
+        self.target = target
+        self._session: KafkaSession | None = None
+
+    async def session(self) -> KafkaSession:
+        """The live session, reconnecting when the last one failed."""
+        if self._session is None:
+            self._session = await KafkaSession(self.cluster).__aenter__()
+        return self._session
+
+    async def refresh(self) -> None:
+        started = time.monotonic()
+        try:
+            session = await self.session()
+            self.target.post_message(TopicsLoaded(await list_topics(session, with_offsets=False), False))
+            self.target.post_message(TopicsLoaded(await list_topics(session), True))
+            self.target.post_message(GroupsLoaded(await list_groups(session)))
+        except KsreError as exc:
+            await self.close()
+            self.target.post_message(RefreshFailed(str(exc)))
+            return
+        self.target.post_message(RefreshDone(time.monotonic() - started))
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.__aexit__(None, None, None)
+
+
+async def probe(name: str, cluster: ClusterConfig, target: MessagePump) -> None:
+    """Reachability of a cluster that is not the active one: one metadata request."""
+    try:
+        async with KafkaSession(cluster) as session:
+            target.post_message(ClusterProbed(name, await describe_cluster(session), None))
+    except KsreError as exc:
+        target.post_message(ClusterProbed(name, None, str(exc)))

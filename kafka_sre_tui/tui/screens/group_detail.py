@@ -1,0 +1,63 @@
+"""One consumer group: total lag over time, per-partition lag, members and their assignments."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+
+from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.groups import describe_group
+from kafka_sre_tui.tui.widgets.cells import num
+
+
+class GroupScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Refresh")]
+
+    def __init__(self, group_id: str, history: deque[int], refresh_seconds: float) -> None:
+        super().__init__()
+        self.group_id = group_id
+        self.history = history
+        self.refresh_seconds = refresh_seconds
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"Group {self.group_id}", id="detail-title")
+        yield Sparkline(list(self.history) or [0], id="lag-trend")
+        yield DataTable(id="group-partitions", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="members")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#group-partitions", DataTable).add_columns(
+            "Topic", "Partition", "Latest", "Committed", "Lag", "Member")
+        self.action_reload()
+        self.set_interval(self.refresh_seconds, self.action_reload)
+
+    @work(exclusive=True, group="group-detail")
+    async def action_reload(self) -> None:
+        try:
+            session = await self.app.refresher.session()  # type: ignore[attr-defined]
+            group = await describe_group(session, self.group_id)
+        except KsreError as exc:
+            self.query_one("#detail-title", Static).update(f"Group {self.group_id}: [b red]{exc}[/]")
+            return
+        self.query_one("#detail-title", Static).update(
+            f"Group {group.group_id}: {group.state}, {len(group.members)} members, total lag {group.total_lag:,}, "
+            f"{group.partitions_without_commit} partitions without a commit")
+        self.query_one("#lag-trend", Sparkline).data = [*self.history] or [group.total_lag]
+        clients = {m.member_id: f"{m.client_id}@{m.host.lstrip('/')}" for m in group.members}
+        table = self.query_one("#group-partitions", DataTable)
+        table.clear()
+        for p in group.partitions:
+            committed = "no commit" if p.committed is None else num(p.committed)
+            lag = "no commit" if p.committed is None else num(p.lag)
+            table.add_row(p.topic, num(p.partition), num(p.latest_offset), committed, lag,
+                          clients.get(p.member_id or "", "-"))
+        members = [f"{clients[m.member_id]}: {', '.join(f'{tp.topic}/{tp.partition}' for tp in m.assignment)}"
+                   for m in group.members]
+        self.query_one("#members", Static).update("Members\n" + ("\n".join(members) or "none (no active member)"))

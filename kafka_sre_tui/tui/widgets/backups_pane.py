@@ -1,0 +1,48 @@
+"""Backups in the configured backup directory; verify or start one from here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from kafka_sre_tui.engine.backups import BackupSummary, list_backups
+from kafka_sre_tui.tui.table_sync import sync_rows
+from kafka_sre_tui.tui.widgets.cells import num
+
+COLUMNS = (("Backup id", "id"), ("Status", "status"), ("Topic", "topic"), ("Created (UTC)", "created"),
+           ("Records", "records"), ("Size", "size"), ("Codec", "codec"))
+
+
+class BackupsPane(Vertical):
+    def __init__(self, base: Path) -> None:
+        super().__init__(id="backups-pane")
+        self.base = base
+        self.backups: list[BackupSummary] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"in {self.base} · n new backup · v verify selected", classes="pane-help")
+        yield DataTable(id="backups-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, key in COLUMNS:
+            table.add_column(label, key=key)
+        self.reload()
+
+    def reload(self) -> None:
+        self.backups = list_backups(self.base)
+        rows: dict[str, tuple[Any, ...]] = {
+            b.backup_id: (b.backup_id, b.status, b.topic, f"{b.created_at:%Y-%m-%d %H:%M:%S}", num(b.records),
+                          num(round(b.size_bytes / 1e6, 1), " MB"), b.compression) for b in self.backups}
+        sync_rows(self.query_one(DataTable), rows)
+
+    def selected(self) -> BackupSummary | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((b for b in self.backups if b.backup_id == key), None)
