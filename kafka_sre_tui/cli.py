@@ -14,7 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from kafka_sre_tui import backup_cli, output
+from kafka_sre_tui import backup_cli, drain_cli, output
 from kafka_sre_tui.config import AppConfig, ClusterConfig, load_config
 from kafka_sre_tui.engine.cluster import describe_cluster, list_topics
 from kafka_sre_tui.engine.connection import KafkaSession
@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="per-partition lag of one consumer group")
     lag.add_argument("group", help="consumer group id")
     backup_cli.add_commands(sub, parents)
+    drain_cli.add_commands(sub, parents)
     return parser
 
 
@@ -142,6 +143,8 @@ def cmd_groups(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_lag(args: argparse.Namespace, config: AppConfig) -> int:
+    if args.watch:
+        return drain_cli.cmd_lag_watch(args, config)
     output.group_lag(_with_session(args, config, lambda s: describe_group(s, args.group)), as_json=args.json)
     return EXIT_OK
 
@@ -168,5 +171,6 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, AppConfig], int]] = {
     "demo": cmd_demo,
     "backup": lambda args, config: backup_cli.cmd_backup(args, config, _cluster),
     "verify": backup_cli.cmd_verify,
+    "drain": drain_cli.cmd_drain,
     "backups": backup_cli.cmd_backups,
 }

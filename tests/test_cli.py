@@ -11,7 +11,7 @@ import pytest
 
 from kafka_sre_tui.cli import build_parser, main
 
-COMMANDS = ["demo", "dashboard", "clusters", "topics", "groups", "lag"]
+COMMANDS = ["demo", "dashboard", "clusters", "topics", "groups", "lag", "drain", "backup", "verify", "backups"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
