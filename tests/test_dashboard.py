@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, UiSettings
@@ -15,6 +16,7 @@ from kafka_sre_tui.localkafka import LocalKafka, free_port
 from kafka_sre_tui.tui.app import KsreApp
 from kafka_sre_tui.tui.screens.backup_form import BackupForm
 from kafka_sre_tui.tui.screens.confirm import Confirm
+from kafka_sre_tui.tui.screens.drain import DrainScreen
 from kafka_sre_tui.tui.screens.group_detail import GroupScreen
 from kafka_sre_tui.tui.screens.topic_detail import TopicScreen
 from tests.kafka_helpers import consume_and_commit, create_topic, produce, wait_for
@@ -167,3 +169,42 @@ async def test_unreachable_cluster_shows_the_error_and_keeps_running() -> None:
         assert "no data yet" in str(status.render())
         await pilot.press("r")  # manual refresh still works, and the app is still alive
         assert app.is_running
+
+
+async def test_drain_screen_shows_the_lag_falling_until_drained(kafka: LocalKafka, cluster: ClusterConfig,
+                                                                 unique: str) -> None:
+    bs = kafka.bootstrap_servers
+    await create_topic(bs, unique, 2)
+    await produce(bs, unique, {0: 1500, 1: 1500})
+    await consume_and_commit(bs, f"{unique}-g", unique, {0: 0, 1: 0})  # committed at the start: lag 3000
+    app = KsreApp(cluster, UiSettings(refresh_seconds=1))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("g")
+        groups = app.query_one("#groups-table", DataTable)
+        await wait_for(lambda: _row(groups, f"{unique}-g") is not None, "the lagging group")
+        assert (_row(groups, f"{unique}-g") or [])[4] == "3,000"
+        groups.move_cursor(row=groups.get_row_index(f"{unique}-g"))
+        await pilot.press("d")
+        assert isinstance(app.screen, DrainScreen)
+        screen = app.screen
+        await wait_for(lambda: len(screen.points) >= 2, "the first samples")
+        assert screen.points[0][1] == 3000
+
+        consumer = AIOKafkaConsumer(unique, bootstrap_servers=bs, group_id=f"{unique}-g", enable_auto_commit=False,
+                                    max_poll_records=100)
+        await consumer.start()
+        try:
+            for _ in range(300):  # catch up slowly enough for the monitor to see the lag fall
+                batch = await consumer.getmany(timeout_ms=200)
+                if batch:
+                    await consumer.commit()
+                if screen.points[-1][1] == 0:
+                    break
+                await asyncio.sleep(0.02)
+            jobs = app.jobs_pane.jobs
+            await wait_for(lambda: next(iter(jobs.values())).state == "done", "the drain job to finish", seconds=45)
+        finally:
+            await consumer.stop()
+        lags = [lag for _t, lag in screen.points]
+        assert lags[-1] == 0 and any(0 < lag < 3000 for lag in lags)  # seen falling, not just jumping to 0
+        assert "drained" in str(screen.query_one("#drain-status", Static).render())

@@ -22,10 +22,12 @@ from kafka_sre_tui.config import MIN_REFRESH_SECONDS, AppConfig, ClusterConfig, 
 from kafka_sre_tui.engine.backup import BackupProgress, backup_topic
 from kafka_sre_tui.engine.backup_plan import BackupRequest
 from kafka_sre_tui.engine.backups import verify
+from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorSettings, Outcome, monitor_group
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.tui.jobs import CANCELLED, DONE, FAILED, Job
 from kafka_sre_tui.tui.messages import (
     ClusterProbed,
+    DrainSampled,
     GroupsLoaded,
     JobChanged,
     RefreshDone,
@@ -35,6 +37,7 @@ from kafka_sre_tui.tui.messages import (
 from kafka_sre_tui.tui.refresh import ClusterRefresher, probe
 from kafka_sre_tui.tui.screens.backup_form import BackupForm
 from kafka_sre_tui.tui.screens.confirm import Confirm
+from kafka_sre_tui.tui.screens.drain import DrainScreen
 from kafka_sre_tui.tui.screens.group_detail import GroupScreen
 from kafka_sre_tui.tui.screens.help import HelpScreen
 from kafka_sre_tui.tui.screens.topic_detail import TopicScreen
@@ -59,6 +62,7 @@ class KsreApp(App[None]):
         Binding("slash", "filter", "Filter"),
         Binding("r", "refresh_now", "Refresh"),
         Binding("n", "new_backup", "Backup"),
+        Binding("d", "drain_group", "Drain"),
         Binding("v", "verify_backup", "Verify", show=False),
         Binding("x", "cancel_job", "Cancel job", show=False),
         Binding("s", "sort_groups", "Sort by lag", show=False),
@@ -88,7 +92,7 @@ class KsreApp(App[None]):
         self.tabs = TabbedContent(initial="topics")
         self.clusters_pane = ClustersPane(self._cluster_list(), self.cluster.name)
         self.topics_pane = TopicsPane()
-        self.groups_pane = GroupsPane()
+        self.groups_pane = GroupsPane(max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS))
         self.jobs_pane = JobsPane()
         self.backups_pane = BackupsPane(self.config.backup.base_path.expanduser())
         self.status = Static("connecting…", id="status")
@@ -298,6 +302,61 @@ class KsreApp(App[None]):
             job.mb_per_second = result.metrics.throughput_mb_s
         self._job_changed(job)
         self.backups_pane.reload()
+
+    def action_drain_group(self, group_id: str | None = None) -> None:
+        group = group_id or self.groups_pane.selected()
+        if group is None:
+            self.notify("select a consumer group first (g)", severity="warning")
+            return
+        target = 0
+        job = Job("drain", group)
+        screen = DrainScreen(job.job_id, group, target)
+        job.worker = self.run_worker(self._run_drain(job, group, target), group="jobs", exit_on_error=False)
+        self._job_changed(job)
+        self.push_screen(screen)
+
+    async def _run_drain(self, job: Job, group_id: str, target: int) -> None:
+        initial: list[int] = []
+        stalled_told = False
+
+        def emit(event: object) -> None:
+            nonlocal stalled_told
+            if not isinstance(event, Assessment):
+                return
+            if not initial:
+                initial.append(event.total_lag)
+            job.records, job.eta_seconds = event.total_lag, event.eta.seconds
+            job.fraction = 1 - event.total_lag / initial[0] if initial[0] else 1.0
+            job.detail = f"{event.status.value}: {event.reason}"
+            if event.status.value == "STALLED" and not stalled_told:
+                stalled_told = True
+                self.notify(f"group {group_id} is STALLED: {event.reason}", severity="error", timeout=10)
+                self.bell()
+            self.post_message(DrainSampled(job, event))
+
+        try:
+            session = await self.refresher.session()
+            goal = DrainGoal(max_lag=target, stop_when_stalled=False)
+            interval = max(1.0, min(self.ui.refresh_seconds, 5.0))
+            result = await monitor_group(session, group_id, emit, goal=goal,
+                                         settings=MonitorSettings(interval_seconds=interval))
+        except asyncio.CancelledError:
+            job.state = CANCELLED
+            self._job_changed(job)
+            raise
+        except KsreError as exc:
+            job.state, job.detail = FAILED, str(exc)
+        else:
+            job.state = DONE if result.outcome == Outcome.DRAINED else FAILED
+            job.fraction = 1.0 if result.outcome == Outcome.DRAINED else job.fraction
+            job.detail = result.reason
+        self._job_changed(job)
+
+    def on_drain_sampled(self, message: DrainSampled) -> None:
+        self.jobs_pane.update_job(message.job)
+        for screen in self.screen_stack:
+            if isinstance(screen, DrainScreen) and screen.job_id == message.job.job_id:
+                screen.show(message.assessment)
 
     def action_verify_backup(self) -> None:
         backup = self.backups_pane.selected()

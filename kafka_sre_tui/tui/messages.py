@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from kafka_sre_tui.engine.drain import Assessment
 from kafka_sre_tui.engine.models import ClusterOverview, GroupInfo, TopicInfo
 from kafka_sre_tui.tui.jobs import Job
 
@@ -48,3 +49,12 @@ class JobChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, JobChanged) and message.job.job_id == self.job.job_id
+
+
+class DrainSampled(Message):
+    """A drain monitor job took a sample."""
+
+    def __init__(self, job: Job, assessment: Assessment) -> None:
+        super().__init__()
+        self.job = job
+        self.assessment = assessment

@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from kafka_sre_tui.engine.models import TopicPartition
+from kafka_sre_tui.engine.models import GroupInfo, TopicPartition
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,14 @@ class GroupSample:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_tp", {p.tp: p for p in self.partitions})
+
+    @classmethod
+    def from_group(cls, group: GroupInfo, at: float) -> GroupSample:
+        """A sample from an inspection snapshot (latest offsets, no record timestamps): what the
+        dashboard has at every refresh anyway."""
+        return cls(group.group_id, at, group.state, len(group.members), tuple(
+            PartitionSample(p.topic, p.partition, p.latest_offset, p.committed, p.member_id)
+            for p in group.partitions))
 
     @property
     def total_lag(self) -> int:

@@ -16,7 +16,8 @@ from kafka_sre_tui.tui.widgets.cells import num
 
 
 class GroupScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Refresh")]
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Refresh"),
+                Binding("d", "drain", "Drain monitor")]
 
     def __init__(self, group_id: str, history: deque[int], refresh_seconds: float) -> None:
         super().__init__()
@@ -37,6 +38,9 @@ class GroupScreen(Screen[None]):
             "Topic", "Partition", "Latest", "Committed", "Lag", "Member")
         self.action_reload()
         self.set_interval(self.refresh_seconds, self.action_reload)
+
+    def action_drain(self) -> None:
+        self.app.action_drain_group(self.group_id)  # type: ignore[attr-defined]
 
     @work(exclusive=True, group="group-detail")
     async def action_reload(self) -> None:

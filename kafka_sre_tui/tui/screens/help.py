@@ -13,6 +13,7 @@ KEYS = """[b]Keys[/b]
   /           filter the list (regular expression; !text hides matches); Esc clears
   Enter       open the selected topic or group; on Clusters, switch to that cluster
   s           sort groups by lag
+  d           drain monitor for the selected group: live lag plot, ETA, status (runs as a job)
   r           refresh now
   n           new backup (from Topics: of the selected topic)
   v           verify the selected backup

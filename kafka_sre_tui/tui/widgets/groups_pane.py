@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from typing import Any
 
@@ -9,23 +10,32 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
+from kafka_sre_tui.engine.drain import DrainTracker, TrackerSettings
+from kafka_sre_tui.engine.drain.samples import GroupSample
 from kafka_sre_tui.engine.models import GroupInfo
 from kafka_sre_tui.tui.filtering import matcher
 from kafka_sre_tui.tui.sparkline import sparkline
 from kafka_sre_tui.tui.table_sync import sync_rows
 from kafka_sre_tui.tui.widgets.cells import num, sort_key
+from kafka_sre_tui.tui.widgets.status_cell import status_cell
 
 COLUMNS = (("Group", "group"), ("State", "state"), ("Members", "members"), ("Topics", "topics"),
-           ("Total lag", "lag"), ("Trend", "trend"), ("No commit", "no_commit"))
+           ("Total lag", "lag"), ("Trend", "trend"), ("No commit", "no_commit"), ("Status", "status"),
+           ("Why", "reason"))
 HISTORY = 60  # samples of total lag kept per group
 
 
 class GroupsPane(Vertical):
-    def __init__(self) -> None:
+    def __init__(self, refresh_seconds: float = 5.0) -> None:
         super().__init__(id="groups-pane")
         self.groups: list[GroupInfo] = []
         self.history: dict[str, deque[int]] = {}
         self.sort_by_lag = False
+        # the lag engine judges every group from the refreshes themselves: no extra requests
+        self.tracker_settings = TrackerSettings(window_seconds=max(30.0, 6 * refresh_seconds),
+                                                stall_seconds=max(60.0, 6 * refresh_seconds))
+        self.trackers: dict[str, DrainTracker] = {}
+        self.statuses: dict[str, tuple[str, str]] = {}
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="groups-table", cursor_type="row", zebra_stripes=True)
@@ -35,19 +45,31 @@ class GroupsPane(Vertical):
         for label, key in COLUMNS:
             table.add_column(label, key=key)
 
-    def show(self, groups: list[GroupInfo], pattern: str) -> None:
+    def show(self, groups: list[GroupInfo], pattern: str, now: float | None = None) -> None:
         self.groups = groups
+        at = time.time() if now is None else now
         for g in groups:
             self.history.setdefault(g.group_id, deque(maxlen=HISTORY)).append(g.total_lag)
+            tracker = self.trackers.setdefault(g.group_id, DrainTracker(self.tracker_settings))
+            assessment = tracker.observe(GroupSample.from_group(g, at))
+            self.statuses[g.group_id] = (assessment.status.value, assessment.reason)
         self.render_rows(pattern)
 
     def render_rows(self, pattern: str) -> None:
         keep = matcher(pattern)
         rows: dict[str, tuple[Any, ...]] = {
             g.group_id: (g.group_id, g.state, num(len(g.members)), ",".join(g.topics), num(g.total_lag),
-                         sparkline(self.history.get(g.group_id, ())), num(g.partitions_without_commit))
+                         sparkline(self.history.get(g.group_id, ())), num(g.partitions_without_commit),
+                         status_cell(self.statuses.get(g.group_id, ("UNKNOWN", ""))[0]),
+                         self.statuses.get(g.group_id, ("", ""))[1])
             for g in self.groups if keep(g.group_id)}
         table = self.query_one(DataTable)
         sync_rows(table, rows)
         if self.sort_by_lag:
             table.sort("lag", key=sort_key, reverse=True)
+
+    def selected(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)

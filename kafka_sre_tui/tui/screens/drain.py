@@ -1,0 +1,66 @@
+"""Drain monitor for one group: lag over time against the target, ETA with its range, status and why."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual_plotext import PlotextPlot
+
+from kafka_sre_tui.engine.drain import Assessment
+from kafka_sre_tui.tui.widgets.cells import num
+from kafka_sre_tui.tui.widgets.status_cell import status_cell
+
+POINTS = 300  # samples kept on the plot
+
+
+class DrainScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back (the monitor keeps running in Jobs)")]
+
+    def __init__(self, job_id: int, group_id: str, target: int) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.group_id = group_id
+        self.target = target
+        self.points: deque[tuple[float, int]] = deque(maxlen=POINTS)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"Drain monitor · group {self.group_id} · target: total lag ≤ {self.target:,}",
+                     id="detail-title")
+        yield PlotextPlot(id="drain-plot")
+        yield Static("waiting for the first sample…", id="drain-status")
+        yield DataTable(id="drain-partitions", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#drain-partitions", DataTable).add_columns(
+            "Topic", "Partition", "Lag", "Lag in time", "In/s", "Out/s", "Status", "Why")
+
+    def show(self, a: Assessment) -> None:
+        self.points.append((a.elapsed, a.total_lag))
+        plot = self.query_one(PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        xs = [x for x, _ in self.points]
+        plt.plot(xs, [y for _, y in self.points], label="total lag")
+        plt.plot([xs[0], xs[-1]] if len(xs) > 1 else [xs[0], xs[0] + 1], [self.target, self.target],
+                 label="target", color="red")
+        plt.xlabel("seconds")
+        plot.refresh()
+        lag_time = a.lag_time.describe() if a.lag_time is not None else "-"
+        rates = (f"in {a.production_rate:,.1f}/s, out {a.consumption_rate:,.1f}/s"
+                 if a.production_rate is not None and a.consumption_rate is not None else "rates after 2 samples")
+        self.query_one("#drain-status", Static).update(
+            f"[b]{a.status.value}[/b]: {a.reason} · total lag {a.total_lag:,} · lag in time {lag_time} · {rates} · "
+            f"ETA {a.eta.describe()}" + (f" · [b]{a.outcome.value}[/b]" if a.outcome else ""))
+        table = self.query_one("#drain-partitions", DataTable)
+        table.clear()
+        for p in a.partitions:
+            table.add_row(p.topic, num(p.partition), num(p.lag),
+                          p.lag_time.describe() if p.lag_time is not None else "-",
+                          num(p.production_rate), num(p.consumption_rate), status_cell(p.status.value), p.reason)
