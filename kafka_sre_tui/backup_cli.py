@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui import output
+from kafka_sre_tui.cli_args import backup_base, cluster_from_args, partitions_arg, time_arg
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.backup import BackupProgress, BackupResult, backup_topic, resume_backup
 from kafka_sre_tui.engine.backup_plan import BackupRequest
@@ -35,11 +36,11 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     backup.add_argument("--compression", choices=["none", "gzip", "snappy", "lz4", "zstd"],
                         help="block codec (default: [backup] compression)")
     backup.add_argument("--level", type=int, help="codec level (gzip 1-9, lz4 0-16, zstd 1-22)")
-    backup.add_argument("--partitions", type=_partitions, help="only these partitions, e.g. 0,3")
+    backup.add_argument("--partitions", type=partitions_arg, help="only these partitions, e.g. 0,3")
     backup.add_argument("--from-offset", type=int, help="first offset (each partition)")
     backup.add_argument("--to-offset", type=int, help="last offset, inclusive (each partition)")
-    backup.add_argument("--from-time", type=_time, help="first record time, ISO-8601 (no zone: UTC)")
-    backup.add_argument("--to-time", type=_time, help="last record time, inclusive, ISO-8601")
+    backup.add_argument("--from-time", type=time_arg, help="first record time, ISO-8601 (no zone: UTC)")
+    backup.add_argument("--to-time", type=time_arg, help="last record time, inclusive, ISO-8601")
     backup.add_argument("--max-messages", type=int, help="at most this many records from each partition")
     backup.add_argument("--rate-limit", type=float, metavar="MB/S", help="read at most this many MB/s from Kafka")
     backup.add_argument("--checkpoint-seconds", type=float, default=5.0,
@@ -57,27 +58,6 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     pruning = actions.add_parser("prune", parents=[common, json_flag, where],
                                  help="delete backups past retention_days, then oldest past max_backup_size_gb")
     pruning.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
-
-
-def _partitions(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(p) for p in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected partition numbers like 0,3; got '{text}'") from None
-
-
-def _time(text: str) -> int:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected ISO-8601 like 2026-11-24T10:00:00Z; got '{text}'") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
-def _base(args: argparse.Namespace, config: AppConfig) -> Path:
-    return Path(args.backup_dir).expanduser() if args.backup_dir else config.backup.base_path.expanduser()
 
 
 class _ProgressLine:
@@ -104,12 +84,12 @@ class _ProgressLine:
             print(file=sys.stderr)
 
 
-def cmd_backup(args: argparse.Namespace, config: AppConfig, cluster_of: Any) -> int:
-    base = _base(args, config)
+def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
+    base = backup_base(args, config)
     progress = _ProgressLine()
     try:
         if args.resume:
-            cluster = _resume_cluster(args, config, base, cluster_of)
+            cluster = _resume_cluster(args, config, base)
             result = asyncio.run(resume_backup(cluster, base, args.resume, progress,
                                                config.backup.max_concurrent_backups, args.rate_limit,
                                                args.checkpoint_seconds))
@@ -122,7 +102,7 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig, cluster_of: Any) -> 
                 from_time_ms=args.from_time, to_time_ms=args.to_time, max_messages=args.max_messages,
                 max_concurrent_backups=config.backup.max_concurrent_backups,
                 checkpoint_seconds=args.checkpoint_seconds, rate_limit_mb_s=args.rate_limit)
-            result = asyncio.run(backup_topic(cluster_of(args, config), request, progress))
+            result = asyncio.run(backup_topic(cluster_from_args(args, config), request, progress))
     except KeyboardInterrupt:
         progress.close()
         if progress.backup_id:
@@ -134,9 +114,9 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig, cluster_of: Any) -> 
     return EXIT_OK
 
 
-def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path, cluster_of: Any) -> ClusterConfig:
+def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path) -> ClusterConfig:
     if getattr(args, "cluster", None):
-        return cluster_of(args, config)  # type: ignore[no-any-return]
+        return cluster_from_args(args, config)
     plan_path = find_backup(base, args.resume) / "backup.json"
     if not plan_path.exists():
         raise ConfigError(f"backup {args.resume} has nothing to resume (complete, or not started)")
@@ -144,7 +124,7 @@ def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path, clu
     name = source["cluster_name"]
     if name not in config.clusters:
         name = ",".join(source["bootstrap_servers"])
-    return cluster_of(argparse.Namespace(**{**vars(args), "cluster": name}), config)  # type: ignore[no-any-return]
+    return cluster_from_args(argparse.Namespace(**{**vars(args), "cluster": name}), config)
 
 
 def _print_result(result: BackupResult, as_json: bool) -> None:
@@ -166,7 +146,7 @@ def _partition_json(p: Any) -> dict[str, Any]:
 
 
 def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
-    result = asyncio.run(verify(_base(args, config), args.backup_id))
+    result = asyncio.run(verify(backup_base(args, config), args.backup_id))
     mb_s = result.bytes_checked / 1e6 / result.seconds if result.seconds > 0 else 0.0
     if args.json:
         output.emit_json({"backup_id": result.backup_id, "intact": result.intact, "records": result.records,
@@ -183,7 +163,7 @@ def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_backups(args: argparse.Namespace, config: AppConfig) -> int:
-    base = _base(args, config)
+    base = backup_base(args, config)
     if args.backups_action == "list":
         items = list_backups(base)
         if args.json:

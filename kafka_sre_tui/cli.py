@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from kafka_sre_tui import backup_cli, drain_cli, output
-from kafka_sre_tui.config import AppConfig, ClusterConfig, load_config
+from kafka_sre_tui import backup_cli, drain_cli, output, restore_cli
+from kafka_sre_tui.cli_args import cluster_from_args
+from kafka_sre_tui.config import AppConfig, load_config
 from kafka_sre_tui.engine.cluster import describe_cluster, list_topics
 from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import KsreError
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     lag.add_argument("group", help="consumer group id")
     backup_cli.add_commands(sub, parents)
     drain_cli.add_commands(sub, parents)
+    restore_cli.add_commands(sub, parents)
     return parser
 
 
@@ -82,17 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _cluster(args: argparse.Namespace, config: AppConfig) -> ClusterConfig:
-    cluster = config.cluster(getattr(args, "cluster", None))
-    timeout = getattr(args, "timeout", None)
-    if timeout is not None:
-        cluster = dataclasses.replace(cluster, request_timeout_seconds=timeout)
-    return cluster
-
-
 def _with_session(args: argparse.Namespace, config: AppConfig,
                   work: Callable[[KafkaSession], Awaitable[Any]]) -> Any:
-    cluster = _cluster(args, config)
+    cluster = cluster_from_args(args, config)
 
     async def run() -> Any:
         async with KafkaSession(cluster) as session:
@@ -112,7 +105,7 @@ def cmd_clusters(args: argparse.Namespace, config: AppConfig) -> int:
         entry = config.clusters.get(name)
         bootstrap, read_only = (entry.bootstrap_text, entry.read_only) if entry else (name, False)
         try:
-            cluster = _cluster(argparse.Namespace(**{**vars(args), "cluster": name}), config)
+            cluster = cluster_from_args(argparse.Namespace(**{**vars(args), "cluster": name}), config)
             async with KafkaSession(cluster) as session:
                 return name, bootstrap, read_only, await describe_cluster(session)
         except KsreError as exc:
@@ -152,7 +145,7 @@ def cmd_lag(args: argparse.Namespace, config: AppConfig) -> int:
 def cmd_dashboard(args: argparse.Namespace, config: AppConfig) -> int:
     from kafka_sre_tui.tui.app import KsreApp
 
-    KsreApp(_cluster(args, config), config.ui, config=config).run()
+    KsreApp(cluster_from_args(args, config), config.ui, config=config).run()
     return EXIT_OK
 
 
@@ -169,7 +162,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, AppConfig], int]] = {
     "lag": cmd_lag,
     "dashboard": cmd_dashboard,
     "demo": cmd_demo,
-    "backup": lambda args, config: backup_cli.cmd_backup(args, config, _cluster),
+    "backup": backup_cli.cmd_backup,
+    "restore": restore_cli.cmd_restore,
     "verify": backup_cli.cmd_verify,
     "drain": drain_cli.cmd_drain,
     "backups": backup_cli.cmd_backups,

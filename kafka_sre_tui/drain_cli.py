@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import sys
 import time
@@ -18,7 +17,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from kafka_sre_tui.config import AppConfig, ClusterConfig
+from kafka_sre_tui.cli_args import cluster_from_args
+from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.drain import (
     Assessment,
@@ -90,7 +90,7 @@ def _run(args: argparse.Namespace, config: AppConfig, group_id: str, goal: Drain
     settings = MonitorSettings(
         interval_seconds=args.interval, max_samples=count,
         tracker=TrackerSettings(window_seconds=args.window_seconds, stall_seconds=args.stall_seconds))
-    cluster = _cluster(args, config)
+    cluster = cluster_from_args(args, config)
     printer = _Printer(args.json, watch=goal is None)
     if goal is not None and not args.json:
         print(f"waiting for group '{group_id}' on {cluster.name}: {goal.describe()}"
@@ -108,12 +108,6 @@ def _run(args: argparse.Namespace, config: AppConfig, group_id: str, goal: Drain
         printer.end_line()
     printer.result(result)
     return result
-
-
-def _cluster(args: argparse.Namespace, config: AppConfig) -> ClusterConfig:
-    cluster = config.cluster(getattr(args, "cluster", None))
-    timeout = getattr(args, "timeout", None)
-    return dataclasses.replace(cluster, request_timeout_seconds=timeout) if timeout is not None else cluster
 
 
 class _Printer:

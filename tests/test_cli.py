@@ -11,7 +11,8 @@ import pytest
 
 from kafka_sre_tui.cli import build_parser, main
 
-COMMANDS = ["demo", "dashboard", "clusters", "topics", "groups", "lag", "drain", "backup", "verify", "backups"]
+COMMANDS = ["demo", "dashboard", "clusters", "topics", "groups", "lag", "drain", "backup", "verify", "backups",
+            "restore"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from pathlib import Path
 
@@ -191,16 +190,15 @@ async def test_drain_screen_shows_the_lag_falling_until_drained(kafka: LocalKafk
         assert screen.points[0][1] == 3000
 
         consumer = AIOKafkaConsumer(unique, bootstrap_servers=bs, group_id=f"{unique}-g", enable_auto_commit=False,
-                                    max_poll_records=100)
+                                    max_poll_records=500)
         await consumer.start()
         try:
-            for _ in range(300):  # catch up slowly enough for the monitor to see the lag fall
-                batch = await consumer.getmany(timeout_ms=200)
-                if batch:
-                    await consumer.commit()
-                if screen.points[-1][1] == 0:
-                    break
-                await asyncio.sleep(0.02)
+            consumed = 0
+            while consumed < 3000:  # catch up in steps, each one seen by the monitor before the next
+                batch = await consumer.getmany(timeout_ms=1000, max_records=500)
+                consumed += sum(len(records) for records in batch.values())
+                await consumer.commit()
+                await wait_for(lambda left=3000 - consumed: screen.points[-1][1] == left, "the monitor to see it")
             jobs = app.jobs_pane.jobs
             await wait_for(lambda: next(iter(jobs.values())).state == "done", "the drain job to finish", seconds=45)
         finally:

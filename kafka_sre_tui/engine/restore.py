@@ -1,0 +1,158 @@
+"""Restore a backup into a topic (same or another cluster): verified first, checked before the first
+write, faithful, resumable exactly once, with consumer offsets translated through the exact map.
+
+Order of work: verify every checksum of the backup; read the selected records' facts; look at the
+target; preflight (all that --dry-run does); create the topic if asked; record each target
+partition's end offset as its start and write the plan durably; write with the topic writer,
+checkpointing every ``checkpoint_seconds``; commit translated group offsets. See docs/restore.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.backups import find_backup
+from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.restore_events import BackupDamaged, Emit, PreflightFailed, RestoreResult, Resumed, ignore
+from kafka_sre_tui.engine.restore_offsets import commit_group_offsets
+from kafka_sre_tui.engine.restore_plan import RestoreRequest, scan, select, validate_request
+from kafka_sre_tui.engine.restore_preflight import evaluate
+from kafka_sre_tui.engine.restore_run import outcomes, skip_written, write_all
+from kafka_sre_tui.engine.restore_state import (
+    PartitionProgress,
+    load_partitions,
+    load_plan,
+    locked,
+    save_partition,
+    save_plan,
+    state_dir,
+)
+from kafka_sre_tui.engine.restore_target import create_topic, end_offsets, inspect_target, stable_end_offsets
+from kafka_sre_tui.engine.storage.manifest import Manifest, read_manifest
+from kafka_sre_tui.engine.storage.verify import verify_backup
+from kafka_sre_tui.engine.topic_writer import WriterSettings
+
+MAX_BATCH_BYTES = 1 << 20
+
+
+async def restore_backup(cluster: ClusterConfig, request: RestoreRequest, emit: Emit = ignore,
+                         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                         settle_seconds: float = 0.5) -> RestoreResult:
+    validate_request(request)
+    if cluster.read_only and not request.dry_run:
+        raise ConfigError(f"cluster '{cluster.name}' is read_only in {cluster.source}: refusing to restore into it; "
+                          "pick another --cluster or set read_only = false")
+    folder = find_backup(request.backup_base, request.backup_id)
+    verified = await asyncio.to_thread(verify_backup, folder)
+    if not verified.intact:
+        first = verified.damage[0].describe(verified.backup_id)
+        more = f" (and {len(verified.damage) - 1} more problems)" if len(verified.damage) > 1 else ""
+        raise BackupDamaged(f"refusing to restore from a damaged backup: {first}{more}; nothing was written; "
+                            f"see kafka-sre-tui verify {request.backup_id}")
+    manifest, _intact = read_manifest(folder)
+    topic = request.target_topic or manifest.topic["name"]
+    async with KafkaSession(cluster) as session:
+        target = await inspect_target(session, topic)
+        states = state_dir(request.states_base, manifest.backup_id, target.cluster_id, topic)
+        previous = load_plan(states)
+        if request.resume:
+            if previous is None:
+                raise ConfigError(f"no restore of backup {manifest.backup_id} into '{topic}' on cluster "
+                                  f"'{cluster.name}' to resume (looked in {states})")
+            return await _resume(session, request, folder, manifest, topic, states, previous, emit, settle_seconds)
+        if previous is not None and not previous.get("completed_at") and not request.force and not request.dry_run:
+            raise KsreError(f"an interrupted restore of backup {manifest.backup_id} into '{topic}' exists ({states}); "
+                            "continue it with --resume (nothing is written twice)")
+        selections = await asyncio.to_thread(select, folder, manifest, request)
+        stats = await asyncio.to_thread(scan, folder, manifest, selections)
+        preflight = evaluate(request, manifest, selections, stats, target, cluster.name, cluster.read_only, topic,
+                             int(now().timestamp() * 1000))
+        emit(preflight)
+        if request.dry_run:
+            return RestoreResult(manifest.backup_id, cluster.name, topic, True, preflight, (), None, (), None)
+        if not preflight.ok:
+            failures = preflight.failures
+            more = f" (and {len(failures) - 1} more; see the preflight above)" if len(failures) > 1 else ""
+            raise PreflightFailed(f"restore refused: {failures[0].message}{more}; nothing was written")
+        with locked(states):
+            if preflight.create:
+                await create_topic(session, topic, preflight.partitions, preflight.replication_factor or 1,
+                                   preflight.create_configs)
+            configs = {**target.configs, **preflight.create_configs} if preflight.create else target.configs
+            starts = await end_offsets(session, topic, [s.target_partition for s in selections])
+            progress = [PartitionProgress.fresh(s, starts[s.target_partition]) for s in selections]
+            plan = {"backup_id": manifest.backup_id, "source_topic": manifest.topic["name"], "target_topic": topic,
+                    "target_cluster": cluster.name, "target_cluster_id": target.cluster_id,
+                    "created_at": now().isoformat(), "completed_at": None,
+                    "partitions": [s.selection.partition for s in progress],
+                    "new_timestamps": request.new_timestamps, "compression": request.compression,
+                    "max_batch_bytes": _batch_bytes(configs), "groups": request.restore_consumer_offsets}
+            for p in progress:  # durable before the first record: the resume's reference point
+                await asyncio.to_thread(save_partition, states, p.to_json())
+            await asyncio.to_thread(save_plan, states, plan)
+            return dataclasses.replace(
+                await _write(session, request, folder, manifest, topic, states, plan, progress, emit, now),
+                preflight=preflight)
+
+
+def _batch_bytes(configs: dict[str, Any]) -> int:
+    try:
+        return min(MAX_BATCH_BYTES, int(configs.get("max.message.bytes", MAX_BATCH_BYTES)))
+    except (TypeError, ValueError):
+        return MAX_BATCH_BYTES
+
+
+async def _resume(session: KafkaSession, request: RestoreRequest, folder: Path, manifest: Manifest, topic: str,
+                  states: Path, plan: dict[str, Any], emit: Emit, settle_seconds: float) -> RestoreResult:
+    with locked(states):
+        progress = load_partitions(states, plan["partitions"])
+        pending = [p for p in progress if not p.done]
+        if pending:
+            ends = await stable_end_offsets(session, topic, [p.selection.target_partition for p in pending],
+                                            settle_seconds)
+            parts = {p.partition: p for p in manifest.partitions}
+            found = []
+            for p in pending:
+                extra = ends[p.selection.target_partition] - p.target_next
+                if extra < 0:
+                    raise KsreError(f"target partition {p.selection.target_partition} of '{topic}' ends at offset "
+                                    f"{ends[p.selection.target_partition]}, before the {p.target_next} this restore "
+                                    "checkpointed: it was truncated or recreated; restore into a new topic")
+                found.append((p.selection.partition, p.written, extra))
+                await asyncio.to_thread(skip_written, folder, parts[p.selection.partition], p, extra)
+                await asyncio.to_thread(save_partition, states, p.to_json())
+            emit(Resumed(manifest.backup_id, topic, tuple(found)))
+        return await _write(session, request, folder, manifest, topic, states, plan, progress, emit,
+                            lambda: datetime.now(UTC))
+
+
+async def _write(session: KafkaSession, request: RestoreRequest, folder: Path, manifest: Manifest, topic: str,
+                 states: Path, plan: dict[str, Any], progress: list[PartitionProgress], emit: Emit,
+                 now: Callable[[], datetime]) -> RestoreResult:
+    metrics = None
+    if not all(p.done for p in progress) or not plan.get("completed_at"):
+        settings = WriterSettings(max_batch_bytes=plan["max_batch_bytes"], rate_limit_mb_s=request.rate_limit_mb_s,
+                                  keep_timestamps=not plan["new_timestamps"], compression=plan["compression"])
+        metrics = await write_all(session.cluster, topic, folder, {p.partition: p for p in manifest.partitions},
+                                  progress, settings, states, request.checkpoint_seconds, manifest.backup_id, emit)
+        plan = {**plan, "completed_at": plan.get("completed_at") or now().isoformat()}
+        await asyncio.to_thread(save_plan, states, plan)
+    groups = request.restore_consumer_offsets
+    if groups is None and request.resume:
+        groups = tuple(plan["groups"]) if plan.get("groups") is not None else None
+    commits = []
+    if groups is not None:
+        commits = await commit_group_offsets(session, topic, manifest.consumer_groups, groups, progress,
+                                             request.force)
+    return RestoreResult(manifest.backup_id, session.cluster.name, topic, False, None, outcomes(progress), metrics,
+                         tuple(commits), states)
+
+
+

@@ -1,0 +1,106 @@
+"""What a restore reports: progress while it writes, metrics and a result at the end, typed errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.restore_offsets import GroupCommit
+from kafka_sre_tui.engine.restore_preflight import Preflight
+
+
+class BackupDamaged(KsreError):
+    """The backup failed verification; a restore writes nothing from it."""
+
+
+class PreflightFailed(KsreError):
+    """A preflight check failed; nothing was written."""
+
+
+@dataclass(frozen=True)
+class RestoreProgress:
+    backup_id: str
+    topic: str
+    records: int  # written by this run
+    bytes_written: int  # keys, values and headers
+    offsets_done: int
+    offsets_total: int
+    elapsed_seconds: float
+    partitions_done: int
+    partitions_total: int
+
+    @property
+    def mb_per_second(self) -> float:
+        return self.bytes_written / 1e6 / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    @property
+    def fraction(self) -> float:
+        return self.offsets_done / self.offsets_total if self.offsets_total else 1.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.fraction <= 0 or self.elapsed_seconds <= 0:
+            return None
+        return self.elapsed_seconds * (1 - self.fraction) / self.fraction
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """Where a resumed restore picks up, per partition, before it writes."""
+
+    backup_id: str
+    topic: str
+    partitions: tuple[tuple[int, int, int], ...]  # (partition, records checkpointed, found written after it)
+
+
+RestoreEvent = Preflight | RestoreProgress | Resumed
+Emit = Callable[[RestoreEvent], None]
+
+
+def ignore(_: RestoreEvent) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class RestoreMetrics:
+    duration_seconds: float
+    messages: int  # written by this run
+    bytes_written: int
+    throughput_mb_s: float
+    records_per_second: float
+    skipped_on_resume: int  # found already written after the last checkpoint of a killed run
+
+
+@dataclass(frozen=True)
+class PartitionOutcome:
+    partition: int
+    target_partition: int
+    source_start: int
+    source_end: int
+    target_start: int
+    records: int  # in the target partition from this restore, over every run
+    skipped_on_resume: int
+    offset_map: tuple[tuple[int, int, int], ...]  # (source first, target first, count)
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    backup_id: str
+    cluster: str
+    topic: str
+    dry_run: bool
+    preflight: Preflight | None  # None when resumed
+    partitions: tuple[PartitionOutcome, ...]
+    metrics: RestoreMetrics | None
+    groups: tuple[GroupCommit, ...]
+    state_path: Path | None
+
+    @property
+    def groups_not_committed(self) -> list[GroupCommit]:
+        return [g for g in self.groups if not g.committed]

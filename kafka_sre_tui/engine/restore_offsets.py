@@ -1,0 +1,86 @@
+"""Consumer offsets after a restore: each backed-up group's committed offsets, translated through the
+exact offset map, committed on the target for groups with no active members, never backwards
+unless forced."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka import TopicPartition as KafkaTP
+from aiokafka import errors as kerr
+
+from kafka_sre_tui.engine.connection import KafkaSession, client_settings, translate_error
+from kafka_sre_tui.engine.errors import ConfigError, NotFound
+from kafka_sre_tui.engine.groups import describe_group
+from kafka_sre_tui.engine.restore_state import PartitionProgress
+
+
+@dataclass(frozen=True)
+class GroupCommit:
+    group: str
+    committed: bool
+    reason: str
+    offsets: dict[int, int]  # target partition -> the offset committed (or that would have been)
+    source_offsets: dict[int, int]  # source partition -> the offset backed up
+
+
+def translate(backed_up: dict[str, int], progress: list[PartitionProgress]) -> tuple[dict[int, int], dict[int, int]]:
+    """A group at source position X resumes after the record that was at X-1: the first restored
+    record at or after X, or the end of what was restored."""
+    target, source = {}, {}
+    for p in progress:
+        position = backed_up.get(str(p.selection.partition))
+        if position is None:
+            continue
+        source[p.selection.partition] = position
+        target[p.selection.target_partition] = p.map.translate_position(position, p.target_next)
+    return target, source
+
+
+async def commit_group_offsets(session: KafkaSession, topic: str, backed_up: dict[str, dict[str, int]],
+                               groups: tuple[str, ...], progress: list[PartitionProgress],
+                               force: bool) -> list[GroupCommit]:
+    unknown = [g for g in groups if g not in backed_up]
+    if unknown:
+        raise ConfigError(f"group(s) {', '.join(unknown)} have no offsets in the backup (it has: "
+                          f"{', '.join(sorted(backed_up)) or 'none'})")
+    wanted = groups or tuple(sorted(backed_up))
+    return [await _commit_one(session, topic, g, backed_up[g], progress, force) for g in wanted]
+
+
+async def _commit_one(session: KafkaSession, topic: str, group: str, backed_up: dict[str, int],
+                      progress: list[PartitionProgress], force: bool) -> GroupCommit:
+    offsets, source = translate(backed_up, progress)
+    if not offsets:
+        return GroupCommit(group, False, "no offsets on the restored partitions", offsets, source)
+    try:
+        info = await describe_group(session, group)
+        members, current = len(info.members), {p.partition: p.committed for p in info.partitions
+                                               if p.topic == topic and p.committed is not None}
+    except NotFound:
+        members, current = 0, {}
+    if members:
+        return GroupCommit(group, False, f"{members} active member(s) on cluster '{session.cluster.name}': stop "
+                                         "them, then run the restore again with --resume to commit", offsets, source)
+    backwards = {p: (current[p], o) for p, o in offsets.items() if p in current and o < current[p]}
+    if backwards and not force:
+        shown = ", ".join(f"partition {p} from {old} to {new}" for p, (old, new) in sorted(backwards.items()))
+        return GroupCommit(group, False, f"would move the group back ({shown}); pass --force to allow it",
+                           offsets, source)
+    consumer = AIOKafkaConsumer(**client_settings(session.cluster), group_id=group, enable_auto_commit=False)
+    try:
+        async with asyncio.timeout(session.cluster.request_timeout_seconds):
+            await consumer.start()
+            tps = {KafkaTP(topic, p): o for p, o in offsets.items()}
+            consumer.assign(list(tps))
+            await consumer.commit(tps)
+    except (kerr.CommitFailedError, kerr.IllegalGenerationError, kerr.UnknownMemberIdError) as exc:
+        return GroupCommit(group, False, f"the group became active while committing ({type(exc).__name__})",
+                           offsets, source)
+    except Exception as exc:
+        raise translate_error(exc, session.cluster, f"committing offsets of group '{group}'") from exc
+    finally:
+        await consumer.stop()
+    return GroupCommit(group, True, "committed", offsets, source)

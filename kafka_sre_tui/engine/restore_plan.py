@@ -1,0 +1,173 @@
+"""What a restore will write: the request, each partition's source range and target partition, and
+what the records in range look like (sizes, keys, timestamps) for the preflight checks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
+from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.storage.manifest import Manifest, PartitionManifest
+from kafka_sre_tui.engine.storage.reader import iter_records
+
+
+@dataclass(frozen=True)
+class RestoreRequest:
+    backup_base: Path
+    backup_id: str
+    target_topic: str | None = None  # default: the backed-up topic's name
+    partitions: tuple[int, ...] | None = None  # source partitions; default all in the backup
+    from_offset: int | None = None
+    to_offset: int | None = None  # inclusive
+    from_time_ms: int | None = None
+    to_time_ms: int | None = None  # inclusive
+    dry_run: bool = False
+    rate_limit_mb_s: float | None = None
+    create_topic: bool = False
+    replication_factor: int | None = None
+    partition_map: dict[int, int] | None = None  # source partition -> target partition
+    restore_consumer_offsets: tuple[str, ...] | None = None  # None: no; (): every backed-up group
+    force: bool = False
+    override_retention: bool = False  # create the topic with retention.ms=-1
+    new_timestamps: bool = False  # stamp records with the time of writing instead of theirs
+    resume: bool = False
+    checkpoint_seconds: float = 1.0
+    state_dir: Path | None = None  # default: <backup_base>/.restores
+    compression: str | None = None  # producer compression
+
+    @property
+    def states_base(self) -> Path:
+        return self.state_dir if self.state_dir is not None else self.backup_base / ".restores"
+
+
+@dataclass(frozen=True)
+class PartitionSelection:
+    partition: int  # in the backup
+    target_partition: int
+    start: int  # first source offset
+    end: int  # exclusive
+
+    def to_json(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RangeStats:
+    """The records a partition's selection holds, as the preflight needs them."""
+
+    records: int = 0
+    bytes: int = 0
+    null_keys: int = 0
+    min_timestamp: int | None = None
+    max_timestamp: int | None = None
+    max_batch_bytes: int = 0  # the largest record as a batch of one
+    log_append_time: int = 0  # records the source stamped with LogAppendTime
+
+
+def validate_request(request: RestoreRequest) -> None:
+    offsets = request.from_offset is not None or request.to_offset is not None
+    times = request.from_time_ms is not None or request.to_time_ms is not None
+    if offsets and times:
+        raise ConfigError("give either --from-offset/--to-offset or --from-time/--to-time, not both")
+    for name, value in (("--from-offset", request.from_offset), ("--to-offset", request.to_offset)):
+        if value is not None and value < 0:
+            raise ConfigError(f"{name} must be >= 0, got {value}")
+    if request.rate_limit_mb_s is not None and request.rate_limit_mb_s <= 0:
+        raise ConfigError(f"--rate-limit must be > 0 MB/s, got {request.rate_limit_mb_s:g}")
+    if request.replication_factor is not None and request.replication_factor < 1:
+        raise ConfigError(f"--replication-factor must be >= 1, got {request.replication_factor}")
+    if request.partition_map:
+        targets = list(request.partition_map.values())
+        if len(set(targets)) != len(targets):
+            raise ConfigError("--partition-map must send each partition to its own target partition "
+                              f"(got {_map_text(request.partition_map)}): merging partitions would mix their order")
+        if any(p < 0 for pair in request.partition_map.items() for p in pair):
+            raise ConfigError(f"--partition-map takes partition numbers >= 0, got {_map_text(request.partition_map)}")
+
+
+def _map_text(mapping: dict[int, int]) -> str:
+    return ",".join(f"{s}:{t}" for s, t in mapping.items())
+
+
+def select(folder: Path, manifest: Manifest, request: RestoreRequest) -> list[PartitionSelection]:
+    """Each restored partition's source range [start, end) and target partition. A time range works
+    like Kafka's offsets-for-times: from the first record stamped at or after --from-time, up to
+    (not including) the first record stamped after --to-time."""
+    in_backup = {p.partition: p for p in manifest.partitions}
+    wanted = request.partitions if request.partitions is not None else tuple(sorted(in_backup))
+    missing = [p for p in wanted if p not in in_backup]
+    if missing:
+        raise ConfigError(f"backup {manifest.backup_id} holds partitions {_list(in_backup)}; "
+                          f"partition(s) {_list(missing)} are not in it")
+    mapping = request.partition_map
+    if mapping is not None:
+        unmapped = [p for p in wanted if p not in mapping]
+        if unmapped:
+            raise ConfigError(f"--partition-map does not say where partition(s) {_list(unmapped)} go; "
+                              "add them (e.g. 0:0,1:1) or restrict --partitions")
+    result = []
+    for p in wanted:
+        part = in_backup[p]
+        start, end = part.start_offset, part.end_offset
+        if request.from_offset is not None:
+            start = max(start, request.from_offset)
+        if request.to_offset is not None:
+            end = min(end, request.to_offset + 1)
+        if request.from_time_ms is not None or request.to_time_ms is not None:
+            start, end = _time_range(folder, part, request.from_time_ms, request.to_time_ms)
+        target = mapping[p] if mapping is not None else p
+        result.append(PartitionSelection(p, target, min(start, end), end))
+    return result
+
+
+def _list(items: Any) -> str:
+    return ", ".join(map(str, sorted(items)))
+
+
+def _time_range(folder: Path, part: PartitionManifest, from_ms: int | None, to_ms: int | None) -> tuple[int, int]:
+    start = part.start_offset if from_ms is None else None
+    end = None
+    for record in iter_records(folder, part):
+        if start is None and record.timestamp >= from_ms:  # type: ignore[operator]
+            start = record.offset
+        if to_ms is not None and end is None and record.timestamp > to_ms:
+            end = record.offset
+        if start is not None and (end is not None or to_ms is None):
+            break
+    return (part.end_offset if start is None else start), (part.end_offset if end is None else end)
+
+
+def scan(folder: Path, manifest: Manifest, selections: list[PartitionSelection]) -> dict[int, RangeStats]:
+    """One pass over the selected records (decoded, not written anywhere)."""
+    parts = {p.partition: p for p in manifest.partitions}
+    result = {}
+    for sel in selections:
+        records = size = null_keys = largest = log_append = 0
+        low: int | None = None
+        high: int | None = None
+        for r in iter_records(folder, parts[sel.partition], sel.start, sel.end):
+            records += 1
+            headers = list(r.headers)
+            size += len(r.key or b"") + len(r.value or b"") + sum(len(k) + len(v or b"") for k, v in headers)
+            null_keys += r.key is None
+            log_append += r.timestamp_type == 1
+            low = r.timestamp if low is None else min(low, r.timestamp)
+            high = r.timestamp if high is None else max(high, r.timestamp)
+            largest = max(largest, DefaultRecordBatchBuilder.estimate_size_in_bytes(r.key, r.value, headers))
+        result[sel.partition] = RangeStats(records, size, null_keys, low, high, largest, log_append)
+    return result
+
+
+def parse_partition_map(text: str) -> dict[int, int]:
+    """``0:1,1:0`` -> {0: 1, 1: 0}."""
+    try:
+        pairs = [item.split(":") for item in text.split(",") if item.strip()]
+        mapping = {int(s): int(t) for s, t in pairs}
+    except ValueError:
+        raise ConfigError(f"--partition-map takes SOURCE:TARGET pairs like 0:1,1:0; got '{text}'") from None
+    if len(mapping) != len(pairs):
+        raise ConfigError(f"--partition-map names a source partition twice: '{text}'")
+    return mapping

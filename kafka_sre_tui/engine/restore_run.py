@@ -1,0 +1,147 @@
+"""The writing part of a restore: read each partition's records from the backup, write them with the
+topic writer, checkpoint durably, report progress. Also what a resumed run does first: count what a
+killed run wrote after its last checkpoint and skip exactly that."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.restore_events import Emit, PartitionOutcome, RestoreMetrics, RestoreProgress
+from kafka_sre_tui.engine.restore_state import PartitionProgress, save_partition
+from kafka_sre_tui.engine.storage.manifest import PartitionManifest
+from kafka_sre_tui.engine.storage.reader import StoredRecord, iter_records
+from kafka_sre_tui.engine.topic_writer import TargetChanged, TopicWriter, WriterSettings, record_bytes
+
+CHUNK_BYTES = 1 << 20  # records read from the backup at a time, per partition
+PARTITIONS_AT_ONCE = 16  # bounds memory: each holds a chunk, a batch being filled and one in flight
+
+
+def skip_written(folder: Path, part: PartitionManifest, progress: PartitionProgress, extra: int) -> None:
+    """A killed run wrote ``extra`` records after its last checkpoint (the target's end offset says so):
+    they are the next ``extra`` records of the backup, at the next target offsets. Count them as
+    written, so the resumed run writes each record once."""
+    if extra <= 0:
+        return
+    taken = [r.offset for r in islice(iter_records(folder, part, progress.source_position,
+                                                   progress.selection.end), extra)]
+    if len(taken) < extra:
+        raise TargetChanged(f"target partition {progress.selection.target_partition} holds {extra} more records than "
+                            f"the restore checkpointed, but only {len(taken)} were left to write: something else "
+                            "wrote into it; restore into a new topic")
+    progress.record_written(taken, progress.target_next)
+    progress.skipped_on_resume += extra
+    progress.done = progress.source_position >= progress.selection.end
+
+
+def _take(records: Iterator[StoredRecord], max_bytes: int) -> list[StoredRecord]:
+    chunk: list[StoredRecord] = []
+    size = 0
+    for record in records:
+        chunk.append(record)
+        size += record_bytes(record)
+        if size >= max_bytes:
+            break
+    return chunk
+
+
+class _Tracker:
+    def __init__(self, backup_id: str, topic: str, progress: list[PartitionProgress], emit: Emit) -> None:
+        self.backup_id, self.topic, self.progress, self.emit = backup_id, topic, progress, emit
+        self.started = time.monotonic()
+        self.initial = sum(p.written for p in progress)
+        self.bytes = 0
+        self._last = 0.0
+
+    def snapshot(self) -> RestoreProgress:
+        ps = self.progress
+        return RestoreProgress(
+            self.backup_id, self.topic, sum(p.written for p in ps) - self.initial, self.bytes,
+            sum(min(p.source_position, p.selection.end) - p.selection.start for p in ps),
+            sum(p.selection.end - p.selection.start for p in ps), time.monotonic() - self.started,
+            sum(p.done for p in ps), len(ps))
+
+    def maybe_emit(self, force: bool = False) -> None:
+        if force or time.monotonic() - self._last >= 0.25:
+            self._last = time.monotonic()
+            self.emit(self.snapshot())
+
+
+async def checkpoint(folder: Path, progress: list[PartitionProgress], seen: dict[int, str]) -> None:
+    """Make each changed partition's progress durable (snapshotted here, written in a thread)."""
+    docs = []
+    for p in progress:
+        doc = p.to_json()
+        key = f"{p.written}/{p.source_position}/{p.done}/{p.skipped_on_resume}"
+        if seen.get(p.selection.partition) != key:
+            docs.append(doc)
+            seen[p.selection.partition] = key
+    if docs:
+        await asyncio.to_thread(_save_all, folder, docs)
+
+
+def _save_all(folder: Path, docs: list[dict[str, Any]]) -> None:
+    for doc in docs:
+        save_partition(folder, doc)
+
+
+async def write_all(cluster: ClusterConfig, topic: str, backup_folder: Path, parts: dict[int, PartitionManifest],
+                    progress: list[PartitionProgress], settings: WriterSettings, state_folder: Path,
+                    checkpoint_seconds: float, backup_id: str, emit: Emit) -> RestoreMetrics:
+    by_target = {p.selection.target_partition: p for p in progress}
+    tracker = _Tracker(backup_id, topic, progress, emit)
+    seen: dict[int, str] = {}
+
+    def on_written(target_partition: int, offsets: list[int], base: int) -> None:
+        by_target[target_partition].record_written(offsets, base)
+
+    async def checkpoints() -> None:
+        while True:
+            await asyncio.sleep(checkpoint_seconds)
+            await checkpoint(state_folder, progress, seen)
+
+    async def copy(p: PartitionProgress, writer: TopicWriter, limit: asyncio.Semaphore) -> None:
+        async with limit:
+            target = p.selection.target_partition
+            records = iter_records(backup_folder, parts[p.selection.partition], p.source_position, p.selection.end)
+            writer.expect(target, p.target_next)
+            while chunk := await asyncio.to_thread(_take, records, CHUNK_BYTES):
+                for record in chunk:
+                    await writer.write(target, record)
+                tracker.bytes = writer.bytes_submitted
+                tracker.maybe_emit()
+            await writer.flush(target)
+            p.source_position, p.done = p.selection.end, True
+
+    ticker = asyncio.create_task(checkpoints())
+    started = time.monotonic()
+    try:
+        async with TopicWriter(cluster, topic, settings, on_written) as writer:
+            limit = asyncio.Semaphore(PARTITIONS_AT_ONCE)
+            await asyncio.gather(*(copy(p, writer, limit) for p in progress if not p.done))
+        tracker.bytes = writer.bytes_submitted
+    finally:
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
+        await asyncio.shield(checkpoint(state_folder, progress, seen))
+    tracker.maybe_emit(force=True)
+    seconds = time.monotonic() - started
+    done = tracker.snapshot()
+    return RestoreMetrics(
+        duration_seconds=round(seconds, 3), messages=done.records, bytes_written=done.bytes_written,
+        throughput_mb_s=round(done.bytes_written / 1e6 / seconds, 2) if seconds > 0 else 0.0,
+        records_per_second=round(done.records / seconds, 1) if seconds > 0 else 0.0,
+        skipped_on_resume=sum(p.skipped_on_resume for p in progress))
+
+
+def outcomes(progress: list[PartitionProgress]) -> tuple[PartitionOutcome, ...]:
+    return tuple(PartitionOutcome(
+        p.selection.partition, p.selection.target_partition, p.selection.start, p.selection.end, p.target_start,
+        p.written, p.skipped_on_resume, tuple(p.map.runs)) for p in progress)
