@@ -6,9 +6,10 @@ import dataclasses
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from textual.widgets import DataTable, Input, Static, TabbedContent
+from textual.widgets import Button, DataTable, Input, Static, TabbedContent
 
 from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, UiSettings
+from kafka_sre_tui.engine.backup import backup_topic
 from kafka_sre_tui.engine.backup_plan import BackupRequest
 from kafka_sre_tui.engine.backups import list_backups
 from kafka_sre_tui.localkafka import LocalKafka, free_port
@@ -17,8 +18,9 @@ from kafka_sre_tui.tui.screens.backup_form import BackupForm
 from kafka_sre_tui.tui.screens.confirm import Confirm
 from kafka_sre_tui.tui.screens.drain import DrainScreen
 from kafka_sre_tui.tui.screens.group_detail import GroupScreen
+from kafka_sre_tui.tui.screens.restore_form import PreflightScreen, RestoreForm
 from kafka_sre_tui.tui.screens.topic_detail import TopicScreen
-from tests.kafka_helpers import consume_and_commit, create_topic, produce, wait_for
+from tests.kafka_helpers import consume_and_commit, create_topic, produce, read_all, wait_for
 
 
 def _row(table: DataTable, key: str) -> list[str] | None:  # type: ignore[type-arg]
@@ -206,3 +208,65 @@ async def test_drain_screen_shows_the_lag_falling_until_drained(kafka: LocalKafk
         lags = [lag for _t, lag in screen.points]
         assert lags[-1] == 0 and any(0 < lag < 3000 for lag in lags)  # seen falling, not just jumping to 0
         assert "drained" in str(screen.query_one("#drain-status", Static).render())
+
+
+async def test_restore_from_the_backups_tab_shows_the_dry_run_first(kafka: LocalKafka, cluster: ClusterConfig,
+                                                                    unique: str, tmp_path: Path) -> None:
+    bs = kafka.bootstrap_servers
+    await create_topic(bs, unique, 2)
+    await produce(bs, unique, {0: 40, 1: 25})
+    source = await read_all(bs, unique)
+    done = await backup_topic(cluster, BackupRequest(topic=unique, base_path=tmp_path))
+    config = AppConfig(backup=dataclasses.replace(BackupSettings(), base_path=tmp_path))
+
+    read_only = KsreApp(dataclasses.replace(cluster, read_only=True), UiSettings(refresh_seconds=5), config=config)
+    async with read_only.run_test(size=(140, 40)) as pilot:
+        await pilot.press("b", "R")
+        assert not isinstance(read_only.screen, RestoreForm)  # disabled on a read-only cluster
+
+    app = KsreApp(cluster, UiSettings(refresh_seconds=5), config=config)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("b")
+        assert app.backups_pane.selected() is not None and app.backups_pane.selected().backup_id == done.backup_id
+        await pilot.press("R")
+        assert isinstance(app.screen, RestoreForm)
+        app.screen.query_one("#r-topic", Input).value = f"{unique}-restored"
+        await pilot.click("#check")
+        await wait_for(lambda: isinstance(app.screen, PreflightScreen), "the dry run's preflight")
+        assert app.screen.preflight.ok and app.screen.preflight.records == 65
+        assert (await read_all(bs, unique)) == source and f"{unique}-restored" not in await _topics(bs)  # dry run
+        await pilot.click("#start")
+        jobs = app.query_one("#jobs-table", DataTable)
+        await wait_for(lambda: _only_row(jobs)[3] == "done", "the restore job")
+        assert "65 records written" in _only_row(jobs)[8]
+
+        await create_topic(bs, f"{unique}-existing", 2)  # an existing topic: its name must be typed again
+        await pilot.press("b", "R")
+        app.screen.query_one("#r-topic", Input).value = f"{unique}-existing"
+        await pilot.click("#check")
+        await wait_for(lambda: isinstance(app.screen, PreflightScreen), "the second preflight")
+        start = app.screen.query_one("#start", Button)
+        assert start.disabled
+        app.screen.query_one("#confirm-topic", Input).value = f"{unique}-existin"
+        await pilot.pause()
+        assert start.disabled
+        app.screen.query_one("#confirm-topic", Input).value = f"{unique}-existing"
+        await pilot.pause()
+        assert not start.disabled
+        await pilot.press("escape")
+
+    def content(records: dict[int, list[tuple]]) -> dict[int, list[tuple]]:  # type: ignore[type-arg]
+        return {p: [r[1:] for r in rs] for p, rs in records.items()}  # all but the offset
+
+    assert content(await read_all(bs, f"{unique}-restored")) == content(source)
+
+
+async def _topics(bootstrap: str) -> set[str]:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()

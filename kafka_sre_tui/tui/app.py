@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -24,6 +25,9 @@ from kafka_sre_tui.engine.backup_plan import BackupRequest
 from kafka_sre_tui.engine.backups import verify
 from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorSettings, Outcome, monitor_group
 from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.restore import restore_backup
+from kafka_sre_tui.engine.restore_events import RestoreProgress
+from kafka_sre_tui.engine.restore_plan import RestoreRequest
 from kafka_sre_tui.tui.jobs import CANCELLED, DONE, FAILED, Job
 from kafka_sre_tui.tui.messages import (
     ClusterProbed,
@@ -40,6 +44,7 @@ from kafka_sre_tui.tui.screens.confirm import Confirm
 from kafka_sre_tui.tui.screens.drain import DrainScreen
 from kafka_sre_tui.tui.screens.group_detail import GroupScreen
 from kafka_sre_tui.tui.screens.help import HelpScreen
+from kafka_sre_tui.tui.screens.restore_form import PreflightScreen, RestoreForm
 from kafka_sre_tui.tui.screens.topic_detail import TopicScreen
 from kafka_sre_tui.tui.themes import load_project_themes
 from kafka_sre_tui.tui.widgets.backups_pane import BackupsPane
@@ -64,6 +69,7 @@ class KsreApp(App[None]):
         Binding("n", "new_backup", "Backup"),
         Binding("d", "drain_group", "Drain"),
         Binding("v", "verify_backup", "Verify", show=False),
+        Binding("R", "restore_backup", "Restore", show=False),
         Binding("x", "cancel_job", "Cancel job", show=False),
         Binding("s", "sort_groups", "Sort by lag", show=False),
         Binding("colon", "command_palette", "Commands", show=False),
@@ -377,6 +383,63 @@ class KsreApp(App[None]):
             job.mb_per_second = result.bytes_checked / 1e6 / result.seconds if result.seconds else 0.0
             job.state = DONE if result.intact else FAILED
             job.detail = "intact" if result.intact else "; ".join(d.describe(backup_id) for d in result.damage)
+        self._job_changed(job)
+
+    def action_restore_backup(self) -> None:
+        backup = self.backups_pane.selected()
+        if backup is None or backup.status != "complete":
+            self.notify("select a complete backup on the Backups tab first", severity="warning")
+            return
+        if self.cluster.read_only:
+            self.notify(f"cluster {self.cluster.name} is read-only: restore is disabled here", severity="error")
+            return
+        self.push_screen(RestoreForm(self.config.backup.base_path.expanduser(), backup.backup_id, backup.topic,
+                                     self.cluster.name), self._dry_run)
+
+    @work(group="restore-preflight")
+    async def _dry_run(self, request: RestoreRequest | None) -> None:
+        if request is None:
+            return
+        self.notify(f"checking the restore of {request.backup_id} (verify + preflight)…")
+        try:
+            result = await restore_backup(self.cluster, request)
+        except KsreError as exc:
+            self.notify(str(exc), title="Restore refused", severity="error", timeout=15)
+            return
+        if result.preflight is None:
+            return
+        if await self.push_screen_wait(PreflightScreen(result.preflight)):
+            self._start_restore(dataclasses.replace(request, dry_run=False, create_topic=result.preflight.create))
+
+    def _start_restore(self, request: RestoreRequest) -> None:
+        job = Job("restore", f"{request.backup_id} → {self.cluster.name}/{request.target_topic}")
+        job.worker = self.run_worker(self._run_restore(job, request), group="jobs", exit_on_error=False)
+        self._job_changed(job)
+        self.action_show_tab("jobs")
+
+    async def _run_restore(self, job: Job, request: RestoreRequest) -> None:
+        def emit(event: object) -> None:
+            if isinstance(event, RestoreProgress):
+                job.records, job.mb_per_second = event.records, event.mb_per_second
+                job.fraction = event.offsets_done / event.offsets_total if event.offsets_total else 1.0
+                rate = event.offsets_done / event.elapsed_seconds if event.elapsed_seconds > 0 else 0.0
+                job.eta_seconds = (event.offsets_total - event.offsets_done) / rate if rate > 0 else None
+                self.post_message(JobChanged(job))
+
+        try:
+            result = await restore_backup(self.cluster, request, emit)
+        except asyncio.CancelledError:
+            job.state, job.detail = CANCELLED, "resumable: kafka-sre-tui restore --resume (same options)"
+            self._job_changed(job)
+            raise
+        except KsreError as exc:
+            job.state, job.detail = FAILED, str(exc)
+        else:
+            job.state, job.fraction = DONE, 1.0
+            written = result.metrics.messages if result.metrics else 0
+            job.detail = f"{written:,} records written" + (
+                f"; groups not committed: {', '.join(g.group_id for g in result.groups_not_committed)}"
+                if result.groups_not_committed else "")
         self._job_changed(job)
 
     def action_cancel_job(self) -> None:

@@ -17,6 +17,7 @@ KEYS = """[b]Keys[/b]
   r           refresh now
   n           new backup (from Topics: of the selected topic)
   v           verify the selected backup
+  R           restore the selected backup into this cluster (dry run first; disabled on read-only)
   x           cancel the selected job (it stays resumable)
   :  ctrl+p   command palette (themes, ...)
   ?           this help;  q  quit (asks when jobs are running)"""

@@ -24,7 +24,7 @@ class BackupsPane(Vertical):
         self.backups: list[BackupSummary] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(f"in {self.base} · n new backup · v verify selected", classes="pane-help")
+        yield Static(f"in {self.base} · n new backup · v verify · R restore into this cluster", classes="pane-help")
         yield DataTable(id="backups-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
