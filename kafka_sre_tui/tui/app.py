@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.message_pump import MessagePump
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
 from kafka_sre_tui.config import MIN_REFRESH_SECONDS, AppConfig, ClusterConfig, UiSettings
@@ -38,7 +39,7 @@ from kafka_sre_tui.tui.messages import (
     RefreshFailed,
     TopicsLoaded,
 )
-from kafka_sre_tui.tui.refresh import ClusterRefresher, probe
+from kafka_sre_tui.tui.refresh import ClusterRefresher, Refresher
 from kafka_sre_tui.tui.screens.backup_form import BackupForm
 from kafka_sre_tui.tui.screens.confirm import Confirm
 from kafka_sre_tui.tui.screens.drain import DrainScreen
@@ -79,13 +80,17 @@ class KsreApp(App[None]):
     ]
 
     def __init__(self, cluster: ClusterConfig, ui: UiSettings | None = None,
-                 background: Callable[[], Awaitable[None]] | None = None, config: AppConfig | None = None) -> None:
+                 background: Callable[[], Awaitable[None]] | None = None, config: AppConfig | None = None,
+                 refresher: Callable[[ClusterConfig, MessagePump], Refresher] = ClusterRefresher,
+                 clock: Callable[[], datetime] = datetime.now) -> None:
         super().__init__()
         self.config = config or AppConfig()
         self.cluster = cluster
         self.ui = ui or self.config.ui
         self.background = background
-        self.refresher = ClusterRefresher(cluster, self)
+        self.make_refresher = refresher
+        self.refresher = refresher(cluster, self)
+        self.clock = clock
         self.filter_text = ""
         self._last_good: datetime | None = None
 
@@ -156,7 +161,7 @@ class KsreApp(App[None]):
         except KsreError as exc:
             self.post_message(ClusterProbed(name, None, str(exc)))
             return
-        await probe(name, cluster, self)
+        await self.refresher.probe(name, cluster)
 
     def on_topics_loaded(self, message: TopicsLoaded) -> None:
         pane = self.topics_pane
@@ -172,7 +177,7 @@ class KsreApp(App[None]):
         self.clusters_pane.probed(message.name, message.overview, message.error)
 
     def on_refresh_done(self, message: RefreshDone) -> None:
-        self._last_good = datetime.now()
+        self._last_good = self.clock()
         pane = self.clusters_pane
         self._probe_active()
         self.status.update(
@@ -181,7 +186,7 @@ class KsreApp(App[None]):
 
     @work(group="probe")
     async def _probe_active(self) -> None:
-        await probe(self.cluster.name, self.cluster, self)
+        await self.refresher.probe(self.cluster.name, self.cluster)
 
     def on_refresh_failed(self, message: RefreshFailed) -> None:
         since = f"stale since {self._last_good:%H:%M:%S}" if self._last_good else "no data yet"
@@ -259,7 +264,7 @@ class KsreApp(App[None]):
             return
         self.run_worker(self.refresher.close(), group="close")
         self.cluster = cluster
-        self.refresher = ClusterRefresher(cluster, self)
+        self.refresher = self.make_refresher(cluster, self)
         self.clusters_pane.active = name
         for pane in (self.topics_pane, self.groups_pane):
             pane.query_one(DataTable).clear()

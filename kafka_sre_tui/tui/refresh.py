@@ -4,6 +4,7 @@ offsets, then groups, each posted as soon as it arrives. The last good data stay
 from __future__ import annotations
 
 import time
+from typing import Protocol
 
 from textual.message_pump import MessagePump
 
@@ -13,6 +14,15 @@ from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.groups import list_groups
 from kafka_sre_tui.tui.messages import ClusterProbed, GroupsLoaded, RefreshDone, RefreshFailed, TopicsLoaded
+
+
+class Refresher(Protocol):
+    """Where the dashboard's data comes from; the real one is ClusterRefresher."""
+
+    async def session(self) -> KafkaSession: ...
+    async def refresh(self) -> None: ...
+    async def probe(self, name: str, cluster: ClusterConfig) -> None: ...
+    async def close(self) -> None: ...
 
 
 class ClusterRefresher:
@@ -45,11 +55,10 @@ class ClusterRefresher:
         if session is not None:
             await session.__aexit__(None, None, None)
 
-
-async def probe(name: str, cluster: ClusterConfig, target: MessagePump) -> None:
-    """Reachability of a cluster that is not the active one: one metadata request."""
-    try:
-        async with KafkaSession(cluster) as session:
-            target.post_message(ClusterProbed(name, await describe_cluster(session), None))
-    except KsreError as exc:
-        target.post_message(ClusterProbed(name, None, str(exc)))
+    async def probe(self, name: str, cluster: ClusterConfig) -> None:
+        """Reachability of a cluster: one metadata request on a connection of its own."""
+        try:
+            async with KafkaSession(cluster) as session:
+                self.target.post_message(ClusterProbed(name, await describe_cluster(session), None))
+        except KsreError as exc:
+            self.target.post_message(ClusterProbed(name, None, str(exc)))

@@ -17,6 +17,6 @@ def sync_rows(table: DataTable[Any], rows: Mapping[str, Sequence[Any]]) -> None:
         if key in existing:
             for column, value in zip(columns, values, strict=True):
                 if table.get_cell(key, column) != value:
-                    table.update_cell(key, column, value)
+                    table.update_cell(key, column, value, update_width=True)
         else:
             table.add_row(*values, key=key)

@@ -19,9 +19,9 @@ from kafka_sre_tui.tui.table_sync import sync_rows
 from kafka_sre_tui.tui.widgets.cells import num, sort_key
 from kafka_sre_tui.tui.widgets.status_cell import status_cell
 
-COLUMNS = (("Group", "group"), ("State", "state"), ("Members", "members"), ("Topics", "topics"),
-           ("Total lag", "lag"), ("Trend", "trend"), ("No commit", "no_commit"), ("Status", "status"),
-           ("Why", "reason"))
+# What matters most comes first, so it stays on screen at 80 columns.
+COLUMNS = (("Group", "group"), ("Status", "status"), ("Total lag", "lag"), ("Trend", "trend"), ("State", "state"),
+           ("Members", "members"), ("No commit", "no_commit"), ("Topics", "topics"), ("Why", "reason"))
 HISTORY = 60  # samples of total lag kept per group
 
 
@@ -58,9 +58,9 @@ class GroupsPane(Vertical):
     def render_rows(self, pattern: str) -> None:
         keep = matcher(pattern)
         rows: dict[str, tuple[Any, ...]] = {
-            g.group_id: (g.group_id, g.state, num(len(g.members)), ",".join(g.topics), num(g.total_lag),
-                         sparkline(self.history.get(g.group_id, ())), num(g.partitions_without_commit),
-                         status_cell(self.statuses.get(g.group_id, ("UNKNOWN", ""))[0]),
+            g.group_id: (g.group_id, status_cell(self.statuses.get(g.group_id, ("UNKNOWN", ""))[0]),
+                         num(g.total_lag), sparkline(self.history.get(g.group_id, ())), g.state,
+                         num(len(g.members)), num(g.partitions_without_commit), ",".join(g.topics),
                          self.statuses.get(g.group_id, ("", ""))[1])
             for g in self.groups if keep(g.group_id)}
         table = self.query_one(DataTable)
