@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.backups import COMPLETE, INCOMPLETE, RUNNING, list_backups, plan_prune, prune
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.storage.layout import running
-from kafka_sre_tui.localkafka import LocalKafka
+from kafka_sre_tui.localkafka import LocalKafka, kafka_libs
 from tests.backup_helpers import backup, read_backup
 from tests.kafka_helpers import consume_and_commit, create_topic, produce, read_all
 
@@ -74,6 +75,7 @@ async def test_max_concurrent_backups_is_enforced(kafka: LocalKafka, cluster: Cl
         with pytest.raises(KsreError, match=r"max_concurrent_backups \(1\) reached .* running "
                                             r"20200101T000000000Z-other-aaaaaa"):
             await backup(cluster, unique, tmp_path, max_concurrent_backups=1)
+        assert [p.name for p in tmp_path.iterdir()] == ["20200101T000000000Z-other-aaaaaa"]  # nothing left behind
         ok = await backup(cluster, unique, tmp_path, max_concurrent_backups=2)
     assert ok.manifest.records == 0
     assert {b.backup_id: b.status for b in list_backups(tmp_path)}[ok.backup_id] == COMPLETE
@@ -122,3 +124,16 @@ def test_cli_backup_list_show_and_prune_dry_run(kafka: LocalKafka, unique: str, 
     assert "0 backups would delete" in capsys.readouterr().out
     assert main(["backup", "--topic", unique, *common, "--level", "40"]) == 2
     assert "--level 40 is out of range for zstd: use 1 to 22" in capsys.readouterr().err
+
+
+async def test_topic_metadata_matches_kafkas_own_tool(kafka: LocalKafka, cluster: ClusterConfig, unique: str,
+                                                      tmp_path: Path) -> None:
+    await create_topic(kafka.bootstrap_servers, unique, 3, {"cleanup.policy": "compact", "retention.ms": "600000"})
+    result = await backup(cluster, unique, tmp_path)
+    described = subprocess.run(
+        ["java", "-cp", f"{kafka_libs()}/*", "org.apache.kafka.tools.TopicCommand", "--bootstrap-server",
+         kafka.bootstrap_servers, "--describe", "--topic", unique], capture_output=True, text=True, check=True).stdout
+    topic_id = described.split("TopicId:")[1].split()[0]
+    assert result.manifest.topic == {"name": unique, "partition_count": 3, "replication_factor": 1,
+                                     "configs": {"cleanup.policy": "compact", "retention.ms": "600000"},
+                                     "topic_id": topic_id}

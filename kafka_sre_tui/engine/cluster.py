@@ -8,6 +8,7 @@ from typing import Any
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.metadata import leader, partition_leaders
 from kafka_sre_tui.engine.models import Broker, ClusterOverview, PartitionInfo, TopicInfo, TopicPartition
 from kafka_sre_tui.engine.offsets import EARLIEST, LATEST, list_offsets
 
@@ -83,22 +84,12 @@ async def topic_configs(session: KafkaSession, names: list[str]) -> dict[str, di
     return result
 
 
-def partition_leaders(meta: dict[str, Any]) -> dict[TopicPartition, int | None]:
-    """Leader of every partition of the topics in a Metadata response (None when offline)."""
-    return {TopicPartition(t["topic"], p["partition"]): _leader(p)
-            for t in meta["topics"] if not t["error_code"] for p in t["partitions"]}
-
-
-def _leader(p: dict[str, Any]) -> int | None:
-    return p["leader"] if p["leader"] >= 0 else None
-
-
 def _partition(topic: str, p: dict[str, Any], earliest: dict[TopicPartition, int],
                latest: dict[TopicPartition, int]) -> PartitionInfo:
     tp = TopicPartition(topic, p["partition"])
     return PartitionInfo(
         partition=p["partition"],
-        leader=_leader(p),
+        leader=leader(p),
         replicas=tuple(p["replicas"]),
         isr=tuple(p["isr"]),
         offline_replicas=tuple(p.get("offline_replicas", ())),

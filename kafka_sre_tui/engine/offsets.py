@@ -6,15 +6,19 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
+from aiokafka import errors as kerr
 from aiokafka.protocol.offset import OffsetRequest
 
 from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.metadata import partition_leaders
 from kafka_sre_tui.engine.models import TopicPartition
 
 EARLIEST = -2
 LATEST = -1
 READ_UNCOMMITTED = 0
 READ_COMMITTED = 1  # LATEST then means the last stable offset
+RETRIES = 5
+RETRY_BACKOFF_SECONDS = 0.2
 
 
 async def list_offsets(
@@ -24,30 +28,45 @@ async def list_offsets(
     isolation_level: int = READ_UNCOMMITTED,
 ) -> dict[TopicPartition, int]:
     """Offsets for ``spec`` (EARLIEST, LATEST or a timestamp in ms) of each partition, sent as one
-    request per leader, concurrently. Partitions without a leader, or whose leader answered with
-    an error, are missing from the result (the caller shows them as unknown)."""
-    by_leader: dict[int, list[TopicPartition]] = defaultdict(list)
-    for tp, leader in leaders.items():
-        if leader is not None:
-            by_leader[leader].append(tp)
-    answers = await asyncio.gather(*(
-        _ask_leader(session, node, tps, spec, isolation_level) for node, tps in by_leader.items()))
+    request per leader, concurrently. Partitions whose leader is unknown or answered with a retriable
+    error are asked again, a few times, after a metadata refresh; those still failing, and those with
+    no offset for a timestamp, are missing from the result (the caller shows them as unknown)."""
     result: dict[TopicPartition, int] = {}
-    for answer in answers:
-        result.update(answer)
+    pending = dict(leaders)
+    for attempt in range(RETRIES + 1):
+        by_leader: dict[int, list[TopicPartition]] = defaultdict(list)
+        for tp, node in pending.items():
+            if node is not None:
+                by_leader[node].append(tp)
+        answers = await asyncio.gather(*(
+            _ask_leader(session, node, tps, spec, isolation_level) for node, tps in by_leader.items()))
+        retry: set[TopicPartition] = {tp for tp, node in pending.items() if node is None}
+        for found, failed in answers:
+            result.update(found)
+            retry |= failed
+        if not retry or attempt == RETRIES:
+            break
+        # a leader moved or is still being elected (a topic just created): ask who leads now
+        await asyncio.sleep(RETRY_BACKOFF_SECONDS * (attempt + 1))
+        meta = (await session.metadata(sorted({tp.topic for tp in retry}))).to_object()
+        now_leading = partition_leaders(meta)
+        pending = {tp: now_leading.get(tp) for tp in retry}
     return result
 
 
 async def _ask_leader(session: KafkaSession, node: int, tps: Iterable[TopicPartition], spec: int,
-                      isolation_level: int) -> dict[TopicPartition, int]:
+                      isolation_level: int) -> tuple[dict[TopicPartition, int], set[TopicPartition]]:
+    """Offsets found, and the partitions worth asking again (retriable errors)."""
     per_topic: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for tp in tps:
         per_topic[tp.topic].append((tp.partition, spec))
     request = OffsetRequest(-1, isolation_level, list(per_topic.items()))
     response = await session.send(node, request, "listing offsets")
-    result = {}
+    result, retry = {}, set()
     for topic, partitions in response.topics:
         for partition, error_code, _timestamp, offset in partitions:
             if error_code == 0 and offset >= 0:
                 result[TopicPartition(topic, partition)] = offset
-    return result
+            elif error_code and kerr.for_code(error_code).retriable:
+                retry.add(TopicPartition(topic, partition))
+    return result, retry

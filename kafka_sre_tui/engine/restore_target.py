@@ -10,9 +10,9 @@ from typing import Any
 from aiokafka.admin import NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from kafka_sre_tui.engine.cluster import partition_leaders
 from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import KafkaRequestFailed
+from kafka_sre_tui.engine.metadata import partition_leaders
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.offsets import EARLIEST, LATEST, list_offsets
 

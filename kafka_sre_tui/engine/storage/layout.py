@@ -1,13 +1,13 @@
 """Where backups live, how they are named, and who is running: ids, paths and cross-process locks.
 
-Locks are ``flock``s, so a process that dies (even ``kill -9``) releases them at once.
+Locks are ``flock``s on a file inside each backup's directory, so a process that dies (even
+``kill -9``) releases them at once, and nothing outside a backup's own directory is written.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 import re
 import secrets
 from collections.abc import Iterator
@@ -19,7 +19,6 @@ from kafka_sre_tui.engine.errors import ConfigError, KsreError
 
 _ID = re.compile(r"^\d{8}T\d{9}Z-[A-Za-z0-9._-]{1,249}-[0-9a-f]{6}$")
 RUNNING_LOCK = ".running.lock"
-SLOTS_DIR = ".slots"
 
 
 def new_backup_id(topic: str, now: datetime) -> str:
@@ -62,31 +61,29 @@ def is_running(folder: Path) -> bool:
 
 @contextlib.contextmanager
 def running(base: Path, folder: Path, backup_id: str, max_concurrent: int) -> Iterator[None]:
-    """Hold one of ``max_concurrent`` slots of the backup dir and this backup's own lock."""
-    slots = base / SLOTS_DIR
-    slots.mkdir(parents=True, exist_ok=True)
-    slot = None
-    for i in range(max_concurrent):
-        slot = _try_lock(slots / f"slot-{i}.lock")
-        if slot is not None:
-            break
-    if slot is None:
-        others = [p.read_text().strip() for p in sorted(slots.glob("slot-*.lock"))]
-        raise KsreError(f"max_concurrent_backups ({max_concurrent}) reached in {base}: running "
-                        f"{', '.join(o for o in others if o) or 'other backups'}; wait for one to finish "
-                        "or raise [backup] max_concurrent_backups")
-    folder.mkdir(exist_ok=True)  # only once a slot is held: a refused backup leaves nothing behind
+    """Hold this backup's own lock while fewer than ``max_concurrent`` others run in ``base``.
+
+    Only files inside the backup's own directory are used. Two backups starting at the same
+    instant may both see each other and both refuse: the limit is never exceeded."""
+    created = not folder.exists()
+    folder.mkdir(exist_ok=True)
     own = _try_lock(folder / RUNNING_LOCK)
     if own is None:
-        slot.close()
         raise KsreError(f"backup {backup_id} is already being written by another process")
     try:
-        slot.truncate(0)
-        slot.write(backup_id)
-        slot.flush()
+        others = [p.name for p in sorted(base.iterdir())
+                  if p != folder and p.is_dir() and is_backup_id(p.name) and is_running(p)]
+        if len(others) >= max_concurrent:
+            raise KsreError(f"max_concurrent_backups ({max_concurrent}) reached in {base}: running "
+                            f"{', '.join(others)}; wait for one to finish or raise [backup] max_concurrent_backups")
+    except BaseException:
+        own.close()
+        if created:
+            (folder / RUNNING_LOCK).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # a refused backup leaves nothing behind
+        raise
+    try:
         yield
     finally:
         own.close()
-        with contextlib.suppress(OSError):
-            os.truncate(slot.name, 0)
-        slot.close()
