@@ -426,9 +426,7 @@ class KsreApp(App[None]):
         def emit(event: object) -> None:
             if isinstance(event, RestoreProgress):
                 job.records, job.mb_per_second = event.records, event.mb_per_second
-                job.fraction = event.offsets_done / event.offsets_total if event.offsets_total else 1.0
-                rate = event.offsets_done / event.elapsed_seconds if event.elapsed_seconds > 0 else 0.0
-                job.eta_seconds = (event.offsets_total - event.offsets_done) / rate if rate > 0 else None
+                job.fraction, job.eta_seconds = event.fraction, event.eta_seconds
                 self.post_message(JobChanged(job))
 
         try:
