@@ -74,7 +74,7 @@ class _ProgressLine:
             return
         self._last = time.monotonic()
         eta = f" · ETA {p.eta_seconds:.0f} s" if p.eta_seconds is not None and p.fraction < 1 else ""
-        line = (f"backup {p.backup_id}: {p.fraction:6.1%} · {p.records:,} records · {p.bytes_read / 1e6:,.1f} MB "
+        line = (f"backup {p.backup_id}: {p.fraction:6.1%} · {p.records:,} records · {p.bytes / 1e6:,.1f} MB "
                 f"read · {p.mb_per_second:,.1f} MB/s · partitions {p.partitions_done}/{p.partitions_total}{eta}")
         print(("\r" + line + "\033[K") if self.tty else line, end="" if self.tty else "\n", file=sys.stderr,
               flush=True)

@@ -107,7 +107,7 @@ class _Reporter:
         self._last = time.monotonic()
         eta = f" · ETA {p.eta_seconds:.0f} s" if p.eta_seconds is not None and p.fraction < 1 else ""
         line = (f"restore {p.backup_id} -> {p.topic}: {p.fraction:6.1%} · {p.records:,} records · "
-                f"{p.bytes_written / 1e6:,.1f} MB · {p.mb_per_second:,.1f} MB/s · "
+                f"{p.bytes / 1e6:,.1f} MB · {p.mb_per_second:,.1f} MB/s · "
                 f"partitions {p.partitions_done}/{p.partitions_total}{eta}")
         self._open = self.tty
         print(("\r" + line + "\033[K") if self.tty else line, end="" if self.tty else "\n", file=sys.stderr,

@@ -51,3 +51,10 @@ def test_restart_keeps_address_and_data(tmp_path: Path) -> None:
     finally:
         kafka.stop()
     assert (tmp_path / "node").exists()  # a data dir given by the caller is the caller's to delete
+
+
+def test_cluster_ids_never_look_like_options() -> None:
+    from kafka_sre_tui.localkafka import _cluster_id
+
+    ids = [_cluster_id() for _ in range(2000)]  # about 31 of 2000 would start with "-" by chance
+    assert not any(i.startswith("-") for i in ids) and all(len(i) == 22 for i in ids)

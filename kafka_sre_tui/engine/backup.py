@@ -23,6 +23,7 @@ from kafka_sre_tui.engine.backup_plan import BackupPlan, BackupRequest, Partitio
 from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.fetch import OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
+from kafka_sre_tui.engine.jobs import Progress
 from kafka_sre_tui.engine.metadata import partition_leaders
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.offsets import EARLIEST, list_offsets
@@ -37,31 +38,12 @@ _LEADER_ERRORS = {5, 6, 74, 75}  # leader not available, not leader, fenced/unkn
 MAX_LEADER_RETRIES = 20
 
 
-@dataclass(frozen=True)
-class BackupProgress:
+@dataclass(frozen=True, kw_only=True)
+class BackupProgress(Progress):
+    """``bytes`` are the record batches read from Kafka; ``bytes_written`` what reached the disk."""
+
     backup_id: str
-    records: int
-    bytes_read: int
     bytes_written: int
-    offsets_done: int
-    offsets_total: int
-    elapsed_seconds: float
-    partitions_done: int
-    partitions_total: int
-
-    @property
-    def mb_per_second(self) -> float:
-        return self.bytes_read / 1e6 / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
-
-    @property
-    def fraction(self) -> float:
-        return self.offsets_done / self.offsets_total if self.offsets_total else 1.0
-
-    @property
-    def eta_seconds(self) -> float | None:
-        if self.fraction <= 0 or self.elapsed_seconds <= 0:
-            return None
-        return self.elapsed_seconds * (1 - self.fraction) / self.fraction
 
 
 @dataclass(frozen=True)
@@ -276,9 +258,11 @@ class _Progress:
         parts = self.parts.values()
         done_offsets = sum(min(p.position, p.state.end_offset) - p.state.start_offset for p in parts)
         return BackupProgress(
-            self.plan.backup_id, sum(p.records for p in parts), sum(p.raw_bytes for p in parts),
-            sum(p.writer.bytes_written + p.state.stored_bytes for p in parts), done_offsets, self.total,
-            time.monotonic() - self.started, sum(p.done for p in parts), len(self.parts))
+            backup_id=self.plan.backup_id, records=sum(p.records for p in parts),
+            bytes=sum(p.raw_bytes for p in parts),
+            bytes_written=sum(p.writer.bytes_written + p.state.stored_bytes for p in parts),
+            offsets_done=done_offsets, offsets_total=self.total, elapsed_seconds=time.monotonic() - self.started,
+            partitions_done=sum(p.done for p in parts), partitions_total=len(self.parts))
 
     def seconds_ahead(self, limit_mb_s: float) -> float:
         """How long to pause so that the bytes read so far stay within ``limit_mb_s``."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.jobs import Progress
 from kafka_sre_tui.engine.restore_offsets import GroupCommit
 from kafka_sre_tui.engine.restore_preflight import Preflight
 
@@ -19,35 +20,12 @@ class PreflightFailed(KsreError):
     """A preflight check failed; nothing was written."""
 
 
-@dataclass(frozen=True)
-class RestoreProgress:
+@dataclass(frozen=True, kw_only=True)
+class RestoreProgress(Progress):
+    """``bytes``: keys, values and headers written by this run."""
+
     backup_id: str
     topic: str
-    records: int  # written by this run
-    bytes_written: int  # keys, values and headers
-    offsets_done: int
-    offsets_total: int
-    elapsed_seconds: float
-    partitions_done: int
-    partitions_total: int
-
-    @property
-    def mb_per_second(self) -> float:
-        return self.bytes_written / 1e6 / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
-
-    @property
-    def records_per_second(self) -> float:
-        return self.records / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
-
-    @property
-    def fraction(self) -> float:
-        return self.offsets_done / self.offsets_total if self.offsets_total else 1.0
-
-    @property
-    def eta_seconds(self) -> float | None:
-        if self.fraction <= 0 or self.elapsed_seconds <= 0:
-            return None
-        return self.elapsed_seconds * (1 - self.fraction) / self.fraction
 
 
 @dataclass(frozen=True)

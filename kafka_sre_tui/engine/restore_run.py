@@ -62,10 +62,12 @@ class _Tracker:
     def snapshot(self) -> RestoreProgress:
         ps = self.progress
         return RestoreProgress(
-            self.backup_id, self.topic, sum(p.written for p in ps) - self.initial, self.bytes,
-            sum(min(p.source_position, p.selection.end) - p.selection.start for p in ps),
-            sum(p.selection.end - p.selection.start for p in ps), time.monotonic() - self.started,
-            sum(p.done for p in ps), len(ps))
+            backup_id=self.backup_id, topic=self.topic, records=sum(p.written for p in ps) - self.initial,
+            bytes=self.bytes,
+            offsets_done=sum(min(p.source_position, p.selection.end) - p.selection.start for p in ps),
+            offsets_total=sum(p.selection.end - p.selection.start for p in ps),
+            elapsed_seconds=time.monotonic() - self.started, partitions_done=sum(p.done for p in ps),
+            partitions_total=len(ps))
 
     def maybe_emit(self, force: bool = False) -> None:
         if force or time.monotonic() - self._last >= 0.25:
@@ -135,8 +137,8 @@ async def write_all(cluster: ClusterConfig, topic: str, backup_folder: Path, par
     seconds = time.monotonic() - started
     done = tracker.snapshot()
     return RestoreMetrics(
-        duration_seconds=round(seconds, 3), messages=done.records, bytes_written=done.bytes_written,
-        throughput_mb_s=round(done.bytes_written / 1e6 / seconds, 2) if seconds > 0 else 0.0,
+        duration_seconds=round(seconds, 3), messages=done.records, bytes_written=done.bytes,
+        throughput_mb_s=round(done.bytes / 1e6 / seconds, 2) if seconds > 0 else 0.0,
         records_per_second=round(done.records / seconds, 1) if seconds > 0 else 0.0,
         skipped_on_resume=sum(p.skipped_on_resume for p in progress))
 

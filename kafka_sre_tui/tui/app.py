@@ -267,7 +267,7 @@ class KsreApp(App[None]):
         self.refresher = self.make_refresher(cluster, self)
         self.clusters_pane.active = name
         for pane in (self.topics_pane, self.groups_pane):
-            pane.query_one(DataTable).clear()
+            pane.table.clear()
         self.topics_pane.topics = []
         self.groups_pane.groups = []
         self._last_good = None
@@ -279,7 +279,7 @@ class KsreApp(App[None]):
     def action_new_backup(self) -> None:
         topic = ""
         if self.tabs.active == "topics":
-            table = self.topics_pane.query_one(DataTable)
+            table = self.topics_pane.table
             if table.row_count:
                 topic = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         self.push_screen(BackupForm(topic, self.config.backup), self._start_backup)

@@ -20,17 +20,18 @@ COLUMNS = (("Backup id", "id"), ("Status", "status"), ("Topic", "topic"), ("Crea
 class BackupsPane(Vertical):
     def __init__(self, base: Path) -> None:
         super().__init__(id="backups-pane")
+        # the pane owns its table: refreshes may arrive before it is mounted or after it is gone
+        self.table: DataTable[Any] = DataTable(id="backups-table", cursor_type="row", zebra_stripes=True)
+        for label, key in COLUMNS:
+            self.table.add_column(label, key=key)
         self.base = base
         self.backups: list[BackupSummary] = []
 
     def compose(self) -> ComposeResult:
         yield Static(f"in {self.base} · n new backup · v verify · R restore into this cluster", classes="pane-help")
-        yield DataTable(id="backups-table", cursor_type="row", zebra_stripes=True)
+        yield self.table
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label, key in COLUMNS:
-            table.add_column(label, key=key)
         self.reload()
 
     def reload(self) -> None:
@@ -38,10 +39,10 @@ class BackupsPane(Vertical):
         rows: dict[str, tuple[Any, ...]] = {
             b.backup_id: (b.backup_id, b.status, b.topic, f"{b.created_at:%Y-%m-%d %H:%M:%S}", num(b.records),
                           num(round(b.size_bytes / 1e6, 1), " MB"), b.compression) for b in self.backups}
-        sync_rows(self.query_one(DataTable), rows)
+        sync_rows(self.table, rows)
 
     def selected(self) -> BackupSummary | None:
-        table = self.query_one(DataTable)
+        table = self.table
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value

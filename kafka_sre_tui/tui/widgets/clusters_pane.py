@@ -21,18 +21,19 @@ class ClustersPane(Vertical):
     def __init__(self, clusters: dict[str, tuple[str, bool]], active: str) -> None:
         """``clusters``: name -> (bootstrap text, read_only)."""
         super().__init__(id="clusters-pane")
+        # the pane owns its table: refreshes may arrive before it is mounted or after it is gone
+        self.table: DataTable[Any] = DataTable(id="clusters-table", cursor_type="row")
+        for label, key in COLUMNS:
+            self.table.add_column(label, key=key)
         self.clusters = clusters
         self.active = active
         self.probes: dict[str, tuple[ClusterOverview | None, str | None]] = {}
         self.topics: list[TopicInfo] = []
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="clusters-table", cursor_type="row")
+        yield self.table
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label, key in COLUMNS:
-            table.add_column(label, key=key)
         self.render_rows()
 
     def probed(self, name: str, overview: ClusterOverview | None, error: str | None) -> None:
@@ -58,4 +59,4 @@ class ClustersPane(Vertical):
                 num(sum(p.under_replicated for p in parts)) if active else num(None),
                 num(sum(p.offline for p in parts)) if active else num(None),
                 "read-only" if read_only else "")
-        sync_rows(self.query_one(DataTable), rows)
+        sync_rows(self.table, rows)

@@ -28,6 +28,10 @@ HISTORY = 60  # samples of total lag kept per group
 class GroupsPane(Vertical):
     def __init__(self, refresh_seconds: float = 5.0) -> None:
         super().__init__(id="groups-pane")
+        # the pane owns its table: refreshes may arrive before it is mounted or after it is gone
+        self.table: DataTable[Any] = DataTable(id="groups-table", cursor_type="row", zebra_stripes=True)
+        for label, key in COLUMNS:
+            self.table.add_column(label, key=key)
         self.groups: list[GroupInfo] = []
         self.history: dict[str, deque[int]] = {}
         self.sort_by_lag = False
@@ -38,12 +42,8 @@ class GroupsPane(Vertical):
         self.statuses: dict[str, tuple[str, str]] = {}
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="groups-table", cursor_type="row", zebra_stripes=True)
+        yield self.table
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label, key in COLUMNS:
-            table.add_column(label, key=key)
 
     def show(self, groups: list[GroupInfo], pattern: str, now: float | None = None) -> None:
         self.groups = groups
@@ -63,13 +63,13 @@ class GroupsPane(Vertical):
                          num(len(g.members)), num(g.partitions_without_commit), ",".join(g.topics),
                          self.statuses.get(g.group_id, ("", ""))[1])
             for g in self.groups if keep(g.group_id)}
-        table = self.query_one(DataTable)
+        table = self.table
         sync_rows(table, rows)
         if self.sort_by_lag:
             table.sort("lag", key=sort_key, reverse=True)
 
     def selected(self) -> str | None:
-        table = self.query_one(DataTable)
+        table = self.table
         if not table.row_count:
             return None
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)

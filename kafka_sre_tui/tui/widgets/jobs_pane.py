@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
@@ -21,22 +23,22 @@ def _bar(fraction: float, width: int = 10) -> str:
 class JobsPane(Vertical):
     def __init__(self) -> None:
         super().__init__(id="jobs-pane")
+        # the pane owns its table: refreshes may arrive before it is mounted or after it is gone
+        self.table: DataTable[Any] = DataTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
+        for label, key in COLUMNS:
+            self.table.add_column(label, key=key)
         self.jobs: dict[int, Job] = {}
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
+        yield self.table
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label, key in COLUMNS:
-            table.add_column(label, key=key)
 
     def update_job(self, job: Job) -> None:
         self.jobs[job.job_id] = job
         eta = f"{job.eta_seconds:,.0f} s" if job.eta_seconds is not None and job.state == RUNNING else "-"
         values = (str(job.job_id), job.kind, job.target, job.state, _bar(job.fraction),
                   num(round(job.mb_per_second, 1)), num(job.records), eta, job.detail)
-        table = self.query_one(DataTable)
+        table = self.table
         key = str(job.job_id)
         if key in {k.value for k in table.rows}:
             for (_label, column), value in zip(COLUMNS, values, strict=True):
@@ -45,7 +47,7 @@ class JobsPane(Vertical):
             table.add_row(*values, key=key)
 
     def selected(self) -> Job | None:
-        table = self.query_one(DataTable)
+        table = self.table
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value

@@ -21,17 +21,17 @@ COLUMNS = (("Topic", "topic"), ("Partitions", "partitions"), ("RF", "rf"), ("Mes
 class TopicsPane(Vertical):
     def __init__(self) -> None:
         super().__init__(id="topics-pane")
+        # the pane owns its table: refreshes may arrive before it is mounted or after it is gone
+        self.table: DataTable[Any] = DataTable(id="topics-table", cursor_type="row", zebra_stripes=True)
+        for label, key in COLUMNS:
+            self.table.add_column(label, key=key)
         self.topics: list[TopicInfo] = []
         self._latest: dict[str, tuple[float, int]] = {}  # topic -> (time, sum of latest offsets)
         self._rates: dict[str, float] = {}
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="topics-table", cursor_type="row", zebra_stripes=True)
+        yield self.table
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label, key in COLUMNS:
-            table.add_column(label, key=key)
 
     def show(self, topics: list[TopicInfo], with_offsets: bool, pattern: str) -> None:
         self.topics = topics
@@ -45,7 +45,7 @@ class TopicsPane(Vertical):
             t.name: (t.name, num(len(t.partitions)), num(t.replication_factor), num(t.messages),
                      num(self._rates.get(t.name), " msg/s"), num(t.under_replicated))
             for t in self.topics if keep(t.name)}
-        sync_rows(self.query_one(DataTable), rows)
+        sync_rows(self.table, rows)
 
     def _update_rates(self, topics: list[TopicInfo]) -> None:
         now = time.monotonic()
