@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from kafka_sre_tui import backup_cli, drain_cli, output, restore_cli
+from kafka_sre_tui import backup_cli, drain_cli, migrate_cli, output, restore_cli
 from kafka_sre_tui.cli_args import cluster_from_args
 from kafka_sre_tui.config import AppConfig, load_config
 from kafka_sre_tui.engine.cluster import describe_cluster, list_topics
@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup_cli.add_commands(sub, parents)
     drain_cli.add_commands(sub, parents)
     restore_cli.add_commands(sub, parents)
+    migrate_cli.add_commands(sub, parents)
     return parser
 
 
@@ -164,6 +165,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, AppConfig], int]] = {
     "demo": cmd_demo,
     "backup": backup_cli.cmd_backup,
     "restore": restore_cli.cmd_restore,
+    "migrate": migrate_cli.cmd_migrate,
     "verify": backup_cli.cmd_verify,
     "drain": drain_cli.cmd_drain,
     "backups": backup_cli.cmd_backups,

@@ -95,5 +95,6 @@ def locked(folder: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise KsreError(f"another restore is writing into this target right now (lock {folder / LOCK})") from None
+            raise KsreError(f"another restore or migration is writing into this target right now "
+                            f"(lock {folder / LOCK})") from None
         yield

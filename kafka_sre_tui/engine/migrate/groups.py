@@ -1,0 +1,64 @@
+"""Group offsets after (or during) a migration: each group's committed offsets on the source topic,
+translated through the exact offset map and committed on the target by restore's committer (only
+groups with no active members there, never backwards unless forced).
+
+One check restore does not need: a group may be ahead of the copy (it consumed source records not
+copied yet); translating it to the end of the copy would make it read those records twice once
+they arrive, so such a group is not committed until the copy has caught up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.errors import KsreError, NotFound
+from kafka_sre_tui.engine.groups import committed_offsets_for_topic, describe_group
+from kafka_sre_tui.engine.restore_offsets import GroupCommit, commit_group_offsets
+from kafka_sre_tui.engine.restore_state import PartitionProgress
+
+COORDINATOR_TRIES = 20
+
+
+async def commit_groups(source: KafkaSession, target: KafkaSession, source_topic: str, target_topic: str,
+                        groups: tuple[str, ...], progress: list[PartitionProgress], force: bool,
+                        idle_source: bool = False) -> list[GroupCommit]:
+    """``groups`` empty: every group with commits on the source topic. ``idle_source``: also require the
+    group to have no active members on the source (cutover: its offsets must not move any more)."""
+    committed = await committed_offsets_for_topic(source, source_topic)
+    wanted = groups or tuple(sorted(committed))
+    return [await _one(source, target, target_topic, g, committed.get(g, {}), progress, force, idle_source)
+            for g in wanted]
+
+
+async def _one(source: KafkaSession, target: KafkaSession, target_topic: str, group: str, offsets: dict[int, int],
+               progress: list[PartitionProgress], force: bool, idle_source: bool) -> GroupCommit:
+    copied = {p.selection.partition: p for p in progress}
+    mine = {str(s): o for s, o in offsets.items() if s in copied}
+    if not mine:
+        return GroupCommit(group, False, f"no committed offsets on the migrated partitions of cluster "
+                                         f"'{source.cluster.name}'", {}, {})
+    if idle_source:
+        try:
+            members = len((await describe_group(source, group)).members)
+        except NotFound:
+            members = 0
+        if members:
+            return GroupCommit(group, False, f"{members} active member(s) on the source cluster "
+                                             f"'{source.cluster.name}': stop them first (their offsets still move)",
+                               {}, offsets)
+    ahead = {s: (o, copied[s].source_position) for s, o in offsets.items()
+             if s in copied and o > copied[s].source_position}
+    if ahead:
+        shown = ", ".join(f"partition {s} at {o}, copied up to {c}" for s, (o, c) in sorted(ahead.items()))
+        return GroupCommit(group, False, f"the group is ahead of the copy ({shown}): copy further (migrate "
+                                         "--follow or cutover --step catch-up) then commit", {}, offsets)
+    for attempt in range(COORDINATOR_TRIES):
+        try:
+            [result] = await commit_group_offsets(target, target_topic, {group: mine}, (group,), progress, force)
+            return result
+        except KsreError as exc:  # a cluster's first group: its coordinator comes up in a moment
+            if not exc.retriable or attempt == COORDINATOR_TRIES - 1:
+                raise
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")
