@@ -6,9 +6,9 @@ import dataclasses
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from textual.widgets import Button, DataTable, Input, Static, TabbedContent
+from textual.widgets import Button, DataTable, Input, Select, Static, TabbedContent
 
-from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, UiSettings
+from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, UiSettings, parse_config
 from kafka_sre_tui.engine.backup import backup_topic
 from kafka_sre_tui.engine.backup_plan import BackupRequest
 from kafka_sre_tui.engine.backups import list_backups
@@ -18,6 +18,7 @@ from kafka_sre_tui.tui.screens.backup_form import BackupForm
 from kafka_sre_tui.tui.screens.confirm import Confirm
 from kafka_sre_tui.tui.screens.drain import DrainScreen
 from kafka_sre_tui.tui.screens.group_detail import GroupScreen
+from kafka_sre_tui.tui.screens.migrate_form import MigrateForm
 from kafka_sre_tui.tui.screens.restore_form import PreflightScreen, RestoreForm
 from kafka_sre_tui.tui.screens.topic_detail import TopicScreen
 from tests.kafka_helpers import consume_and_commit, create_topic, produce, read_all, wait_for
@@ -271,3 +272,27 @@ async def _topics(bootstrap: str) -> set[str]:
         return set(await admin.list_topics())
     finally:
         await admin.close()
+
+
+async def test_migrate_topic_to_the_second_cluster_as_a_job(kafka: LocalKafka, kafka2: LocalKafka, unique: str,
+                                                             tmp_path: Path) -> None:
+    bs = kafka.bootstrap_servers
+    await create_topic(bs, unique, 2)
+    await produce(bs, unique, {0: 30, 1: 20})
+    config = parse_config({"clusters": {"one": {"bootstrap_servers": bs},
+                                        "two": {"bootstrap_servers": kafka2.bootstrap_servers}}},
+                          tmp_path / "config.toml")
+    app = KsreApp(config.cluster("one"), UiSettings(refresh_seconds=5), config=config)
+    async with app.run_test(size=(140, 40)) as pilot:
+        topics = app.query_one("#topics-table", DataTable)
+        await wait_for(lambda: _row(topics, unique) is not None, "the topic")
+        topics.move_cursor(row=topics.get_row_index(unique))
+        await pilot.press("m")
+        assert isinstance(app.screen, MigrateForm)
+        app.screen.query_one("#m-cluster", Select).value = "two"
+        await pilot.click("#start")
+        jobs = app.query_one("#jobs-table", DataTable)
+        await wait_for(lambda: _only_row(jobs)[3] in ("done", "failed"), "the migration job")
+        assert _only_row(jobs)[3] == "done" and "50 records copied" in _only_row(jobs)[8]
+    source, copied = await read_all(bs, unique), await read_all(kafka2.bootstrap_servers, unique)
+    assert {p: [r[1:] for r in rs] for p, rs in copied.items()} == {p: [r[1:] for r in rs] for p, rs in source.items()}

@@ -18,6 +18,7 @@ KEYS = """[b]Keys[/b]
   n           new backup (from Topics: of the selected topic)
   v           verify the selected backup
   R           restore the selected backup into this cluster (dry run first; disabled on read-only)
+  m           migrate the selected topic to another cluster or topic (runs as a job)
   x           cancel the selected job (it stays resumable)
   :  ctrl+p   command palette (themes, ...)
   ?           this help;  q  quit (asks when jobs are running)"""
