@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from textual.command import CommandList
 from textual.widgets import Button, DataTable, Input, Select, Static, TabbedContent
 
 from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, UiSettings, parse_config
@@ -112,7 +113,9 @@ async def test_enter_opens_topic_and_group_details(kafka: LocalKafka, cluster: C
         assert isinstance(app.screen, GroupScreen)
         lag_rows = app.screen.query_one("#group-partitions", DataTable)
         await wait_for(lambda: lag_rows.row_count == 2, "the group's partitions")
-        assert [str(c) for c in lag_rows.get_row_at(0)][:5] == [unique, "0", "8", "3", "5"]
+        first = [str(c) for c in lag_rows.get_row_at(0)]
+        assert first[:5] == [unique, "0", "8", "3", "5"]
+        assert first[8] == "STOPPED"  # the lag engine's verdict: lag, no member, offset not moving
         assert [str(c) for c in lag_rows.get_row_at(1)][3:5] == ["no commit", "no commit"]
 
 
@@ -296,3 +299,15 @@ async def test_migrate_topic_to_the_second_cluster_as_a_job(kafka: LocalKafka, k
         assert _only_row(jobs)[3] == "done" and "50 records copied" in _only_row(jobs)[8]
     source, copied = await read_all(bs, unique), await read_all(kafka2.bootstrap_servers, unique)
     assert {p: [r[1:] for r in rs] for p, rs in copied.items()} == {p: [r[1:] for r in rs] for p, rs in source.items()}
+
+
+async def test_command_palette_reaches_every_tab(cluster: ClusterConfig) -> None:
+    app = KsreApp(cluster, UiSettings(refresh_seconds=5))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("colon")
+        await pilot.press(*"Show Jobs")
+        results = app.screen.query_one(CommandList)
+        await wait_for(lambda: results.option_count > 0 and "Show Jobs" in str(results.get_option_at_index(0).prompt),
+                       "the palette to find the command", seconds=10)
+        await pilot.press("enter")
+        await wait_for(lambda: app.tabs.active == "jobs", "the Jobs tab", seconds=10)

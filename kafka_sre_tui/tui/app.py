@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.message_pump import MessagePump
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
 from kafka_sre_tui.config import MIN_REFRESH_SECONDS, AppConfig, ClusterConfig, UiSettings
@@ -180,6 +183,19 @@ class KsreApp(JobActions):
         self.status.update(f"[b red]{since}[/]: {message.error}")
 
     # -- navigation ---------------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """`:` / Ctrl+P: every tab and action by name, after Textual's own (themes, keys, quit)."""
+        yield from super().get_system_commands(screen)
+        for tab, title in (("clusters", "Clusters"), ("topics", "Topics"), ("groups", "Consumer groups"),
+                           ("jobs", "Jobs"), ("backups", "Backups")):
+            yield SystemCommand(f"Show {title}", f"switch to the {title} tab", partial(self.action_show_tab, tab))
+        yield SystemCommand("Refresh now", "reload topics, offsets and groups", self.action_refresh_now)
+        yield SystemCommand("New backup", "back up a topic of this cluster", self.action_new_backup)
+        yield SystemCommand("Drain monitor", "watch the selected group drain", self.action_drain_group)
+        yield SystemCommand("Migrate topic", "copy the selected topic to another cluster", self.action_migrate_topic)
+        yield SystemCommand("Sort groups by lag", "toggle", self.action_sort_groups)
+        yield SystemCommand("Help", "every key", self.action_help)
+
     def action_show_tab(self, tab: str) -> None:
         self.tabs.active = tab
         if tab == "backups":
@@ -237,7 +253,8 @@ class KsreApp(JobActions):
     def _open_group(self, event: DataTable.RowSelected) -> None:
         group = str(event.row_key.value)
         history = self.groups_pane.history.setdefault(group, deque(maxlen=HISTORY))
-        self.push_screen(GroupScreen(group, history, max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS)))
+        self.push_screen(GroupScreen(group, history, max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS),
+                                     lambda: self.groups_pane.assessments.get(group)))
 
     @on(DataTable.RowSelected, "#clusters-table")
     def _switch_cluster(self, event: DataTable.RowSelected) -> None:

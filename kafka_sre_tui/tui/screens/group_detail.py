@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from textual import work
 from textual.app import ComposeResult
@@ -10,20 +11,25 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Sparkline, Static
 
+from kafka_sre_tui.engine.drain import Assessment
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.groups import describe_group
 from kafka_sre_tui.tui.widgets.cells import num
+from kafka_sre_tui.tui.widgets.status_cell import status_cell
 
 
 class GroupScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Refresh"),
                 Binding("d", "drain", "Drain monitor")]
 
-    def __init__(self, group_id: str, history: deque[int], refresh_seconds: float) -> None:
+    def __init__(self, group_id: str, history: deque[int], refresh_seconds: float,
+                 assessment: Callable[[], Assessment | None] = lambda: None) -> None:
+        """``assessment``: the lag engine's latest judgement of this group (from the dashboard's refreshes)."""
         super().__init__()
         self.group_id = group_id
         self.history = history
         self.refresh_seconds = refresh_seconds
+        self.assessment = assessment
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -35,7 +41,7 @@ class GroupScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#group-partitions", DataTable).add_columns(
-            "Topic", "Partition", "Latest", "Committed", "Lag", "Member")
+            "Topic", "Partition", "Latest", "Committed", "Lag", "Lag in time", "In/s", "Out/s", "Status", "Member")
         self.action_reload()
         self.set_interval(self.refresh_seconds, self.action_reload)
 
@@ -55,13 +61,22 @@ class GroupScreen(Screen[None]):
             f"{group.partitions_without_commit} partitions without a commit")
         self.query_one("#lag-trend", Sparkline).data = [*self.history] or [group.total_lag]
         clients = {m.member_id: f"{m.client_id}@{m.host.lstrip('/')}" for m in group.members}
+        judged = self.assessment()
+        views = {(v.topic, v.partition): v for v in judged.partitions} if judged else {}
+        if judged:
+            self.query_one("#detail-title", Static).update(
+                f"Group {group.group_id}: {judged.status.value} ({judged.reason}) · {group.state}, "
+                f"{len(group.members)} members, total lag {group.total_lag:,}, ETA {judged.eta.describe()}")
         table = self.query_one("#group-partitions", DataTable)
         table.clear()
         for p in group.partitions:
             committed = "no commit" if p.committed is None else num(p.committed)
             lag = "no commit" if p.committed is None else num(p.lag)
+            v = views.get((p.topic, p.partition))
             table.add_row(p.topic, num(p.partition), num(p.latest_offset), committed, lag,
-                          clients.get(p.member_id or "", "-"))
+                          v.lag_time.describe() if v and v.lag_time else "-",
+                          num(v.production_rate if v else None), num(v.consumption_rate if v else None),
+                          status_cell(v.status.value) if v else "-", clients.get(p.member_id or "", "-"))
         members = [f"{clients[m.member_id]}: {', '.join(f'{tp.topic}/{tp.partition}' for tp in m.assignment)}"
                    for m in group.members]
         self.query_one("#members", Static).update("Members\n" + ("\n".join(members) or "none (no active member)"))

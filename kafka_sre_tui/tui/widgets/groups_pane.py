@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
-from kafka_sre_tui.engine.drain import DrainTracker, TrackerSettings
+from kafka_sre_tui.engine.drain import Assessment, DrainTracker, TrackerSettings
 from kafka_sre_tui.engine.drain.samples import GroupSample
 from kafka_sre_tui.engine.models import GroupInfo
 from kafka_sre_tui.tui.filtering import matcher
@@ -40,6 +40,7 @@ class GroupsPane(Vertical):
                                                 stall_seconds=max(60.0, 6 * refresh_seconds))
         self.trackers: dict[str, DrainTracker] = {}
         self.statuses: dict[str, tuple[str, str]] = {}
+        self.assessments: dict[str, Assessment] = {}
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -53,6 +54,7 @@ class GroupsPane(Vertical):
             tracker = self.trackers.setdefault(g.group_id, DrainTracker(self.tracker_settings))
             assessment = tracker.observe(GroupSample.from_group(g, at))
             self.statuses[g.group_id] = (assessment.status.value, assessment.reason)
+            self.assessments[g.group_id] = assessment
         self.render_rows(pattern)
 
     def render_rows(self, pattern: str) -> None:
