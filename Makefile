@@ -18,9 +18,12 @@ demo: $(STAMP)
 	$(BIN)/kafka-sre-tui demo
 
 test: $(STAMP)
-	$(BIN)/ruff check kafka_sre_tui tests
+	$(BIN)/ruff check kafka_sre_tui tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

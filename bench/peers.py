@@ -1,0 +1,76 @@
+"""Peers on the same data: kcat (librdkafka) and Kafka's own perf tools from the broker's jars."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from bench.child import ChildRun, run_child
+
+KCAT_FORMAT = "%k\t%s\n"  # what kcat can produce back: key TAB value; headers and timestamps are dropped
+
+
+def find_kcat(install: bool) -> tuple[str | None, str]:
+    """kcat's path and a note; with ``install`` a missing kcat is installed from Debian's packages."""
+    path = shutil.which("kcat")
+    if path:
+        return path, ""
+    if not install:
+        return None, "kcat not installed (apt-get install kcat); its rows are unavailable"
+    if shutil.which("apt-get") is None:
+        return None, "kcat not installed and apt-get is unavailable"
+    result = subprocess.run("apt-get update -qq && apt-get install -y -qq kcat", shell=True, capture_output=True,
+                            text=True, check=False)
+    path = shutil.which("kcat")
+    if path is None:
+        return None, f"installing kcat failed: {(result.stderr or result.stdout).strip()[-200:]}"
+    return path, "kcat was installed by the harness (apt-get install kcat)"
+
+
+def kcat_version(kcat: str) -> str:
+    out = subprocess.run([kcat, "-V"], capture_output=True, text=True, check=False).stdout
+    match = re.search(r"Version (\S+).*?librdkafka (\S+)", out)
+    return f"kcat {match.group(1)}, librdkafka {match.group(2)}" if match else out.strip()[:80]
+
+
+def kcat_consume(kcat: str, bootstrap: str, topic: str, out: Path) -> ChildRun:
+    return run_child([kcat, "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q",
+                      "-f", KCAT_FORMAT], stdout_path=out)
+
+
+def kcat_produce(kcat: str, bootstrap: str, topic: str, source: Path) -> ChildRun:
+    return run_child([kcat, "-P", "-b", bootstrap, "-t", topic, "-K", "\t", "-l", str(source)])
+
+
+def _java(libs: Path, main: str, *args: str) -> list[str]:
+    return ["java", "-Xmx512m", "-cp", f"{libs}/*", main, *args]
+
+
+def consumer_perf(libs: Path, bootstrap: str, topic: str, records: int, group: str) -> tuple[ChildRun, float | None]:
+    """Kafka's ConsumerPerformance; the second value is its own fetch MB/s (key + value bytes only)."""
+    run = run_child(_java(libs, "org.apache.kafka.tools.ConsumerPerformance", "--bootstrap-server", bootstrap,
+                          "--topic", topic, "--messages", str(records), "--timeout", "60000", "--group", group))
+    rows = [line.split(",") for line in run.stdout.splitlines() if line.count(",") >= 9]
+    fetch_mb_s = float(rows[-1][8]) if run.ok and rows and _is_number(rows[-1][8]) else None
+    return run, fetch_mb_s
+
+
+def producer_perf(libs: Path, bootstrap: str, topic: str, records: int, record_bytes: int
+                  ) -> tuple[ChildRun, float | None]:
+    """Kafka's ProducerPerformance (acks=all, idempotent: Kafka's defaults); second value: its MB/s."""
+    run = run_child(_java(libs, "org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
+                          "--num-records", str(records), "--record-size", str(record_bytes), "--throughput", "-1",
+                          "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all", "linger.ms=5",
+                          "batch.size=262144"))
+    match = re.findall(r"records sent, [\d.]+ records/sec \(([\d.]+) MB/sec\)", run.stdout)
+    return run, float(match[-1]) if run.ok and match else None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

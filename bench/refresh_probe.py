@@ -1,0 +1,48 @@
+"""Child process: time the dashboard's refresh stages on one session, as ClusterRefresher runs them.
+
+    python -m bench.refresh_probe BOOTSTRAP REPEATS   -> JSON on stdout (seconds: first run and median)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+from typing import Any
+
+from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.cluster import list_topics
+from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.groups import list_groups
+
+
+async def probe(bootstrap: str, repeats: int) -> dict[str, Any]:
+    cluster = ClusterConfig(name="bench", bootstrap_servers=(bootstrap,), request_timeout_seconds=60)
+    runs: list[dict[str, float]] = []
+    counts: dict[str, int] = {}
+    async with KafkaSession(cluster) as session:
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            topics = await list_topics(session, with_offsets=False)
+            t1 = time.perf_counter()
+            topics = await list_topics(session)
+            t2 = time.perf_counter()
+            groups = await list_groups(session)
+            t3 = time.perf_counter()
+            runs.append({"topics_metadata_s": t1 - t0, "topics_offsets_s": t2 - t1, "groups_lag_s": t3 - t2,
+                         "total_s": t3 - t0})
+            counts = {"topics": len(topics), "partitions": sum(len(t.partitions) for t in topics),
+                      "groups": len(groups), "group_partitions": sum(len(g.partitions) for g in groups)}
+    first = runs[0]
+    median = {k: statistics.median(r[k] for r in runs) for k in first}
+    return {**counts, "repeats": repeats, "first": _round(first), "median": _round(median)}
+
+
+def _round(values: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in values.items()}
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(probe(sys.argv[1], int(sys.argv[2])))))

@@ -1,0 +1,181 @@
+"""Throughput rows on the loaded topic: our backup/verify/restore/migrate and the peers, same data."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import peers
+from bench.child import run_child
+from bench.data import count_records, create_topics
+from bench.ours import Cli
+from bench.settings import DEFAULT_CODEC, Settings
+from bench.stats import Row
+
+
+@dataclass(frozen=True)
+class Topic:
+    bootstrap: str
+    name: str
+    records: int
+    log_bytes: int  # the broker's segment bytes: the common basis of every MB/s
+
+
+Log = Callable[[str], None]
+
+
+def measure_ours(cli: Cli, topic: Topic, settings: Settings, log: Log) -> tuple[list[Row], str | None]:
+    """Backups per codec, verify and restore of the default codec's backup; returns that backup's id."""
+    rows: list[Row] = []
+    default_id: str | None = None
+    for codec in settings.codecs:
+        row = Row(f"backup {codec}", "ours", topic_bytes=topic.log_bytes, records=topic.records)
+        rows.append(row)
+        for n in range(settings.repeats):
+            run, doc = cli.backup(topic.bootstrap, topic.name, codec)
+            if not run.ok:
+                row.available, row.note = False, run.failure()
+                break
+            row.add(run.seconds, run.peak_rss_mb, doc["metrics"]["throughput_mb_s"])
+            row.size_bytes = doc["metrics"]["bytes_written"]
+            keep = codec == DEFAULT_CODEC and default_id is None
+            if keep:
+                default_id = doc["backup_id"]
+            else:
+                _remove(Path(doc["path"]))
+            log(f"{row.name} #{n + 1}: {run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB RSS")
+    if default_id is None:
+        return rows, None
+    verify = Row(f"verify ({DEFAULT_CODEC} backup)", "ours", topic_bytes=topic.log_bytes, records=topic.records)
+    restore = Row(f"restore ({DEFAULT_CODEC} backup) into a new topic", "ours", topic_bytes=topic.log_bytes,
+                  records=topic.records)
+    rows += [verify, restore]
+    for n in range(settings.repeats):
+        run, doc = cli.verify(default_id)
+        if not run.ok or not doc.get("intact"):
+            verify.available, verify.note = False, run.failure() if not run.ok else "backup reported damaged"
+            break
+        verify.add(run.seconds, run.peak_rss_mb, doc["bytes_checked"] / 1e6 / max(doc["seconds"], 1e-9))
+        log(f"verify #{n + 1}: {run.seconds:.2f} s")
+    verify.note = "engine MB/s counts the backup's (compressed) bytes"
+    for n in range(settings.repeats):
+        run, doc = cli.restore(topic.bootstrap, default_id, f"restored-{n}")
+        if not run.ok:
+            restore.available, restore.note = False, run.failure()
+            break
+        restore.add(run.seconds, run.peak_rss_mb, doc["metrics"]["throughput_mb_s"])
+        log(f"restore #{n + 1}: {run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB RSS")
+    restore.note = "wall time includes verify and preflight; headers and timestamps kept"
+    return rows, default_id
+
+
+def measure_small(cli: Cli, topic: Topic, settings: Settings, log: Log) -> list[Row]:
+    """Peak RSS at the second size: a --max-messages backup of part of the topic, and its restore."""
+    per_partition = max(int(topic.records * settings.small_fraction / 6), 1)
+    run, doc = cli.backup(topic.bootstrap, topic.name, DEFAULT_CODEC, max_messages=per_partition)
+    backup = Row(f"backup {DEFAULT_CODEC}, small", "ours")
+    if not run.ok:
+        backup.available, backup.note = False, run.failure()
+        return [backup]
+    metrics = doc["metrics"]
+    backup.topic_bytes, backup.records = metrics["bytes_read"], metrics["messages"]
+    backup.add(run.seconds, run.peak_rss_mb, metrics["throughput_mb_s"])
+    restore = Row(f"restore ({DEFAULT_CODEC} backup), small", "ours", topic_bytes=backup.topic_bytes,
+                  records=backup.records)
+    rrun, rdoc = cli.restore(topic.bootstrap, doc["backup_id"], "restored-small")
+    if rrun.ok:
+        restore.add(rrun.seconds, rrun.peak_rss_mb, rdoc["metrics"]["throughput_mb_s"])
+    else:
+        restore.available, restore.note = False, rrun.failure()
+    _remove(Path(doc["path"]))
+    log(f"small size ({backup.topic_bytes / 1e6:.0f} MB): backup {run.peak_rss_mb:.0f} MB RSS, "
+        f"restore {rrun.peak_rss_mb:.0f} MB RSS")
+    return [backup, restore]
+
+
+def measure_migrate(cli: Cli, topic: Topic, target: str, settings: Settings, log: Log) -> Row:
+    row = Row("migrate to a second cluster" if settings.second_cluster else "migrate (same cluster)", "ours",
+              topic_bytes=topic.log_bytes, records=topic.records)
+    help_text = cli.migrate_help()
+    if help_text is None:
+        row.available, row.note = False, "not measured: `kafka-sre-tui migrate` does not exist yet (gap)"
+        return row
+    for n in range(settings.repeats):
+        run, doc = cli.migrate(topic.bootstrap, topic.name, target, f"migrated-{n}", help_text)
+        if not run.ok:
+            row.available, row.note = False, run.failure()
+            break
+        metrics = doc.get("metrics") or {}
+        row.add(run.seconds, run.peak_rss_mb, metrics.get("throughput_mb_s"))
+        log(f"migrate #{n + 1}: {run.seconds:.2f} s")
+    return row
+
+
+def measure_per_record(topic: Topic, workdir: Path, settings: Settings, log: Log) -> Row:
+    """The per-record backup alternative (bench/per_record.py), same data, zstd."""
+    row = Row("per-record decode + re-encode (aiokafka), zstd", "reference", topic_bytes=topic.log_bytes,
+              records=topic.records, note="the design alternative to raw batches; not a product")
+    out = workdir / "per-record.bin"
+    for n in range(settings.repeats):
+        run = run_child([sys.executable, "-m", "bench.per_record", topic.bootstrap, topic.name, str(out)])
+        if not run.ok or int(run.stdout.split()[0]) != topic.records:
+            _fail(row, run.failure() if not run.ok else f"read {run.stdout.split()[0]} records")
+            break
+        row.add(run.seconds, run.peak_rss_mb)
+        row.size_bytes = out.stat().st_size
+        log(f"per-record #{n + 1}: {run.seconds:.2f} s")
+    out.unlink(missing_ok=True)
+    return row
+
+
+def measure_peers(topic: Topic, libs: Path, kcat: str | None, kcat_note: str, workdir: Path,
+                  settings: Settings, log: Log) -> list[Row]:
+    consume = Row("kcat consume → file", "peer", topic_bytes=topic.log_bytes, records=topic.records)
+    produce = Row("kcat produce ← file", "peer", topic_bytes=topic.log_bytes, records=topic.records,
+                  note="keys and values only: headers and timestamps dropped")
+    cperf = Row("Kafka ConsumerPerformance", "peer", topic_bytes=topic.log_bytes, records=topic.records,
+                note="engine MB/s: its fetch.MB.sec (key + value bytes)")
+    pperf = Row("Kafka ProducerPerformance", "peer", topic_bytes=topic.log_bytes, records=topic.records,
+                note=f"{settings.value_bytes} B records, no keys or headers, acks=all")
+    dump = workdir / "kcat-dump.tsv"
+    for n in range(settings.repeats):
+        if kcat is None:
+            consume.available = produce.available = False
+            consume.note = produce.note = kcat_note
+        else:
+            run = peers.kcat_consume(kcat, topic.bootstrap, topic.name, dump)
+            consume.add(run.seconds, run.peak_rss_mb) if run.ok else _fail(consume, run.failure())
+            target = f"kcat-produced-{n}"
+            asyncio.run(create_topics(topic.bootstrap, [target], settings.partitions))
+            run = peers.kcat_produce(kcat, topic.bootstrap, target, dump)
+            written = asyncio.run(count_records(topic.bootstrap, target)) if run.ok else 0
+            if written != topic.records:
+                _fail(produce, run.failure() if not run.ok else f"kcat wrote {written:,} of {topic.records:,} records")
+            else:
+                produce.add(run.seconds, run.peak_rss_mb)
+        run, mb_s = peers.consumer_perf(libs, topic.bootstrap, topic.name, topic.records, f"bench-cperf-{n}")
+        cperf.add(run.seconds, run.peak_rss_mb, mb_s) if run.ok else _fail(cperf, run.failure())
+        target = f"pperf-{n}"
+        asyncio.run(create_topics(topic.bootstrap, [target], settings.partitions))
+        run, mb_s = peers.producer_perf(libs, topic.bootstrap, target, topic.records, settings.value_bytes)
+        pperf.add(run.seconds, run.peak_rss_mb, mb_s) if run.ok else _fail(pperf, run.failure())
+        log(f"peers #{n + 1}: kcat consume/produce {_last(consume)} / {_last(produce)}, "
+            f"ConsumerPerformance/ProducerPerformance {_last(cperf)} / {_last(pperf)}")
+    dump.unlink(missing_ok=True)
+    return [consume, produce, cperf, pperf]
+
+
+def _last(row: Row) -> str:
+    return f"{row.seconds[-1]:.2f} s" if row.available and row.seconds else "unavailable"
+
+
+def _fail(row: Row, note: str) -> None:
+    row.available, row.note = False, note
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
