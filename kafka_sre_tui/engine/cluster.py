@@ -35,7 +35,7 @@ async def list_topics(
     with_configs: bool = False,
 ) -> list[TopicInfo]:
     """Topics sorted by name. Offsets come from two batched rounds (earliest, latest)."""
-    meta = (await session.metadata(names)).to_object()
+    meta = await session.metadata_object(names)
     topics = []
     for t in meta["topics"]:
         if t["error_code"] and names is None:
@@ -59,6 +59,11 @@ async def list_topics(
         earliest, latest = results[0], results[1]
     if with_configs and topics:
         configs = results[-1]
+    return await asyncio.to_thread(_topic_infos, topics, earliest, latest, configs)
+
+
+def _topic_infos(topics: list[dict[str, Any]], earliest: dict[TopicPartition, int],
+                 latest: dict[TopicPartition, int], configs: dict[str, dict[str, str]]) -> list[TopicInfo]:
     return sorted(
         (TopicInfo(
             name=t["topic"],

@@ -149,6 +149,12 @@ class KafkaSession:
         self._client.cluster.update_metadata(response)
         return response
 
+    async def metadata_object(self, topics: list[str] | None = None) -> dict[str, Any]:
+        """:meth:`metadata` as plain dicts. Converting the answer for a cluster of thousands of
+        partitions takes long enough to stall a dashboard, so it happens in a worker thread."""
+        response = await self.metadata(topics)
+        return await asyncio.to_thread(response.to_object)
+
     def broker_ids(self) -> list[int]:
         return sorted(b.nodeId for b in self._client.cluster.brokers())
 

@@ -39,14 +39,14 @@ class _Described:
 
 async def list_groups(session: KafkaSession) -> list[GroupInfo]:
     """Every consumer group the principal may describe, with lag, sorted by group id."""
-    meta = (await session.metadata(None)).to_object()
+    meta = await session.metadata_object(None)
     listed = await asyncio.gather(*(_list_on(session, node) for node in session.broker_ids()))
     by_coordinator = {node: ids for node, ids in zip(session.broker_ids(), listed, strict=True) if ids}
     return await _groups_with_lag(session, meta, by_coordinator)
 
 
 async def describe_group(session: KafkaSession, group_id: str) -> GroupInfo:
-    meta = (await session.metadata(None)).to_object()
+    meta = await session.metadata_object(None)
     coordinator = await session.guard(session.admin.find_coordinator(group_id),
                                       f"finding the coordinator of group '{group_id}'")
     groups = await _groups_with_lag(session, meta, {coordinator: [group_id]})

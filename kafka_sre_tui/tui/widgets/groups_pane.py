@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from typing import Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
@@ -23,6 +25,7 @@ from kafka_sre_tui.tui.widgets.status_cell import status_cell
 COLUMNS = (("Group", "group"), ("Status", "status"), ("Total lag", "lag"), ("Trend", "trend"), ("State", "state"),
            ("Members", "members"), ("No commit", "no_commit"), ("Topics", "topics"), ("Why", "reason"))
 HISTORY = 60  # samples of total lag kept per group
+JUDGE_CHUNK = 10  # groups judged between two yields to the event loop
 
 
 class GroupsPane(Vertical):
@@ -47,14 +50,24 @@ class GroupsPane(Vertical):
 
 
     def show(self, groups: list[GroupInfo], pattern: str, now: float | None = None) -> None:
+        """Lags and trends at once; the lag engine's verdicts follow from a worker (see _judge)."""
         self.groups = groups
-        at = time.time() if now is None else now
         for g in groups:
             self.history.setdefault(g.group_id, deque(maxlen=HISTORY)).append(g.total_lag)
+        self.render_rows(pattern)
+        self._judge(groups, time.time() if now is None else now, pattern)
+
+    @work(exclusive=True, group="judge-groups")
+    async def _judge(self, groups: list[GroupInfo], at: float, pattern: str) -> None:
+        """Judging hundreds of groups is many milliseconds of Python: done a few groups at a time,
+        giving the event loop back in between, so no frame waits for all of it."""
+        for i, g in enumerate(groups):
             tracker = self.trackers.setdefault(g.group_id, DrainTracker(self.tracker_settings))
             assessment = tracker.observe(GroupSample.from_group(g, at))
             self.statuses[g.group_id] = (assessment.status.value, assessment.reason)
             self.assessments[g.group_id] = assessment
+            if i % JUDGE_CHUNK == JUDGE_CHUNK - 1:
+                await asyncio.sleep(0)
         self.render_rows(pattern)
 
     def render_rows(self, pattern: str) -> None:
