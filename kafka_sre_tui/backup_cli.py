@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import sys
-import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,27 +60,19 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
 
 
 class _ProgressLine:
-    """One status line on stderr: rewritten in place on a terminal, every few seconds otherwise."""
-
     def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
+        self.line = output.StatusLine()
         self.backup_id: str | None = None
-        self._last = 0.0
 
     def __call__(self, p: BackupProgress) -> None:
         self.backup_id = p.backup_id
-        if not self.tty and time.monotonic() - self._last < 5 and p.partitions_done < p.partitions_total:
-            return
-        self._last = time.monotonic()
         eta = f" · ETA {p.eta_seconds:.0f} s" if p.eta_seconds is not None and p.fraction < 1 else ""
-        line = (f"backup {p.backup_id}: {p.fraction:6.1%} · {p.records:,} records · {p.bytes / 1e6:,.1f} MB "
-                f"read · {p.mb_per_second:,.1f} MB/s · partitions {p.partitions_done}/{p.partitions_total}{eta}")
-        print(("\r" + line + "\033[K") if self.tty else line, end="" if self.tty else "\n", file=sys.stderr,
-              flush=True)
+        self.line.show(f"backup {p.backup_id}: {p.fraction:6.1%} · {p.records:,} records · {p.bytes / 1e6:,.1f} MB "
+                       f"read · {p.mb_per_second:,.1f} MB/s · partitions {p.partitions_done}/{p.partitions_total}"
+                       f"{eta}", final=p.partitions_done == p.partitions_total)
 
     def close(self) -> None:
-        if self.tty and self.backup_id:
-            print(file=sys.stderr)
+        self.line.close()
 
 
 def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import dataclasses
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -88,28 +87,22 @@ class _Reporter:
     """The plan to stdout before anything is written; progress and lag on one stderr line."""
 
     def __init__(self, as_json: bool) -> None:
-        self.as_json, self.tty, self._last, self._open = as_json, sys.stderr.isatty(), 0.0, False
+        self.as_json = as_json
+        self.line = output.StatusLine()
 
     def __call__(self, event: engine.MigrateEvent) -> None:
         if isinstance(event, engine.MigrateStarted):
             if not self.as_json:
                 _print_started(event)
             return
-        if not self.tty and time.monotonic() - self._last < 5:
-            return
-        self._last = time.monotonic()
-        line = (f"{'mirror' if event.following else 'migrate'}: {event.records:,} records · "
-                f"{event.bytes_written / 1e6:,.1f} MB · {event.mb_per_second:,.1f} MB/s · "
-                f"{event.records_per_second:,.0f} records/s · replication lag {event.lag_records:,} records "
-                f"({event.lag_seconds:,.1f} s) · partitions done {event.partitions_done}/{event.partitions_total}")
-        self._open = self.tty
-        print(("\r" + line + "\033[K") if self.tty else line, end="" if self.tty else "\n", file=sys.stderr,
-              flush=True)
+        self.line.show(
+            f"{'mirror' if event.following else 'migrate'}: {event.records:,} records · "
+            f"{event.bytes_written / 1e6:,.1f} MB · {event.mb_per_second:,.1f} MB/s · "
+            f"{event.records_per_second:,.0f} records/s · replication lag {event.lag_records:,} records "
+            f"({event.lag_seconds:,.1f} s) · partitions done {event.partitions_done}/{event.partitions_total}")
 
     def close(self) -> None:
-        if self._open:
-            print(file=sys.stderr)
-            self._open = False
+        self.line.close()
 
 
 def _print_started(e: engine.MigrateStarted) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -171,3 +172,30 @@ def _client(group: GroupInfo, member_id: str | None) -> str | None:
         if m.member_id == member_id:
             return f"{m.client_id}@{m.host.lstrip('/')}"
     return None
+
+
+class StatusLine:
+    """One line of progress on stderr: rewritten in place on a terminal; elsewhere (a log, cron) a
+    new line at most every ``every`` seconds, plus the final one."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.tty = sys.stderr.isatty()
+        self.every = every
+        self._last = -every
+        self._open = False
+
+    def show(self, line: str, final: bool = False) -> None:
+        now = time.monotonic()
+        if not self.tty and not final and now - self._last < self.every:
+            return
+        self._last = now
+        if self.tty:
+            print("\r" + line + "\033[K", end="", file=sys.stderr, flush=True)
+            self._open = True
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self._open:
+            print(file=sys.stderr)
+            self._open = False

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -85,9 +84,7 @@ class _Reporter:
 
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
-        self.tty = sys.stderr.isatty()
-        self._last = 0.0
-        self._open = False
+        self.line = output.StatusLine()
 
     def __call__(self, event: RestoreEvent) -> None:
         if isinstance(event, Preflight):
@@ -102,21 +99,14 @@ class _Reporter:
             self._progress(event)
 
     def _progress(self, p: RestoreProgress) -> None:
-        if not self.tty and time.monotonic() - self._last < 5 and p.partitions_done < p.partitions_total:
-            return
-        self._last = time.monotonic()
         eta = f" · ETA {p.eta_seconds:.0f} s" if p.eta_seconds is not None and p.fraction < 1 else ""
-        line = (f"restore {p.backup_id} -> {p.topic}: {p.fraction:6.1%} · {p.records:,} records · "
-                f"{p.bytes / 1e6:,.1f} MB · {p.mb_per_second:,.1f} MB/s · "
-                f"partitions {p.partitions_done}/{p.partitions_total}{eta}")
-        self._open = self.tty
-        print(("\r" + line + "\033[K") if self.tty else line, end="" if self.tty else "\n", file=sys.stderr,
-              flush=True)
+        self.line.show(f"restore {p.backup_id} -> {p.topic}: {p.fraction:6.1%} · {p.records:,} records · "
+                       f"{p.bytes / 1e6:,.1f} MB · {p.mb_per_second:,.1f} MB/s · "
+                       f"partitions {p.partitions_done}/{p.partitions_total}{eta}",
+                       final=p.partitions_done == p.partitions_total)
 
     def close(self) -> None:
-        if self._open:
-            print(file=sys.stderr)
-            self._open = False
+        self.line.close()
 
 
 def print_preflight(p: Preflight) -> None:

@@ -8,25 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from textual import work
 from textual.app import App
 from textual.widgets import TabbedContent
 
 from kafka_sre_tui.config import AppConfig, ClusterConfig, UiSettings
-from kafka_sre_tui.engine.backup import BackupProgress, backup_topic
+from kafka_sre_tui.engine.backup import BackupProgress, BackupResult, backup_topic
 from kafka_sre_tui.engine.backup_plan import BackupRequest
 from kafka_sre_tui.engine.backups import verify
 from kafka_sre_tui.engine.cluster import list_topics
 from kafka_sre_tui.engine.connection import KafkaSession
-from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorSettings, Outcome, monitor_group
+from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorResult, MonitorSettings, Outcome, monitor_group
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
-from kafka_sre_tui.engine.migrate.request import MigrateProgress, MigrateRequest
+from kafka_sre_tui.engine.migrate.request import MigrateProgress, MigrateRequest, MigrateResult
 from kafka_sre_tui.engine.migrate.run import migrate
 from kafka_sre_tui.engine.restore import restore_backup
-from kafka_sre_tui.engine.restore_events import RestoreProgress
+from kafka_sre_tui.engine.restore_events import RestoreProgress, RestoreResult
 from kafka_sre_tui.engine.restore_plan import RestoreRequest
+from kafka_sre_tui.engine.storage.verify import VerifyResult
 from kafka_sre_tui.tui.jobs import CANCELLED, DONE, FAILED, Job
 from kafka_sre_tui.tui.messages import (
     DrainSampled,
@@ -41,6 +43,8 @@ from kafka_sre_tui.tui.widgets.backups_pane import BackupsPane
 from kafka_sre_tui.tui.widgets.groups_pane import GroupsPane
 from kafka_sre_tui.tui.widgets.jobs_pane import JobsPane
 from kafka_sre_tui.tui.widgets.topics_pane import TopicsPane
+
+T = TypeVar("T")
 
 
 class JobActions(App[None]):
@@ -80,21 +84,18 @@ class JobActions(App[None]):
             job.mb_per_second, job.eta_seconds = p.mb_per_second, p.eta_seconds
             self.post_message(JobChanged(job))
 
-        try:
-            result = await backup_topic(self.cluster, request, emit)
-        except asyncio.CancelledError:
-            job.state = CANCELLED
-            job.detail = f"resumable: kafka-sre-tui backup --resume {job.detail}" if job.detail else "cancelled"
-            self._job_changed(job)
-            raise
-        except KsreError as exc:
-            job.state, job.detail = FAILED, str(exc)
-        else:
-            job.state, job.fraction, job.detail = DONE, 1.0, result.backup_id
+        def done(result: BackupResult) -> None:
+            job.fraction, job.detail = 1.0, result.backup_id
             job.metrics = result.metrics.__dict__
             job.mb_per_second = result.metrics.throughput_mb_s
-        self._job_changed(job)
-        self.backups_pane.reload()
+
+        def cancelled() -> str:
+            return f"resumable: kafka-sre-tui backup --resume {job.detail}" if job.detail else "cancelled"
+
+        try:
+            await self._supervise(job, backup_topic(self.cluster, request, emit), done, cancelled)
+        finally:
+            self.backups_pane.reload()
 
     def action_drain_group(self, group_id: str | None = None) -> None:
         group = group_id or self.groups_pane.selected()
@@ -127,23 +128,20 @@ class JobActions(App[None]):
                 self.bell()
             self.post_message(DrainSampled(job, event))
 
-        try:
+        async def watch() -> MonitorResult:
             session = await self.refresher.session()
             goal = DrainGoal(max_lag=target, stop_when_stalled=False)
             interval = max(1.0, min(self.ui.refresh_seconds, 5.0))
-            result = await monitor_group(session, group_id, emit, goal=goal,
-                                         settings=MonitorSettings(interval_seconds=interval))
-        except asyncio.CancelledError:
-            job.state = CANCELLED
-            self._job_changed(job)
-            raise
-        except KsreError as exc:
-            job.state, job.detail = FAILED, str(exc)
-        else:
-            job.state = DONE if result.outcome == Outcome.DRAINED else FAILED
-            job.fraction = 1.0 if result.outcome == Outcome.DRAINED else job.fraction
+            return await monitor_group(session, group_id, emit, goal=goal,
+                                       settings=MonitorSettings(interval_seconds=interval))
+
+        def done(result: MonitorResult) -> None:
+            drained = result.outcome == Outcome.DRAINED
+            job.state = DONE if drained else FAILED
+            job.fraction = 1.0 if drained else job.fraction
             job.detail = result.reason
-        self._job_changed(job)
+
+        await self._supervise(job, watch(), done, lambda: "stopped")
 
     def on_drain_sampled(self, message: DrainSampled) -> None:
         self.jobs_pane.update_job(message.job)
@@ -161,16 +159,14 @@ class JobActions(App[None]):
         self._job_changed(job)
 
     async def _run_verify(self, job: Job, backup_id: str) -> None:
-        try:
-            result = await verify(self.config.backup.base_path.expanduser(), backup_id)
-        except KsreError as exc:
-            job.state, job.detail = FAILED, str(exc)
-        else:
+        def done(result: VerifyResult) -> None:
             job.fraction, job.records = 1.0, result.records
             job.mb_per_second = result.bytes_checked / 1e6 / result.seconds if result.seconds else 0.0
             job.state = DONE if result.intact else FAILED
             job.detail = "intact" if result.intact else "; ".join(d.describe(backup_id) for d in result.damage)
-        self._job_changed(job)
+
+        await self._supervise(job, verify(self.config.backup.base_path.expanduser(), backup_id), done,
+                              lambda: "cancelled")
 
     def action_restore_backup(self) -> None:
         backup = self.backups_pane.selected()
@@ -211,21 +207,12 @@ class JobActions(App[None]):
                 job.fraction, job.eta_seconds = event.fraction, event.eta_seconds
                 self.post_message(JobChanged(job))
 
-        try:
-            result = await restore_backup(self.cluster, request, emit)
-        except asyncio.CancelledError:
-            job.state, job.detail = CANCELLED, "resumable: kafka-sre-tui restore --resume (same options)"
-            self._job_changed(job)
-            raise
-        except KsreError as exc:
-            job.state, job.detail = FAILED, str(exc)
-        else:
-            job.state, job.fraction = DONE, 1.0
+        def done(result: RestoreResult) -> None:
             written = result.metrics.messages if result.metrics else 0
-            job.detail = f"{written:,} records written" + (
-                f"; groups not committed: {', '.join(g.group_id for g in result.groups_not_committed)}"
-                if result.groups_not_committed else "")
-        self._job_changed(job)
+            job.fraction, job.detail = 1.0, f"{written:,} records written" + _uncommitted(result.groups_not_committed)
+
+        await self._supervise(job, restore_backup(self.cluster, request, emit), done,
+                              lambda: "resumable: kafka-sre-tui restore --resume (same options)")
 
     def action_migrate_topic(self) -> None:
         table = self.topics_pane.table
@@ -270,19 +257,28 @@ class JobActions(App[None]):
                 job.detail = f"replication lag {event.lag_records:,} records, {event.lag_seconds:,.1f} s"
                 self.post_message(JobChanged(job))
 
+        def done(result: MigrateResult) -> None:
+            job.fraction = 1.0
+            job.detail = f"{result.metrics.records:,} records copied" + _uncommitted(result.groups_not_committed)
+
+        await self._supervise(job, migrate(self.cluster, target, request, emit), done,
+                              lambda: "resumable: run the same migration again")
+
+    async def _supervise(self, job: Job, work: Awaitable[T], done: Callable[[T], None],
+                         cancelled: Callable[[], str]) -> None:
+        """What every job shares: run the engine call; ``done`` fills in the result (and may still call
+        it a failure); a typed error is the failure in words; a cancel leaves the job marked resumable."""
         try:
-            result = await migrate(self.cluster, target, request, emit)
+            result = await work
         except asyncio.CancelledError:
-            job.state, job.detail = CANCELLED, "resumable: run the same migration again"
+            job.state, job.detail = CANCELLED, cancelled()
             self._job_changed(job)
             raise
         except KsreError as exc:
             job.state, job.detail = FAILED, str(exc)
         else:
-            job.state, job.fraction = DONE, 1.0
-            job.detail = f"{result.metrics.records:,} records copied" + (
-                f"; groups not committed: {', '.join(g.group_id for g in result.groups_not_committed)}"
-                if result.groups_not_committed else "")
+            job.state = DONE
+            done(result)
         self._job_changed(job)
 
     def action_cancel_job(self) -> None:
@@ -299,3 +295,7 @@ class JobActions(App[None]):
             self.notify(f"{job.kind} {job.target}: {job.state}. {job.detail}",
                         severity="information" if job.state == DONE else "error")
             self.bell()
+
+
+def _uncommitted(groups: Sequence[Any]) -> str:
+    return f"; groups not committed: {', '.join(g.group_id for g in groups)}" if groups else ""
