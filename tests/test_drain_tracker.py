@@ -98,6 +98,27 @@ def test_consumer_that_keeps_up_is_ok() -> None:
     assert all(a.status is Status.OK for a in out[3:]), [(a.status, a.reason) for a in out]
 
 
+def test_steady_small_lag_that_never_touches_zero_is_ok() -> None:
+    # 200 records/s, commits every 5 s, sampled at 1 s: the lag never reads 0, it saw-tooths 150..950
+    # (at most ~5 s of consumption) with no trend
+    out = run(series(lambda t: int(200 * t + 150), lambda t: int(200 * (t // 5 * 5))), 40, window_seconds=30)
+    assert all(a.status is Status.OK for a in out[12:]), [(a.status, a.reason) for a in out[12:]]
+    reason = out[-1].partitions[0].reason
+    assert "keeping up" in reason and "s of consumption" in reason, reason
+
+
+def test_a_quick_drain_is_draining_not_keeping_up() -> None:
+    # 3,000 behind, producer 60/s, consumer 500/s: the lag is 6 s of consumption but clearly falling
+    out = run(series(lambda t: int(3000 + 60 * t), lambda t: int(500 * t)), 5)
+    assert out[-1].status is Status.DRAINING, out[-1].reason
+
+
+def test_a_small_lag_growing_steadily_is_growing() -> None:
+    # the consumer reads 90% of what arrives: the lag is small but climbs 20/s, every sample
+    out = run(series(lambda t: int(200 * t), lambda t: int(180 * t)), 40, window_seconds=30)
+    assert out[-1].status is Status.GROWING, out[-1].reason
+
+
 def test_rewound_offsets_are_reported_and_rates_restart() -> None:
     out = run(series(lambda t: 1000, lambda t: 900 if t < 5 else 100 + 50 * int(t - 5)), 8)
     assert out[5].status is Status.REWOUND and "went back from 900 to 100" in out[5].reason

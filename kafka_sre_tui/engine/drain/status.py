@@ -14,7 +14,7 @@ from kafka_sre_tui.engine.drain.lag_time import format_seconds
 
 
 class Status(StrEnum):
-    OK = "OK"  # no lag, or keeping up (lag touched 0 within the window)
+    OK = "OK"  # no lag, or keeping up (lag touched 0 within the window, or small and steady)
     DRAINING = "DRAINING"  # lag falling
     GROWING = "GROWING"  # lag not decreasing while the committed offset moves (or has not yet stalled)
     STALLED = "STALLED"  # members present, committed offset unchanged for stall_seconds, lag > 0
@@ -22,6 +22,9 @@ class Status(StrEnum):
     REWOUND = "REWOUND"  # the committed offset went back within the window
     UNKNOWN = "UNKNOWN"  # not enough data yet: one sample, or no commit on a partition with records
 
+
+KEEP_UP_SECONDS = 10.0  # a lag under this many seconds of consumption, steady, is "keeping up"
+FLAT_FRACTION = 0.05  # a lag trend under 5% of the consumption rate is flat
 
 # Which partition decides the group's status: the first of these found.
 SEVERITY = (Status.STOPPED, Status.STALLED, Status.REWOUND, Status.GROWING, Status.DRAINING, Status.UNKNOWN,
@@ -45,6 +48,8 @@ class PartitionWindow:
     unchanged_for: float  # seconds the committed offset has not moved (at least)
     member_count: int
     assigned: bool
+    lag_slope_stderr: float | None = None  # standard error of lag_slope (None with two points)
+    consume_rate: float | None = None  # committed offset per second over the window
 
 
 def classify(w: PartitionWindow, stall_seconds: float) -> tuple[Status, str]:
@@ -66,6 +71,8 @@ def classify(w: PartitionWindow, stall_seconds: float) -> tuple[Status, str]:
     if not orphan and w.unchanged_for >= stall_seconds:
         return Status.STALLED, (f"committed offset {w.committed} unchanged for {format_seconds(w.unchanged_for)} "
                                 f"with lag {w.lag}")
+    if (steady := _keeping_up(w)) is not None:
+        return Status.OK, steady
     if w.lag_slope < 0:
         return Status.DRAINING, f"lag falling {-w.lag_slope:.1f}/s"
     if w.min_lag == 0 and w.committed_moved:
@@ -73,6 +80,20 @@ def classify(w: PartitionWindow, stall_seconds: float) -> tuple[Status, str]:
     if not w.committed_moved:
         return Status.GROWING, f"lag not decreasing: no commit for {format_seconds(w.unchanged_for)}"
     return Status.GROWING, f"lag not decreasing (+{w.lag_slope:.1f}/s)"
+
+
+def _keeping_up(w: PartitionWindow) -> str | None:
+    """A consumer that keeps pace with a steady producer, committing every few seconds, never shows a
+    lag of 0 to a sampler: its lag saw-tooths around a small value. That is OK, not DRAINING or
+    GROWING, when the lag is flat (its trend within noise, or under 5% of the consumption rate) and
+    small (under KEEP_UP_SECONDS of the consumer's own throughput). Returns the reason, or None."""
+    rate, slope, lag = w.consume_rate, w.lag_slope, w.lag
+    if not w.committed_moved or rate is None or rate <= 0 or slope is None or lag is None:
+        return None
+    noise = 2 * w.lag_slope_stderr if w.lag_slope_stderr is not None else 0.0
+    if abs(slope) > max(noise, FLAT_FRACTION * rate) or lag > KEEP_UP_SECONDS * rate:
+        return None
+    return f"keeping up: lag {lag} steady, {lag / rate:.1f} s of consumption"
 
 
 def group_status(partitions: Sequence[tuple[str, Status, str]], member_count: int) -> tuple[Status, str]:

@@ -124,7 +124,8 @@ class DrainTracker:
             end_moved=len({e for _, e in ends}) > 1, rewound=rewound,
             min_lag=int(min(v for _, v in lags)) if lags else None,
             lag_slope=lag_fit.slope if lag_fit else None, unchanged_for=sample.at - seen[1],
-            member_count=sample.member_count, assigned=p.assigned)
+            member_count=sample.member_count, assigned=p.assigned,
+            lag_slope_stderr=lag_fit.stderr if lag_fit else None, consume_rate=_slope(consumption))
         status, reason = classify(w, self.settings.stall_seconds)
         view = PartitionView(
             topic=p.topic, partition=p.partition, end_offset=p.end_offset, committed=p.committed, lag=p.lag,
