@@ -16,7 +16,7 @@ from typing import Any
 from kafka_sre_tui import backup_cli, drain_cli, migrate_cli, output, restore_cli
 from kafka_sre_tui.cli_args import cluster_from_args
 from kafka_sre_tui.config import AppConfig, load_config
-from kafka_sre_tui.engine.cluster import describe_cluster, list_topics
+from kafka_sre_tui.engine.cluster import describe_cluster, inspect_topics
 from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.groups import describe_group, list_groups
@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("clusters", parents=[common, cluster, json_flag],
                    help="configured clusters: reachability, cluster id, controller, brokers")
     topics = sub.add_parser("topics", parents=[common, cluster, json_flag],
-                            help="topics with partitions, replication, offsets and message counts")
+                            help="topics with partitions, replication, offsets, message counts and size")
     topics.add_argument("topic", nargs="?", help="show one topic in detail: partitions and configs")
     topics.add_argument("--all", action="store_true", help="include internal topics (__consumer_offsets, ...)")
     sub.add_parser("groups", parents=[common, cluster, json_flag],
@@ -122,12 +122,12 @@ def cmd_clusters(args: argparse.Namespace, config: AppConfig) -> int:
 
 def cmd_topics(args: argparse.Namespace, config: AppConfig) -> int:
     names = [args.topic] if args.topic else None
-    topics = _with_session(args, config, lambda s: list_topics(
-        s, names=names, include_internal=args.all or bool(names), with_configs=bool(names)))
+    listing = _with_session(args, config, lambda s: inspect_topics(
+        s, names=names, include_internal=args.all or bool(names), with_configs=bool(names), with_sizes=True))
     if args.topic:
-        output.topic_detail(topics[0], as_json=args.json)
+        output.topic_detail(listing.topics[0], as_json=args.json, size_problems=listing.size_problems)
     else:
-        output.topics(topics, as_json=args.json)
+        output.topics(listing.topics, as_json=args.json, size_problems=listing.size_problems)
     return EXIT_OK
 
 

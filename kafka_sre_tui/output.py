@@ -38,9 +38,26 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
     console.print(table)
 
 
-_NUMERIC_COLUMNS = {"partitions", "rf", "messages", "urp", "offline", "members", "total lag", "lag",
+_NUMERIC_COLUMNS = {"partitions", "rf", "messages", "size", "urp", "offline", "members", "total lag", "lag",
                     "earliest", "latest", "committed", "partition", "leader", "brokers", "controller", "id",
                     "port", "no commit"}
+
+
+_BYTE_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def human_bytes(size: int | None) -> str | None:
+    """``1536`` -> ``"1.5 KiB"``; None (unknown) stays None, which tables print as "-"."""
+    if size is None:
+        return None
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in _BYTE_UNITS:
+        value /= 1024
+        if value < 1024 or unit == _BYTE_UNITS[-1]:
+            break
+    return f"{value:,.1f} {unit}"
 
 
 # -- clusters ---------------------------------------------------------------------------------
@@ -79,29 +96,43 @@ def _cluster_json(name: str, bootstrap: str, read_only: bool, r: ClusterOverview
 
 # -- topics -----------------------------------------------------------------------------------
 
-def topics(items: Sequence[TopicInfo], as_json: bool) -> None:
+def topics(items: Sequence[TopicInfo], as_json: bool, size_problems: Sequence[str] = ()) -> None:
     if as_json:
         emit_json([topic_json(t) for t in items])
-        return
-    table(f"Topics ({len(items)})", ["Topic", "Partitions", "RF", "Messages", "URP", "Offline"],
-           [(t.name, len(t.partitions), t.replication_factor, t.messages, t.under_replicated, t.offline)
-            for t in items])
+    else:
+        table(f"Topics ({len(items)})", ["Topic", "Partitions", "RF", "Messages", "Size", "URP", "Offline"],
+               [(t.name, len(t.partitions), t.replication_factor, t.messages, human_bytes(t.size_bytes),
+                 t.under_replicated, t.offline) for t in items])
+    _size_note(size_problems)
 
 
-def topic_detail(topic: TopicInfo, as_json: bool) -> None:
+def topic_detail(topic: TopicInfo, as_json: bool, size_problems: Sequence[str] = ()) -> None:
     if as_json:
         emit_json(topic_json(topic))
+        _size_note(size_problems)
         return
-    table(f"Topic {topic.name}: {len(topic.partitions)} partitions, {topic.messages} messages",
-           ["Partition", "Leader", "Replicas", "ISR", "Earliest", "Latest", "Messages", "Flags"],
+    size = human_bytes(topic.size_bytes) or "size unknown"
+    if topic.replicas_size_bytes is not None and topic.replication_factor > 1:
+        size += f" ({human_bytes(topic.replicas_size_bytes)} with all replicas)"
+    table(f"Topic {topic.name}: {len(topic.partitions)} partitions, {topic.messages} messages, {size}",
+           ["Partition", "Leader", "Replicas", "ISR", "Earliest", "Latest", "Messages", "Size", "Flags"],
            [(p.partition, p.leader, _ids(p.replicas), _ids(p.isr), p.earliest_offset, p.latest_offset,
-             p.messages, _flags(p)) for p in topic.partitions])
+             p.messages, human_bytes(p.size_bytes), _flags(p)) for p in topic.partitions])
     table("Configs (set on the topic)", ["Key", "Value"], sorted(topic.configs.items()) or [("(none)", "")])
+    _size_note(size_problems)
+
+
+def _size_note(problems: Sequence[str]) -> None:
+    """Why sizes show as "-": on stderr, so --json stays parseable."""
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        print(f"note: some sizes are unknown: {problems[0]}{more}", file=sys.stderr)
 
 
 def topic_json(t: TopicInfo) -> dict[str, Any]:
     return {"name": t.name, "internal": t.internal, "partition_count": len(t.partitions),
             "replication_factor": t.replication_factor, "messages": t.messages,
+            "size_bytes": t.size_bytes, "replicas_size_bytes": t.replicas_size_bytes,
             "under_replicated_partitions": t.under_replicated, "offline_partitions": t.offline,
             "configs": t.configs, "partitions": [_partition_json(p) for p in t.partitions]}
 
@@ -110,7 +141,7 @@ def _partition_json(p: PartitionInfo) -> dict[str, Any]:
     return {"partition": p.partition, "leader": p.leader, "replicas": list(p.replicas), "isr": list(p.isr),
             "offline_replicas": list(p.offline_replicas), "under_replicated": p.under_replicated,
             "offline": p.offline, "earliest_offset": p.earliest_offset, "latest_offset": p.latest_offset,
-            "messages": p.messages}
+            "messages": p.messages, "size_bytes": p.size_bytes, "replicas_size_bytes": p.replicas_size_bytes}
 
 
 def _ids(ids: Sequence[int]) -> str:

@@ -56,3 +56,12 @@ def test_entry_points_and_module() -> None:
             "usage: kafka-sre-tui")
     result = subprocess.run([sys.executable, "-m", "kafka_sre_tui", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "demo" in result.stdout
+
+
+@pytest.mark.parametrize(("size", "shown"), [
+    (None, None), (0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (1536, "1.5 KiB"), (5 * 1024**2, "5.0 MiB"),
+    (3 * 1024**3 + 1024**3 // 2, "3.5 GiB"), (1024**4, "1.0 TiB"), (2048 * 1024**5, "2,048.0 PiB")])
+def test_sizes_print_in_binary_units(size: int | None, shown: str | None) -> None:
+    from kafka_sre_tui.output import human_bytes
+
+    assert human_bytes(size) == shown

@@ -8,8 +8,16 @@ from typing import Any
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.log_dirs import apply_sizes, describe_log_dirs
 from kafka_sre_tui.engine.metadata import leader, partition_leaders
-from kafka_sre_tui.engine.models import Broker, ClusterOverview, PartitionInfo, TopicInfo, TopicPartition
+from kafka_sre_tui.engine.models import (
+    Broker,
+    ClusterOverview,
+    PartitionInfo,
+    TopicInfo,
+    TopicListing,
+    TopicPartition,
+)
 from kafka_sre_tui.engine.offsets import EARLIEST, LATEST, list_offsets
 
 _DYNAMIC_TOPIC_CONFIG = 1  # DescribeConfigs config_source: set on the topic itself
@@ -33,8 +41,26 @@ async def list_topics(
     include_internal: bool = False,
     with_offsets: bool = True,
     with_configs: bool = False,
+    with_sizes: bool = False,
 ) -> list[TopicInfo]:
-    """Topics sorted by name. Offsets come from two batched rounds (earliest, latest)."""
+    """Topics sorted by name. Offsets come from two batched rounds (earliest, latest); sizes from
+    one DescribeLogDirs per broker (unknown sizes stay None: :func:`inspect_topics` says why)."""
+    listing = await inspect_topics(session, names=names, include_internal=include_internal,
+                                   with_offsets=with_offsets, with_configs=with_configs, with_sizes=with_sizes)
+    return list(listing.topics)
+
+
+async def inspect_topics(
+    session: KafkaSession,
+    *,
+    names: list[str] | None = None,
+    include_internal: bool = False,
+    with_offsets: bool = True,
+    with_configs: bool = False,
+    with_sizes: bool = False,
+) -> TopicListing:
+    """:func:`list_topics`, with the reasons some sizes are unknown. Offsets, configs and sizes are
+    asked for concurrently once the metadata is in."""
     meta = await session.metadata_object(names)
     topics = []
     for t in meta["topics"]:
@@ -46,20 +72,23 @@ async def list_topics(
             continue
         topics.append(t)
     leaders = partition_leaders({"topics": topics})
-    earliest: dict[TopicPartition, int] = {}
-    latest: dict[TopicPartition, int] = {}
-    configs: dict[str, dict[str, str]] = {}
-    jobs: list[Any] = []
-    if with_offsets and leaders:
-        jobs += [list_offsets(session, leaders, EARLIEST), list_offsets(session, leaders, LATEST)]
-    if with_configs and topics:
-        jobs.append(topic_configs(session, [t["topic"] for t in topics]))
-    results = await asyncio.gather(*jobs)
-    if with_offsets and leaders:
-        earliest, latest = results[0], results[1]
-    if with_configs and topics:
-        configs = results[-1]
-    return await asyncio.to_thread(_topic_infos, topics, earliest, latest, configs)
+    wanted = {t["topic"]: [p["partition"] for p in t["partitions"]] for t in topics} if names else None
+    offsets, configs, sizes = await asyncio.gather(
+        asyncio.gather(list_offsets(session, leaders, EARLIEST), list_offsets(session, leaders, LATEST))
+        if with_offsets and leaders else _none(),
+        topic_configs(session, [t["topic"] for t in topics]) if with_configs and topics else _none(),
+        # all topics: one short request per broker (topics=None asks for every replica)
+        describe_log_dirs(session, wanted) if with_sizes and topics else _none(),
+    )
+    earliest, latest = offsets or ({}, {})
+    infos = await asyncio.to_thread(_topic_infos, topics, earliest, latest, configs or {})
+    if sizes is None:
+        return TopicListing(tuple(infos))
+    return TopicListing(tuple(await asyncio.to_thread(apply_sizes, infos, sizes)), sizes.problems)
+
+
+async def _none() -> None:
+    return None
 
 
 def _topic_infos(topics: list[dict[str, Any]], earliest: dict[TopicPartition, int],

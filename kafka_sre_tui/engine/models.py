@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -35,6 +36,8 @@ class PartitionInfo:
     offline_replicas: tuple[int, ...] = ()
     earliest_offset: int | None = None
     latest_offset: int | None = None
+    size_bytes: int | None = None  # the leader replica's log on disk; None when unknown
+    replicas_size_bytes: int | None = None  # every replica's log: the disk the partition uses
 
     @property
     def under_replicated(self) -> bool:
@@ -69,12 +72,39 @@ class TopicInfo:
         return sum(p.messages or 0 for p in self.partitions)
 
     @property
+    def size_bytes(self) -> int | None:
+        """Bytes on disk of the leaders (the topic's size); None when any partition's is unknown."""
+        return _sum_known(p.size_bytes for p in self.partitions)
+
+    @property
+    def replicas_size_bytes(self) -> int | None:
+        """Bytes on disk of every replica; None when any is unknown."""
+        return _sum_known(p.replicas_size_bytes for p in self.partitions)
+
+    @property
     def under_replicated(self) -> int:
         return sum(p.under_replicated for p in self.partitions)
 
     @property
     def offline(self) -> int:
         return sum(p.offline for p in self.partitions)
+
+
+@dataclass(frozen=True)
+class TopicListing:
+    """Topics with their sizes, and why some sizes are unknown (one line per broker or log dir)."""
+
+    topics: tuple[TopicInfo, ...]
+    size_problems: tuple[str, ...] = ()
+
+
+def _sum_known(values: Iterable[int | None]) -> int | None:
+    total = 0
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total
 
 
 @dataclass(frozen=True)
