@@ -70,7 +70,7 @@ async def probe(bootstrap: str) -> dict[str, Any]:
             if isinstance(message, RefreshFailed):
                 raise SystemExit(f"dashboard refresh failed: {message.error}")
             result[phase] = {"seconds": round(loaded, 3), **monitor.summary()}
-        result["topics_rows"] = app.topics_pane.query_one("DataTable").row_count
+        result["topics_rows"] = app.topics_pane.table.row_count
     return result
 
 

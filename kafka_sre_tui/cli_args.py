@@ -1,14 +1,20 @@
 """Argument helpers every command-line face shares: which cluster, which backup directory, and
-the parsers for partition lists and ISO-8601 times."""
+the parsers for partition lists, ISO-8601 times and group lists (plain functions raising ConfigError,
+also used by the dashboard's job forms, wrapped here as argparse types)."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from kafka_sre_tui.config import AppConfig, ClusterConfig
+from kafka_sre_tui.engine.errors import ConfigError
+
+T = TypeVar("T")
 
 
 def cluster_from_args(args: argparse.Namespace, config: AppConfig) -> ClusterConfig:
@@ -24,19 +30,41 @@ def backup_base(args: argparse.Namespace, config: AppConfig) -> Path:
     return Path(chosen).expanduser() if chosen else config.backup.base_path.expanduser()
 
 
-def partitions_arg(text: str) -> tuple[int, ...]:
+def parse_partitions(text: str) -> tuple[int, ...]:
+    """``0,3`` -> (0, 3); ConfigError otherwise. The CLI's ``--partitions`` and the dashboard's forms."""
     try:
         return tuple(int(p) for p in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected partition numbers like 0,3; got '{text}'") from None
+        raise ConfigError(f"expected partition numbers like 0,3; got '{text}'") from None
 
 
-def time_arg(text: str) -> int:
-    """ISO-8601 to epoch milliseconds; no zone means UTC."""
+def parse_time(text: str) -> int:
+    """ISO-8601 to epoch milliseconds; no zone means UTC. ConfigError otherwise."""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected ISO-8601 like 2026-11-24T10:00:00Z; got '{text}'") from None
+        raise ConfigError(f"expected ISO-8601 like 2026-11-24T10:00:00Z; got '{text}'") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
+
+
+def parse_groups(text: str) -> tuple[str, ...]:
+    """``g1,g2`` -> ("g1", "g2"); empty items dropped."""
+    return tuple(g for g in text.split(",") if g)
+
+
+def partitions_arg(text: str) -> tuple[int, ...]:
+    return _argparse_type(parse_partitions, text)
+
+
+def time_arg(text: str) -> int:
+    return _argparse_type(parse_time, text)
+
+
+def _argparse_type(parse: Callable[[str], T], text: str) -> T:
+    """argparse shows an ArgumentTypeError's own message (any other error becomes "invalid value")."""
+    try:
+        return parse(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui import output
-from kafka_sre_tui.cli_args import partitions_arg
+from kafka_sre_tui.cli_args import parse_groups, partitions_arg
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine import migrate as engine
 from kafka_sre_tui.engine.errors import ConfigError
@@ -45,7 +45,7 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
                    help="write source partition S into target partition T")
     p.add_argument("--follow", action="store_true", help="keep mirroring new records until stopped (Ctrl-C)")
     who = p.add_mutually_exclusive_group()
-    who.add_argument("--groups", type=lambda t: tuple(g for g in t.split(",") if g), metavar="G1,G2",
+    who.add_argument("--groups", type=parse_groups, metavar="G1,G2",
                      help="translate and commit these groups' offsets on the target")
     who.add_argument("--all-groups", action="store_true", help="every group with offsets on the source topic")
     p.add_argument("--rate-limit", type=float, metavar="MB/S", help="write at most this many MB/s")

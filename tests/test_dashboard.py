@@ -22,11 +22,14 @@ from kafka_sre_tui.tui.screens.group_detail import GroupScreen
 from kafka_sre_tui.tui.screens.migrate_form import MigrateForm
 from kafka_sre_tui.tui.screens.restore_form import PreflightScreen, RestoreForm
 from kafka_sre_tui.tui.screens.topic_detail import TopicScreen
+from kafka_sre_tui.tui.widgets.live_table import LiveTable
 from tests.kafka_helpers import consume_and_commit, create_topic, produce, read_all, wait_for
 
 
-def _row(table: DataTable, key: str) -> list[str] | None:  # type: ignore[type-arg]
+def _row(table: DataTable | LiveTable, key: str) -> list[str] | None:  # type: ignore[type-arg]
     """The row as the user reads it (plain text of every cell), or None when absent."""
+    if isinstance(table, LiveTable):
+        return list(table.row(key)) if key in table.row_keys() else None
     if key not in {k.value for k in table.rows}:
         return None
     return [str(cell) for cell in table.get_row(key)]
@@ -37,8 +40,8 @@ def _only_row(table: DataTable) -> list[str]:  # type: ignore[type-arg]
     return [str(cell) for cell in table.get_row_at(0)] if table.row_count == 1 else [""] * len(table.columns)
 
 
-def _keys(table: DataTable) -> set[str]:  # type: ignore[type-arg]
-    return {str(k.value) for k in table.rows}
+def _keys(table: DataTable | LiveTable) -> set[str]:  # type: ignore[type-arg]
+    return set(table.row_keys()) if isinstance(table, LiveTable) else {str(k.value) for k in table.rows}
 
 
 async def test_topics_and_group_lag_appear_and_follow_the_cluster(kafka: LocalKafka, cluster: ClusterConfig,
@@ -50,8 +53,8 @@ async def test_topics_and_group_lag_appear_and_follow_the_cluster(kafka: LocalKa
 
     app = KsreApp(cluster, UiSettings(refresh_seconds=1))
     async with app.run_test(size=(120, 30)) as pilot:
-        topics = app.query_one("#topics-table", DataTable)
-        groups = app.query_one("#groups-table", DataTable)
+        topics = app.query_one("#topics-table", LiveTable)
+        groups = app.query_one("#groups-table", LiveTable)
         await wait_for(lambda: _row(topics, unique) is not None and _row(topics, unique)[3] == "30", "the topic row")
         assert _row(topics, unique)[:4] == [unique, "3", "1", "30"]
 
@@ -72,7 +75,7 @@ async def test_filter_with_regex_and_inversion(kafka: LocalKafka, cluster: Clust
         await create_topic(kafka.bootstrap_servers, f"{unique}-{suffix}", 1)
     app = KsreApp(cluster, UiSettings(refresh_seconds=1))
     async with app.run_test(size=(120, 30)) as pilot:
-        topics = app.query_one("#topics-table", DataTable)
+        topics = app.query_one("#topics-table", LiveTable)
         await wait_for(lambda: {f"{unique}-alpha", f"{unique}-beta"} <= _keys(topics), "both topics")
         await pilot.press("slash")
         assert app.query_one("#filter", Input).has_focus
@@ -92,9 +95,9 @@ async def test_enter_opens_topic_and_group_details(kafka: LocalKafka, cluster: C
     await consume_and_commit(bs, f"{unique}-g", unique, {0: 3})
     app = KsreApp(cluster, UiSettings(refresh_seconds=1))
     async with app.run_test(size=(140, 40)) as pilot:
-        topics = app.query_one("#topics-table", DataTable)
+        topics = app.query_one("#topics-table", LiveTable)
         await wait_for(lambda: _row(topics, unique) is not None, "the topic")
-        topics.move_cursor(row=topics.get_row_index(unique))
+        topics.select_key(unique)
         topics.focus()
         await pilot.press("enter")
         assert isinstance(app.screen, TopicScreen)
@@ -105,9 +108,9 @@ async def test_enter_opens_topic_and_group_details(kafka: LocalKafka, cluster: C
         await pilot.press("escape")
 
         await pilot.press("g")
-        groups = app.query_one("#groups-table", DataTable)
+        groups = app.query_one("#groups-table", LiveTable)
         await wait_for(lambda: _row(groups, f"{unique}-g") is not None, "the group")
-        groups.move_cursor(row=groups.get_row_index(f"{unique}-g"))
+        groups.select_key(f"{unique}-g")
         groups.focus()
         await pilot.press("enter")
         assert isinstance(app.screen, GroupScreen)
@@ -126,9 +129,9 @@ async def test_backup_job_from_the_form_completes(kafka: LocalKafka, cluster: Cl
     config = AppConfig(backup=dataclasses.replace(BackupSettings(), base_path=tmp_path))
     app = KsreApp(cluster, UiSettings(refresh_seconds=5), config=config)
     async with app.run_test(size=(140, 40)) as pilot:
-        topics = app.query_one("#topics-table", DataTable)
+        topics = app.query_one("#topics-table", LiveTable)
         await wait_for(lambda: _row(topics, unique) is not None, "the topic")
-        topics.move_cursor(row=topics.get_row_index(unique))
+        topics.select_key(unique)
         await pilot.press("n")
         assert isinstance(app.screen, BackupForm)
         assert app.screen.query_one("#f-topic", Input).value == unique  # the selected topic
@@ -186,10 +189,10 @@ async def test_drain_screen_shows_the_lag_falling_until_drained(kafka: LocalKafk
     app = KsreApp(cluster, UiSettings(refresh_seconds=1))
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.press("g")
-        groups = app.query_one("#groups-table", DataTable)
+        groups = app.query_one("#groups-table", LiveTable)
         await wait_for(lambda: _row(groups, f"{unique}-g") is not None, "the lagging group")
         assert (_row(groups, f"{unique}-g") or ["", "", ""])[2] == "3,000"
-        groups.move_cursor(row=groups.get_row_index(f"{unique}-g"))
+        groups.select_key(f"{unique}-g")
         await pilot.press("d")
         assert isinstance(app.screen, DrainScreen)
         screen = app.screen
@@ -287,9 +290,9 @@ async def test_migrate_topic_to_the_second_cluster_as_a_job(kafka: LocalKafka, k
                           tmp_path / "config.toml")
     app = KsreApp(config.cluster("one"), UiSettings(refresh_seconds=5), config=config)
     async with app.run_test(size=(140, 40)) as pilot:
-        topics = app.query_one("#topics-table", DataTable)
+        topics = app.query_one("#topics-table", LiveTable)
         await wait_for(lambda: _row(topics, unique) is not None, "the topic")
-        topics.move_cursor(row=topics.get_row_index(unique))
+        topics.select_key(unique)
         await pilot.press("m")
         assert isinstance(app.screen, MigrateForm)
         app.screen.query_one("#m-cluster", Select).value = "two"

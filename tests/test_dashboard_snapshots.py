@@ -25,19 +25,22 @@ from kafka_sre_tui.engine.models import (
     TopicPartition,
 )
 from kafka_sre_tui.tui.app import KsreApp
-from kafka_sre_tui.tui.messages import ClusterProbed, GroupsLoaded, RefreshDone, TopicsLoaded
+from kafka_sre_tui.tui.messages import ClusterProbed, GroupsLoaded, RefreshDone, TopicSizesLoaded, TopicsLoaded
 
 SIZES = [(80, 24), (160, 48)]
 BROKERS = tuple(Broker(i, f"kafka-{i}.prod.example", 9093, f"eu-west-1{'abc'[i - 1]}") for i in (1, 2, 3))
 
 
-def _topic(name: str, partitions: int, messages: int, urp: int = 0) -> TopicInfo:
+def _topic(name: str, partitions: int, messages: int, record_bytes: int, urp: int = 0) -> TopicInfo:
+    size = messages // partitions * record_bytes
     return TopicInfo(name, False, tuple(
-        PartitionInfo(p, 1 + p % 3, (1, 2, 3), (1, 2) if p < urp else (1, 2, 3), (), 0, messages // partitions)
+        PartitionInfo(p, 1 + p % 3, (1, 2, 3), (1, 2) if p < urp else (1, 2, 3), (), 0, messages // partitions,
+                      size_bytes=size, replicas_size_bytes=3 * size)
         for p in range(partitions)))
 
 
-TOPICS = [_topic("orders", 12, 4_812_000), _topic("payments", 6, 1_203_000, urp=1), _topic("audit-log", 3, 96_000)]
+TOPICS = [_topic("orders", 12, 4_812_000, 412), _topic("payments", 6, 1_203_000, 230, urp=1),
+          _topic("audit-log", 3, 96_000, 1_870)]
 MEMBER = GroupMember("consumer-1-6f1c", "orders-svc", "/10.0.3.17",
                      tuple(TopicPartition("orders", p) for p in range(12)))
 GROUPS = [
@@ -60,6 +63,7 @@ class FixedData:
     async def refresh(self) -> None:
         self.target.post_message(TopicsLoaded(TOPICS, True))
         self.target.post_message(GroupsLoaded(GROUPS))
+        self.target.post_message(TopicSizesLoaded(TOPICS))
         self.target.post_message(RefreshDone(0.04))
 
     async def probe(self, name: str, cluster: ClusterConfig) -> None:

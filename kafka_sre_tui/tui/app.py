@@ -6,6 +6,7 @@ cancels it; workers report through messages (see messages.py).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -23,12 +24,15 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedCont
 
 from kafka_sre_tui.config import MIN_REFRESH_SECONDS, AppConfig, ClusterConfig, UiSettings
 from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.tui.engine_thread import EngineThread
+from kafka_sre_tui.tui.gc_schedule import GcSchedule
 from kafka_sre_tui.tui.job_actions import JobActions
 from kafka_sre_tui.tui.messages import (
     ClusterProbed,
     GroupsLoaded,
     RefreshDone,
     RefreshFailed,
+    TopicSizesLoaded,
     TopicsLoaded,
 )
 from kafka_sre_tui.tui.refresh import ClusterRefresher, Refresher
@@ -41,6 +45,7 @@ from kafka_sre_tui.tui.widgets.backups_pane import BackupsPane
 from kafka_sre_tui.tui.widgets.clusters_pane import ClustersPane
 from kafka_sre_tui.tui.widgets.groups_pane import HISTORY, GroupsPane
 from kafka_sre_tui.tui.widgets.jobs_pane import JobsPane
+from kafka_sre_tui.tui.widgets.live_table import LiveTable
 from kafka_sre_tui.tui.widgets.topics_pane import TopicsPane
 
 
@@ -80,6 +85,8 @@ class KsreApp(JobActions):
         self.background = background
         self.make_refresher = refresher
         self.refresher = refresher(cluster, self)
+        self.engine = EngineThread()  # Kafka answers are decoded here, off the UI's loop
+        self.gc_schedule = GcSchedule()
         self.clock = clock
         self.filter_text = ""
         self._last_good: datetime | None = None
@@ -119,6 +126,7 @@ class KsreApp(JobActions):
         return clusters
 
     def on_mount(self) -> None:
+        self.gc_schedule.start()
         for theme in load_project_themes():
             self.register_theme(theme)
         if self.ui.theme in self.available_themes:
@@ -139,7 +147,7 @@ class KsreApp(JobActions):
     # -- refresh ------------------------------------------------------------------------------
     @work(exclusive=True, group="refresh")
     async def refresh_data(self) -> None:
-        await self.refresher.refresh()
+        await self.engine.run(self.refresher.refresh())
         for name in self.config.clusters:
             if name != self.cluster.name:
                 self._probe(name)
@@ -151,7 +159,7 @@ class KsreApp(JobActions):
         except KsreError as exc:
             self.post_message(ClusterProbed(name, None, str(exc)))
             return
-        await self.refresher.probe(name, cluster)
+        await self.engine.run(self.refresher.probe(name, cluster))
 
     def on_topics_loaded(self, message: TopicsLoaded) -> None:
         pane = self.topics_pane
@@ -159,6 +167,9 @@ class KsreApp(JobActions):
             pane.show(message.topics, message.with_offsets, self.filter_text)
         if message.with_offsets:
             self.clusters_pane.show_topics(message.topics)
+
+    def on_topic_sizes_loaded(self, message: TopicSizesLoaded) -> None:
+        self.topics_pane.show_sizes(message.topics, message.problems, self.filter_text)
 
     def on_groups_loaded(self, message: GroupsLoaded) -> None:
         self.groups_pane.show(message.groups, self.filter_text)
@@ -169,6 +180,7 @@ class KsreApp(JobActions):
     def on_refresh_done(self, message: RefreshDone) -> None:
         self._last_good = self.clock()
         pane = self.clusters_pane
+        self.gc_schedule.settle()
         self._probe_active()
         self.status.update(
             f"refreshed {self._last_good:%H:%M:%S} in {message.seconds:.2f} s · {len(pane.topics)} topics · "
@@ -176,7 +188,7 @@ class KsreApp(JobActions):
 
     @work(group="probe")
     async def _probe_active(self) -> None:
-        await self.refresher.probe(self.cluster.name, self.cluster)
+        await self.engine.run(self.refresher.probe(self.cluster.name, self.cluster))
 
     def on_refresh_failed(self, message: RefreshFailed) -> None:
         since = f"stale since {self._last_good:%H:%M:%S}" if self._last_good else "no data yet"
@@ -192,6 +204,7 @@ class KsreApp(JobActions):
         yield SystemCommand("Refresh now", "reload topics, offsets and groups", self.action_refresh_now)
         yield SystemCommand("New backup", "back up a topic of this cluster", self.action_new_backup)
         yield SystemCommand("Drain monitor", "watch the selected group drain", self.action_drain_group)
+        yield SystemCommand("Drain with options", "set the drain goal and sampling first", self.action_drain_form)
         yield SystemCommand("Migrate topic", "copy the selected topic to another cluster", self.action_migrate_topic)
         yield SystemCommand("Sort groups by lag", "toggle", self.action_sort_groups)
         yield SystemCommand("Help", "every key", self.action_help)
@@ -236,22 +249,23 @@ class KsreApp(JobActions):
     def _focus_active_table(self) -> None:
         active = self.tabs.active
         with contextlib.suppress(NoMatches):
-            self.screen_stack[0].query_one(f"#{active}-table", DataTable).focus()
+            self.screen_stack[0].query_one(f"#{active}-table").focus()
 
     def _apply_filter(self, text: str) -> None:
         self.filter_text = text
         self.topics_pane.render_rows(text)
         self.groups_pane.render_rows(text)
 
-    @on(DataTable.RowSelected, "#topics-table")
-    def _open_topic(self, event: DataTable.RowSelected) -> None:
-        topic = str(event.row_key.value)
+    @on(LiveTable.RowSelected, "#topics-table")
+    def _open_topic(self, event: LiveTable.RowSelected) -> None:
+        topic = event.key
         consumers = [g.group_id for g in self.groups_pane.groups if topic in g.topics]
-        self.push_screen(TopicScreen(topic, consumers))
+        self.push_screen(TopicScreen(topic, consumers, partial(self.topics_pane.rates.partition_rates, topic),
+                                     max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS)))
 
-    @on(DataTable.RowSelected, "#groups-table")
-    def _open_group(self, event: DataTable.RowSelected) -> None:
-        group = str(event.row_key.value)
+    @on(LiveTable.RowSelected, "#groups-table")
+    def _open_group(self, event: LiveTable.RowSelected) -> None:
+        group = event.key
         history = self.groups_pane.history.setdefault(group, deque(maxlen=HISTORY))
         self.push_screen(GroupScreen(group, history, max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS),
                                      lambda: self.groups_pane.assessments.get(group)))
@@ -266,14 +280,12 @@ class KsreApp(JobActions):
         except KsreError as exc:
             self.notify(str(exc), title="Cannot switch cluster", severity="error")
             return
-        self.run_worker(self.refresher.close(), group="close")
+        self.run_worker(self.engine.run(self.refresher.close()), group="close")
         self.cluster = cluster
         self.refresher = self.make_refresher(cluster, self)
         self.clusters_pane.active = name
-        for pane in (self.topics_pane, self.groups_pane):
-            pane.table.clear()
-        self.topics_pane.topics = []
-        self.groups_pane.groups = []
+        self.topics_pane.reset()  # rates and sizes too: they belong to the other cluster
+        self.groups_pane.clear()
         self._last_good = None
         self._show_cluster_identity()
         self.refresh_data()
@@ -293,4 +305,6 @@ class KsreApp(JobActions):
                                  "(backups stay resumable)"), answer)
 
     async def on_unmount(self) -> None:
-        await self.refresher.close()
+        await self.engine.run(self.refresher.close())
+        await asyncio.to_thread(self.engine.stop)
+        self.gc_schedule.stop()

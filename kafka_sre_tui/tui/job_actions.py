@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from textual import work
 from textual.app import App
+from textual.binding import Binding
 from textual.widgets import TabbedContent
 
 from kafka_sre_tui.config import AppConfig, ClusterConfig, UiSettings
@@ -25,6 +26,8 @@ from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorResult, Mon
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.migrate.request import MigrateProgress, MigrateRequest, MigrateResult
 from kafka_sre_tui.engine.migrate.run import migrate
+from kafka_sre_tui.engine.migrate.verify import VerifyResult as MigrateVerify
+from kafka_sre_tui.engine.migrate.verify import verify_migration
 from kafka_sre_tui.engine.restore import restore_backup
 from kafka_sre_tui.engine.restore_events import RestoreProgress, RestoreResult
 from kafka_sre_tui.engine.restore_plan import RestoreRequest
@@ -37,7 +40,8 @@ from kafka_sre_tui.tui.messages import (
 from kafka_sre_tui.tui.refresh import Refresher
 from kafka_sre_tui.tui.screens.backup_form import BackupForm
 from kafka_sre_tui.tui.screens.drain import DrainScreen
-from kafka_sre_tui.tui.screens.migrate_form import MigrateForm, TypeToConfirm
+from kafka_sre_tui.tui.screens.drain_form import DrainChoice, DrainForm
+from kafka_sre_tui.tui.screens.migrate_form import MigrateChoice, MigrateForm, TypeToConfirm
 from kafka_sre_tui.tui.screens.restore_form import PreflightScreen, RestoreForm
 from kafka_sre_tui.tui.widgets.backups_pane import BackupsPane
 from kafka_sre_tui.tui.widgets.groups_pane import GroupsPane
@@ -49,6 +53,8 @@ T = TypeVar("T")
 
 class JobActions(App[None]):
     """KsreApp's base: the actions that start, follow and cancel jobs."""
+
+    BINDINGS = [Binding("D", "drain_form", "Drain with options", show=False)]  # merged with KsreApp's
 
     # provided by KsreApp
     cluster: ClusterConfig
@@ -65,9 +71,7 @@ class JobActions(App[None]):
     def action_new_backup(self) -> None:
         topic = ""
         if self.tabs.active == "topics":
-            table = self.topics_pane.table
-            if table.row_count:
-                topic = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+            topic = self.topics_pane.selected() or ""
         self.push_screen(BackupForm(topic, self.config.backup), self._start_backup)
 
     def _start_backup(self, request: BackupRequest | None) -> None:
@@ -98,18 +102,36 @@ class JobActions(App[None]):
             self.backups_pane.reload()
 
     def action_drain_group(self, group_id: str | None = None) -> None:
-        group = group_id or self.groups_pane.selected()
+        """``d``: a drain monitor with the defaults (drained at total lag 0)."""
+        group = group_id or self._selected_group()
+        if group is not None:
+            settings = MonitorSettings(interval_seconds=self._drain_interval())
+            self._start_drain(group, DrainChoice(DrainGoal(max_lag=0, stop_when_stalled=False), settings))
+
+    def action_drain_form(self) -> None:
+        """``D``: the drain command's goal and sampling options first."""
+        group = self._selected_group()
+        if group is not None:
+            self.push_screen(DrainForm(group, self._drain_interval()),
+                             lambda choice: self._start_drain(group, choice) if choice else None)
+
+    def _selected_group(self) -> str | None:
+        group = self.groups_pane.selected()
         if group is None:
             self.notify("select a consumer group first (g)", severity="warning")
-            return
-        target = 0
+        return group
+
+    def _drain_interval(self) -> float:
+        return max(1.0, min(self.ui.refresh_seconds, 5.0))
+
+    def _start_drain(self, group: str, choice: DrainChoice) -> None:
         job = Job("drain", group)
-        screen = DrainScreen(job.job_id, group, target)
-        job.worker = self.run_worker(self._run_drain(job, group, target), group="jobs", exit_on_error=False)
+        screen = DrainScreen(job.job_id, group, choice.goal)
+        job.worker = self.run_worker(self._run_drain(job, group, choice), group="jobs", exit_on_error=False)
         self._job_changed(job)
         self.push_screen(screen)
 
-    async def _run_drain(self, job: Job, group_id: str, target: int) -> None:
+    async def _run_drain(self, job: Job, group_id: str, choice: DrainChoice) -> None:
         initial: list[int] = []
         stalled_told = False
 
@@ -129,11 +151,8 @@ class JobActions(App[None]):
             self.post_message(DrainSampled(job, event))
 
         async def watch() -> MonitorResult:
-            session = await self.refresher.session()
-            goal = DrainGoal(max_lag=target, stop_when_stalled=False)
-            interval = max(1.0, min(self.ui.refresh_seconds, 5.0))
-            return await monitor_group(session, group_id, emit, goal=goal,
-                                       settings=MonitorSettings(interval_seconds=interval))
+            async with KafkaSession(self.cluster) as session:  # its own: the dashboard's lives on the engine thread
+                return await monitor_group(session, group_id, emit, goal=choice.goal, settings=choice.settings)
 
         def done(result: MonitorResult) -> None:
             drained = result.outcome == Outcome.DRAINED
@@ -177,22 +196,37 @@ class JobActions(App[None]):
             self.notify(f"cluster {self.cluster.name} is read-only: restore is disabled here", severity="error")
             return
         self.push_screen(RestoreForm(self.config.backup.base_path.expanduser(), backup.backup_id, backup.topic,
-                                     self.cluster.name), self._dry_run)
+                                     self.cluster.name), self._restore_chosen)
 
-    @work(group="restore-preflight")
-    async def _dry_run(self, request: RestoreRequest | None) -> None:
+    def _restore_chosen(self, request: RestoreRequest | None) -> None:
         if request is None:
             return
+        if request.resume:  # the saved plan decides what is left; nothing to check first
+            self._confirm_resume(request)
+        else:
+            self._dry_run(request)
+
+    @work(group="restore-preflight")
+    async def _confirm_resume(self, request: RestoreRequest) -> None:
+        topic = request.target_topic or ""
+        question = (f"Resume the restore of {request.backup_id} into {self.cluster.name}/{topic}: the rest of "
+                    "its records are written into that existing topic.")
+        if await self.push_screen_wait(TypeToConfirm(question, topic)):
+            self._start_restore(request)
+
+    @work(group="restore-preflight")
+    async def _dry_run(self, request: RestoreRequest) -> None:
+        """The preflight first, always; a ``--dry-run`` request stops there."""
         self.notify(f"checking the restore of {request.backup_id} (verify + preflight)…")
         try:
-            result = await restore_backup(self.cluster, request)
+            result = await restore_backup(self.cluster, dataclasses.replace(request, dry_run=True))
         except KsreError as exc:
             self.notify(str(exc), title="Restore refused", severity="error", timeout=15)
             return
         if result.preflight is None:
             return
-        if await self.push_screen_wait(PreflightScreen(result.preflight)):
-            self._start_restore(dataclasses.replace(request, dry_run=False, create_topic=result.preflight.create))
+        if await self.push_screen_wait(PreflightScreen(result.preflight, check_only=request.dry_run)):
+            self._start_restore(dataclasses.replace(request, create_topic=result.preflight.create))
 
     def _start_restore(self, request: RestoreRequest) -> None:
         job = Job("restore", f"{request.backup_id} → {self.cluster.name}/{request.target_topic}")
@@ -210,24 +244,24 @@ class JobActions(App[None]):
         def done(result: RestoreResult) -> None:
             written = result.metrics.messages if result.metrics else 0
             job.fraction, job.detail = 1.0, f"{written:,} records written" + _uncommitted(result.groups_not_committed)
+            job.metrics = dataclasses.asdict(result.metrics) if result.metrics else {}
 
         await self._supervise(job, restore_backup(self.cluster, request, emit), done,
-                              lambda: "resumable: kafka-sre-tui restore --resume (same options)")
+                              lambda: "resumable: R again with Resume (Advanced), or kafka-sre-tui restore --resume")
 
     def action_migrate_topic(self) -> None:
-        table = self.topics_pane.table
-        if self.tabs.active != "topics" or not table.row_count:
+        topic = self.topics_pane.selected()
+        if self.tabs.active != "topics" or topic is None:
             self.notify("select a topic on the Topics tab first (t)", severity="warning")
             return
-        topic = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         names = [self.cluster.name, *(n for n in self.config.clusters if n != self.cluster.name)]
         self.push_screen(MigrateForm(topic, self.cluster.name, names), self._check_migration)
 
     @work(group="migrate-check")
-    async def _check_migration(self, answer: tuple[str, MigrateRequest] | None) -> None:
-        if answer is None:
+    async def _check_migration(self, choice: MigrateChoice | None) -> None:
+        if choice is None:
             return
-        name, request = answer
+        name, request = choice.cluster, choice.request
         try:
             target = self.cluster if name == self.cluster.name else self.config.cluster(name)
             if target.read_only:
@@ -243,11 +277,12 @@ class JobActions(App[None]):
                 return
             request = dataclasses.replace(request, create_topic=False)
         job = Job("migrate", f"{self.cluster.name}/{request.source_topic} → {name}/{request.target}")
-        job.worker = self.run_worker(self._run_migration(job, target, request), group="jobs", exit_on_error=False)
+        job.worker = self.run_worker(self._run_migration(job, target, request, choice.verify), group="jobs",
+                                     exit_on_error=False)
         self._job_changed(job)
         self.action_show_tab("jobs")
 
-    async def _run_migration(self, job: Job, target: ClusterConfig, request: MigrateRequest) -> None:
+    async def _run_migration(self, job: Job, target: ClusterConfig, request: MigrateRequest, check: bool) -> None:
         def emit(event: object) -> None:
             if isinstance(event, MigrateProgress):
                 job.records, job.mb_per_second = event.records, event.mb_per_second
@@ -257,12 +292,20 @@ class JobActions(App[None]):
                 job.detail = f"replication lag {event.lag_records:,} records, {event.lag_seconds:,.1f} s"
                 self.post_message(JobChanged(job))
 
-        def done(result: MigrateResult) -> None:
-            job.fraction = 1.0
-            job.detail = f"{result.metrics.records:,} records copied" + _uncommitted(result.groups_not_committed)
+        async def run() -> tuple[MigrateResult, MigrateVerify | None]:
+            """What ``migrate`` does: copy, then verify both sides (unless following or asked not to)."""
+            result = await migrate(self.cluster, target, request, emit)
+            return result, (await verify_migration(self.cluster, target, request) if check else None)
 
-        await self._supervise(job, migrate(self.cluster, target, request, emit), done,
-                              lambda: "resumable: run the same migration again")
+        def done(outcome: tuple[MigrateResult, MigrateVerify | None]) -> None:
+            result, verified = outcome
+            job.fraction, job.metrics = 1.0, dataclasses.asdict(result.metrics)
+            job.detail = f"{result.metrics.records:,} records copied" + _uncommitted(result.groups_not_committed)
+            if verified is not None:
+                job.detail += "; verify: identical" if verified.ok else "; verify: MISMATCH (migrate verify shows it)"
+                job.state = DONE if verified.ok else FAILED
+
+        await self._supervise(job, run(), done, lambda: "resumable: run the same migration again")
 
     async def _supervise(self, job: Job, work: Awaitable[T], done: Callable[[T], None],
                          cancelled: Callable[[], str]) -> None:

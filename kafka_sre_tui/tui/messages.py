@@ -18,6 +18,15 @@ class TopicsLoaded(Message):
 
 
 @dataclass
+class TopicSizesLoaded(Message):
+    """The refresh's last topic stage: the topics again, with their sizes on disk (DescribeLogDirs).
+    ``problems`` say why some sizes are unknown (no Describe on the Cluster, a broker not answering)."""
+
+    topics: list[TopicInfo]
+    problems: tuple[str, ...] = ()
+
+
+@dataclass
 class GroupsLoaded(Message):
     groups: list[GroupInfo]
 

@@ -1,8 +1,10 @@
 """Keeps one connection to the active cluster and refreshes in stages: topics (metadata), then their
-offsets, then groups, each posted as soon as it arrives. The last good data stays on screen."""
+offsets, then groups, then the topics' sizes on disk, each posted as soon as it arrives. The last
+good data stays on screen."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Protocol
 
@@ -13,7 +15,15 @@ from kafka_sre_tui.engine.cluster import describe_cluster, list_topics
 from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.groups import list_groups
-from kafka_sre_tui.tui.messages import ClusterProbed, GroupsLoaded, RefreshDone, RefreshFailed, TopicsLoaded
+from kafka_sre_tui.engine.log_dirs import apply_sizes, describe_log_dirs
+from kafka_sre_tui.tui.messages import (
+    ClusterProbed,
+    GroupsLoaded,
+    RefreshDone,
+    RefreshFailed,
+    TopicSizesLoaded,
+    TopicsLoaded,
+)
 
 
 class Refresher(Protocol):
@@ -42,8 +52,13 @@ class ClusterRefresher:
         try:
             session = await self.session()
             self.target.post_message(TopicsLoaded(await list_topics(session, with_offsets=False), False))
-            self.target.post_message(TopicsLoaded(await list_topics(session), True))
+            topics = await list_topics(session)
+            self.target.post_message(TopicsLoaded(topics, True))
             self.target.post_message(GroupsLoaded(await list_groups(session)))
+            # last: a broker that is slow to answer (or refuses) never holds back offsets or lag
+            sizes = await describe_log_dirs(session)
+            sized = await asyncio.to_thread(apply_sizes, topics, sizes)
+            self.target.post_message(TopicSizesLoaded(sized, sizes.problems))
         except KsreError as exc:
             await self.close()
             self.target.post_message(RefreshFailed(str(exc)))

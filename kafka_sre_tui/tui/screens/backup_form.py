@@ -1,91 +1,80 @@
-"""Start a backup: the CLI's options as a form, checked by the engine before anything runs."""
+"""Start a backup: ``kafka-sre-tui backup``'s options as a form, checked by the engine before anything runs."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.containers import Horizontal
+from textual.widgets import Label, Select, Static
 
+from kafka_sre_tui.cli_args import parse_partitions, parse_time
 from kafka_sre_tui.config import COMPRESSIONS, BackupSettings
 from kafka_sre_tui.engine.backup_plan import BackupRequest, validate_request
-from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.tui.screens.form_fields import Field, FieldError, JobForm
 
-_FIELDS = (("topic", "Topic"), ("partitions", "Partitions (e.g. 0,3; empty: all)"),
-           ("from_offset", "From offset (empty: earliest)"), ("to_offset", "To offset, inclusive (empty: end)"),
-           ("max_messages", "Max messages per partition (empty: all)"))
+CHECKPOINT_SECONDS = 5.0  # the CLI's default
 
 
-class BackupForm(ModalScreen[BackupRequest | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+class BackupForm(JobForm[BackupRequest | None]):
+    PREFIX = "f"
+    SUBMIT = ("start", "Start backup")
+    FIELDS = {
+        "topic": Field("Topic", "--topic"),
+        "partitions": Field("Partitions", "--partitions"),
+        "compression": Field("Compression", "--compression"),
+        "level": Field("Compression level", "--level"),
+        "max_messages": Field("Max messages per partition", "--max-messages"),
+        "from_offset": Field("From offset", "--from-offset"),
+        "to_offset": Field("To offset, inclusive", "--to-offset"),
+        "from_time": Field("From time", "--from-time"),
+        "to_time": Field("To time, inclusive", "--to-time"),
+        "rate_limit": Field("Rate limit (MB/s)", "--rate-limit"),
+        "checkpoint_seconds": Field("Checkpoint every (s)", "--checkpoint-seconds"),
+        "backup_dir": Field("Backup directory", "--backup-dir"),
+    }
 
     def __init__(self, topic: str, settings: BackupSettings) -> None:
         super().__init__()
         self.topic = topic
         self.settings = settings
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="form"):
-            yield Static("New backup", classes="form-title")
-            for name, label in _FIELDS:
-                yield Label(label)
-                yield Input(self.topic if name == "topic" else "", id=f"f-{name}")
-            yield Label("Compression")
-            yield Select([(c, c) for c in COMPRESSIONS], value=self.settings.compression, id="f-compression",
-                         allow_blank=False)
-            yield Static("", id="form-error")
-            with Horizontal(classes="buttons"):
-                yield Button("Start backup", variant="primary", id="start")
-                yield Button("Cancel", id="cancel")
+    def heading(self) -> str:
+        return "New backup"
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "start":
-            self._submit()
-        else:
-            self.dismiss(None)
+    def body(self) -> ComposeResult:
+        yield from self.text("topic", self.topic)
+        yield from self.text("partitions", placeholder="e.g. 0,3 (empty: all)")
+        compression = self.FIELDS["compression"]
+        yield Horizontal(Label(f"{compression.label} [dim]{compression.flag}[/]", classes="field-label"),
+                         Select([(c, c) for c in COMPRESSIONS], value=self.settings.compression, id="f-compression",
+                                allow_blank=False, compact=True), classes="field")
+        yield from self.text("level", placeholder="gzip 1-9, lz4 0-16, zstd 1-22")
+        yield from self.text("max_messages", placeholder="empty: all")
+        yield from self.text("from_offset", placeholder="empty: earliest")
+        yield from self.text("to_offset", placeholder="empty: the end")
+        yield from self.text("from_time", placeholder="2026-11-24T10:00:00Z")
+        yield from self.text("to_time", placeholder="ISO-8601; no zone: UTC")
+        yield self.advanced(
+            self.text("rate_limit", placeholder="empty: no limit"),
+            self.text("checkpoint_seconds", f"{CHECKPOINT_SECONDS:g}"),
+            self.text("backup_dir", str(self.settings.base_path)))
+        yield Static("[dim]Enter starts · Esc cancels · the consumer groups' offsets are always saved[/]",
+                     classes="form-hint")
 
-    def on_input_submitted(self) -> None:
-        self._submit()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def _submit(self) -> None:
-        try:
-            request = self.request()
-            validate_request(request)
-        except ConfigError as exc:
-            self.query_one("#form-error", Static).update(f"[b red]{exc}[/]")
-            return
-        self.dismiss(request)
-
-    def request(self) -> BackupRequest:
-        def value(name: str) -> str:
-            return self.query_one(f"#f-{name}", Input).value.strip()
-
-        def number(name: str, label: str) -> int | None:
-            text = value(name)
-            if not text:
-                return None
-            if not text.isdigit():
-                raise ConfigError(f"{label}: expected a whole number, got '{text}'")
-            return int(text)
-
-        topic = value("topic")
+    def build(self) -> BackupRequest:
+        topic = self.raw("topic")
         if not topic:
-            raise ConfigError("Topic: give the topic to back up")
-        parts = value("partitions")
-        try:
-            partitions = tuple(int(p) for p in parts.split(",")) if parts else None
-        except ValueError:
-            raise ConfigError(f"Partitions: expected numbers like 0,3; got '{parts}'") from None
+            raise FieldError("topic", "give the topic to back up")
+        base = self.raw("backup_dir") or str(self.settings.base_path)
         compression = str(self.query_one("#f-compression", Select).value)
-        return dataclasses.replace(
-            BackupRequest(topic=topic, base_path=Path(self.settings.base_path).expanduser()),
-            compression=compression, partitions=partitions, from_offset=number("from_offset", "From offset"),
-            to_offset=number("to_offset", "To offset"), max_messages=number("max_messages", "Max messages"),
-            max_concurrent_backups=self.settings.max_concurrent_backups)
+        request = BackupRequest(
+            topic=topic, base_path=Path(base).expanduser(), compression=compression,
+            level=self.whole("level"), partitions=self.parse("partitions", parse_partitions),
+            from_offset=self.whole("from_offset"), to_offset=self.whole("to_offset"),
+            from_time_ms=self.parse("from_time", parse_time), to_time_ms=self.parse("to_time", parse_time),
+            max_messages=self.whole("max_messages"), max_concurrent_backups=self.settings.max_concurrent_backups,
+            checkpoint_seconds=self.number_or("checkpoint_seconds", CHECKPOINT_SECONDS),
+            rate_limit_mb_s=self.number("rate_limit"))
+        validate_request(request)
+        return request

@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
-from kafka_sre_tui.engine.drain import Assessment
+from kafka_sre_tui.engine.drain import Assessment, DrainGoal
 from kafka_sre_tui.tui.widgets.cells import num
 from kafka_sre_tui.tui.widgets.status_cell import status_cell
 
@@ -20,16 +20,18 @@ POINTS = 300  # samples kept on the plot
 class DrainScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back (the monitor keeps running in Jobs)")]
 
-    def __init__(self, job_id: int, group_id: str, target: int) -> None:
+    def __init__(self, job_id: int, group_id: str, goal: DrainGoal) -> None:
         super().__init__()
         self.job_id = job_id
         self.group_id = group_id
-        self.target = target
+        self.goal = goal
+        self.target = goal.max_lag  # the plot's target line (none when the goal is per partition or in time)
         self.points: deque[tuple[float, int]] = deque(maxlen=POINTS)
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"Drain monitor · group {self.group_id} · target: total lag ≤ {self.target:,}",
+        timeout = f", give up after {self.goal.timeout_seconds:g} s" if self.goal.timeout_seconds else ""
+        yield Static(f"Drain monitor · group {self.group_id} · goal: {self.goal.describe()}{timeout}",
                      id="detail-title")
         yield PlotextPlot(id="drain-plot")
         yield Static("waiting for the first sample…", id="drain-status")
@@ -48,8 +50,9 @@ class DrainScreen(Screen[None]):
         plt.clear_figure()
         xs = [x for x, _ in self.points]
         plt.plot(xs, [y for _, y in self.points], label="total lag")
-        plt.plot([xs[0], xs[-1]] if len(xs) > 1 else [xs[0], xs[0] + 1], [self.target, self.target],
-                 label="target", color="red")
+        if self.target is not None:
+            plt.plot([xs[0], xs[-1]] if len(xs) > 1 else [xs[0], xs[0] + 1], [self.target, self.target],
+                     label="target", color="red")
         plt.xlabel("seconds")
         plot.refresh()
         lag_time = a.lag_time.describe() if a.lag_time is not None else "-"

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Sparkline, Static
 from kafka_sre_tui.engine.drain import Assessment
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.groups import describe_group
+from kafka_sre_tui.engine.models import GroupInfo
 from kafka_sre_tui.tui.widgets.cells import num
 from kafka_sre_tui.tui.widgets.status_cell import status_cell
 
@@ -50,9 +51,14 @@ class GroupScreen(Screen[None]):
 
     @work(exclusive=True, group="group-detail")
     async def action_reload(self) -> None:
+        app = self.app
+
+        async def fetch() -> GroupInfo:
+            session = await app.refresher.session()  # type: ignore[attr-defined]
+            return await describe_group(session, self.group_id)
+
         try:
-            session = await self.app.refresher.session()  # type: ignore[attr-defined]
-            group = await describe_group(session, self.group_id)
+            group = await app.engine.run(fetch())  # type: ignore[attr-defined]  # the session lives on the engine's loop
         except KsreError as exc:
             self.query_one("#detail-title", Static).update(f"Group {self.group_id}: [b red]{exc}[/]")
             return

@@ -1,79 +1,151 @@
-"""Restore a backup into the active cluster: choose the target, then see the dry run before writing."""
+"""Restore a backup into the active cluster: the CLI's options, then the dry run's preflight before writing."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
-from kafka_sre_tui.engine.restore_plan import RestoreRequest
+from kafka_sre_tui.cli_args import parse_partitions, parse_time
+from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.restore_plan import RestoreRequest, parse_partition_map, validate_request
 from kafka_sre_tui.engine.restore_preflight import FAIL, Preflight
+from kafka_sre_tui.tui.screens.form_fields import Field, FieldError, JobForm
+
+CHECKPOINT_SECONDS = 1.0  # the CLI's default
 
 
-class RestoreForm(ModalScreen[RestoreRequest | None]):
-    """Asks where to restore; answers with a dry-run request (the preflight comes next)."""
+class RestoreForm(JobForm[RestoreRequest | None]):
+    """``kafka-sre-tui restore``'s options for the selected backup. Answers with the request as the user
+    set it; the dashboard runs it as a dry run first and shows the preflight (unless it is a resume)."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    PREFIX = "r"
+    SUBMIT = ("check", "Check (dry run)")
+    FIELDS = {
+        "topic": Field("Target topic", "--target-topic"),
+        "create": Field("Create the topic if missing (as backed up)", "--create-topic"),
+        "partitions": Field("Partitions of the backup", "--partitions"),
+        "partition_map": Field("Partition map", "--partition-map"),
+        "from_offset": Field("From offset", "--from-offset"),
+        "to_offset": Field("To offset, inclusive", "--to-offset"),
+        "from_time": Field("From time", "--from-time"),
+        "to_time": Field("To time, inclusive", "--to-time"),
+        "offsets": Field("Restore consumer offsets", "--restore-consumer-offsets"),
+        "groups": Field("└ only these groups (G1 G2)", "GROUP ..."),
+        "dry_run": Field("Dry run only: check, write nothing", "--dry-run"),
+        "rate_limit": Field("Rate limit (MB/s)", "--rate-limit"),
+        "replication_factor": Field("Replication factor", "--replication-factor"),
+        "force": Field("Into a non-empty topic; offsets may go back", "--force"),
+        "override_retention": Field("Created topic keeps old records", "--override-retention"),
+        "new_timestamps": Field("Stamp records with the time of writing", "--new-timestamps"),
+        "resume": Field("Resume an interrupted restore into the topic", "--resume"),
+        "checkpoint_seconds": Field("Checkpoint every (s)", "--checkpoint-seconds"),
+        "state_dir": Field("Checkpoints directory", "--state-dir"),
+    }
 
     def __init__(self, base: Path, backup_id: str, topic: str, cluster: str) -> None:
         super().__init__()
         self.base, self.backup_id, self.topic, self.cluster = base, backup_id, topic, cluster
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="form"):
-            yield Static(f"Restore {self.backup_id}\ninto cluster {self.cluster}", classes="form-title")
-            yield Label("Target topic")
-            yield Input(self.topic, id="r-topic")
-            yield Checkbox("Create the topic (backup's partitions and configs)", True, id="r-create")
-            yield Checkbox("Restore consumer offsets of the backed-up groups", False, id="r-offsets")
-            with Horizontal(classes="buttons"):
-                yield Button("Check (dry run)", variant="primary", id="check")
-                yield Button("Cancel", id="cancel")
+    def heading(self) -> str:
+        return f"Restore {self.backup_id}\ninto cluster {self.cluster}"
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id != "check":
-            self.dismiss(None)
-            return
-        topic = self.query_one("#r-topic", Input).value.strip() or self.topic
-        self.dismiss(RestoreRequest(
-            backup_base=self.base, backup_id=self.backup_id, target_topic=topic, dry_run=True,
-            create_topic=self.query_one("#r-create", Checkbox).value,
-            restore_consumer_offsets=() if self.query_one("#r-offsets", Checkbox).value else None))
+    def body(self) -> ComposeResult:
+        yield from self.text("topic", self.topic)
+        yield from self.check("create", True)
+        yield from self.text("partitions", placeholder="e.g. 0,3 (empty: all)")
+        yield from self.text("partition_map", placeholder="SOURCE:TARGET,... e.g. 0:1,1:0")
+        yield from self.text("from_offset", placeholder="empty: the backup's first")
+        yield from self.text("to_offset", placeholder="empty: the backup's last")
+        yield from self.text("from_time", placeholder="2026-11-24T10:00:00Z")
+        yield from self.text("to_time", placeholder="ISO-8601; no zone: UTC")
+        yield from self.check("offsets")
+        yield from self.text("groups", placeholder="empty: every backed-up group")
+        yield from self.check("dry_run")
+        yield self.advanced(
+            self.text("rate_limit", placeholder="empty: no limit"),
+            self.text("replication_factor", placeholder="empty: as backed up"),
+            self.check("force"), self.check("override_retention"), self.check("new_timestamps"),
+            self.check("resume"),
+            self.text("checkpoint_seconds", f"{CHECKPOINT_SECONDS:g}"),
+            self.text("state_dir", placeholder="empty: BACKUP_DIR/.restores"))
+
+    def build(self) -> RestoreRequest:
+        groups = self.parse("groups", _words)
+        if groups is not None and not self.checked("offsets"):
+            raise FieldError("groups", "check 'Restore consumer offsets' too, or clear the groups")
+        if self.checked("dry_run") and self.checked("resume"):
+            raise FieldError("dry_run", "a resume has no dry run (it goes on writing at once): uncheck one")
+        request = RestoreRequest(
+            backup_base=self.base, backup_id=self.backup_id, target_topic=self.raw("topic") or self.topic,
+            partitions=self.parse("partitions", parse_partitions),
+            partition_map=self.parse("partition_map", parse_partition_map),
+            from_offset=self.whole("from_offset"), to_offset=self.whole("to_offset"),
+            from_time_ms=self.parse("from_time", parse_time), to_time_ms=self.parse("to_time", parse_time),
+            dry_run=self.checked("dry_run"), rate_limit_mb_s=self.number("rate_limit"),
+            create_topic=self.checked("create"), replication_factor=self.whole("replication_factor"),
+            restore_consumer_offsets=(groups or ()) if self.checked("offsets") else None,
+            force=self.checked("force"), override_retention=self.checked("override_retention"),
+            new_timestamps=self.checked("new_timestamps"), resume=self.checked("resume"),
+            checkpoint_seconds=self.number_or("checkpoint_seconds", CHECKPOINT_SECONDS),
+            state_dir=self.parse("state_dir", lambda text: Path(text).expanduser()))
+        validate_request(request)
+        return request
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """Group names as the shell hands them to ``--restore-consumer-offsets G1 G2``."""
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as exc:
+        raise ConfigError(f"{exc}: quote names the way a shell would") from None
 
 
 class PreflightScreen(ModalScreen[bool]):
-    """The dry run's checks. Writing into an existing topic needs its name typed again."""
+    """The dry run's checks. Writing into an existing topic needs its name typed again; a dry run asked
+    for on its own (``--dry-run``) only shows them."""
 
     BINDINGS = [Binding("escape", "dismiss(False)", "Cancel")]
+    AUTO_FOCUS = "#confirm-topic, #cancel"  # never Start: writing takes a deliberate Tab (or the typed name)
 
-    def __init__(self, preflight: Preflight) -> None:
+    def __init__(self, preflight: Preflight, check_only: bool = False) -> None:
         super().__init__()
         self.preflight = preflight
+        self.check_only = check_only
 
     def compose(self) -> ComposeResult:
         p = self.preflight
         marks = {"ok": "[green]ok  [/]", "warn": "[yellow]warn[/]", FAIL: "[b red]FAIL[/]"}
         lines = [f"{marks.get(c.level, c.level)} {c.name}: {c.message}" for c in p.checks]
-        with Vertical(id="form"):
+        with Vertical(id="form", classes="job-form"):
             yield Static(f"Preflight: {p.records:,} records ({p.bytes / 1e6:,.1f} MB) into {p.cluster}/{p.topic}"
                          f"{' (created)' if p.create else ' (existing topic)'}", classes="form-title")
-            yield Static("\n".join(lines) or "no checks")
-            if not p.ok:
-                yield Static("[b red]Refused: fix the failed checks (or use the CLI's options).[/]")
+            with VerticalScroll(id="form-body", can_focus=False):
+                yield Static("\n".join(lines) or "no checks")
+            if self.check_only:
+                yield Static("Dry run: nothing written. " + ("The restore would proceed." if p.ok else
+                                                             "[b red]The restore would be refused.[/]"))
+            elif not p.ok:
+                yield Static("[b red]Refused: fix the failed checks (R again to change the options).[/]")
             elif not p.create:
                 yield Label(f"The topic exists: type its name ({p.topic}) to write into it")
                 yield Input(id="confirm-topic")
             with Horizontal(classes="buttons"):
-                if p.ok:
+                if p.ok and not self.check_only:
                     yield Button("Start restore", variant="error", id="start", disabled=not p.create)
-                yield Button("Cancel", id="cancel")
+                yield Button("Close" if self.check_only else "Cancel", id="cancel")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.query_one("#start", Button).disabled = event.value.strip() != self.preflight.topic
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip() == self.preflight.topic:
+            self.dismiss(True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "start")

@@ -1,25 +1,38 @@
-"""One topic: its partitions (leader, ISR, offsets), the configs set on it, the groups reading it."""
+"""One topic: its partitions (leader, ISR, offsets, size, produce rate), the configs set on it, the
+groups reading it. Reloads every refresh period; the rates come from the dashboard's refreshes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from kafka_sre_tui.engine.cluster import list_topics
+from kafka_sre_tui.engine.cluster import inspect_topics
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.tui.widgets.cells import num
+from kafka_sre_tui.engine.models import TopicInfo, TopicListing
+from kafka_sre_tui.output import human_bytes
+from kafka_sre_tui.tui.table_sync import sync_rows
+from kafka_sre_tui.tui.widgets.cells import num, size
 
 
 class TopicScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Refresh")]
 
-    def __init__(self, topic: str, consumers: list[str]) -> None:
+    def __init__(self, topic: str, consumers: list[str],
+                 rates: Callable[[], Mapping[int, float]] = dict, refresh_seconds: float | None = None) -> None:
+        """``rates``: msg/s per partition, from the dashboard's refreshes; ``refresh_seconds``: reload
+        period (None: only on ``r``)."""
         super().__init__()
         self.topic = topic
         self.consumers = consumers
+        self.rates = rates
+        self.refresh_seconds = refresh_seconds
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -32,29 +45,45 @@ class TopicScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#partitions-table", DataTable).add_columns(
-            "Partition", "Leader", "Replicas", "ISR", "Earliest", "Latest", "Messages", "Flags")
+            "Partition", "Leader", "Replicas", "ISR", "Earliest", "Latest", "Messages", "Size", "Rate", "Flags")
         self.query_one("#configs-table", DataTable).add_columns("Key", "Value")
         self.action_reload()
+        if self.refresh_seconds:
+            self.set_interval(self.refresh_seconds, self.action_reload)
 
     @work(exclusive=True, group="topic-detail")
     async def action_reload(self) -> None:
+        app: Any = self.app
+
+        async def fetch() -> TopicListing:
+            session = await app.refresher.session()
+            return await inspect_topics(session, names=[self.topic], include_internal=True, with_configs=True,
+                                        with_sizes=True)
+
         try:
-            session = await self.app.refresher.session()  # type: ignore[attr-defined]
-            [topic] = await list_topics(session, names=[self.topic], include_internal=True, with_configs=True)
+            listing = await app.engine.run(fetch())  # the session lives on the engine's loop
         except KsreError as exc:
             self.query_one("#detail-title", Static).update(f"Topic {self.topic}: [b red]{exc}[/]")
             return
-        title = (f"Topic {topic.name}: {len(topic.partitions)} partitions, RF {topic.replication_factor}, "
-                 f"{topic.messages:,} messages, {topic.under_replicated} under-replicated")
+        [topic] = listing.topics
+        title = _title(topic)
+        if listing.size_problems:
+            title += f"\n[dim]size unknown: {escape(listing.size_problems[0])}[/]"
         self.query_one("#detail-title", Static).update(title)
-        partitions = self.query_one("#partitions-table", DataTable)
-        partitions.clear()
-        for p in topic.partitions:
-            flags = " ".join(f for f, on in (("OFFLINE", p.offline), ("URP", p.under_replicated)) if on)
-            partitions.add_row(num(p.partition), num(p.leader), ",".join(map(str, p.replicas)),
+        rates = self.rates()
+        sync_rows(self.query_one("#partitions-table", DataTable), {
+            str(p.partition): (num(p.partition), num(p.leader), ",".join(map(str, p.replicas)),
                                ",".join(map(str, p.isr)), num(p.earliest_offset), num(p.latest_offset),
-                               num(p.messages), flags)
-        configs = self.query_one("#configs-table", DataTable)
-        configs.clear()
-        for key, value in sorted(topic.configs.items()) or [("(none)", "")]:
-            configs.add_row(key, value)
+                               num(p.messages), size(p.size_bytes), num(rates.get(p.partition), " msg/s"),
+                               " ".join(f for f, on in (("OFFLINE", p.offline), ("URP", p.under_replicated)) if on))
+            for p in topic.partitions})
+        configs = sorted(topic.configs.items()) or [("(none)", "")]
+        sync_rows(self.query_one("#configs-table", DataTable), {key: (key, value) for key, value in configs})
+
+
+def _title(topic: TopicInfo) -> str:
+    on_disk = human_bytes(topic.size_bytes) or "size unknown"
+    if topic.replicas_size_bytes is not None and topic.replication_factor > 1:
+        on_disk += f" ({human_bytes(topic.replicas_size_bytes)} with all replicas)"
+    return (f"Topic {topic.name}: {len(topic.partitions)} partitions, RF {topic.replication_factor}, "
+            f"{topic.messages:,} messages, {on_disk}, {topic.under_replicated} under-replicated")

@@ -1,57 +1,63 @@
-"""Topics: partitions, replication, messages, produce rate, under-replicated partitions."""
+"""Topics: partitions, replication, messages, size on disk, produce rate, under-replicated partitions."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable
 
 from kafka_sre_tui.engine.models import TopicInfo
+from kafka_sre_tui.output import human_bytes
 from kafka_sre_tui.tui.filtering import matcher
-from kafka_sre_tui.tui.table_sync import sync_rows
-from kafka_sre_tui.tui.widgets.cells import num
+from kafka_sre_tui.tui.offset_rates import OffsetRates
+from kafka_sre_tui.tui.widgets.cells import number
+from kafka_sre_tui.tui.widgets.live_table import Column, LiveTable
 
-COLUMNS = (("Topic", "topic"), ("Partitions", "partitions"), ("RF", "rf"), ("Messages", "messages"),
-           ("Rate", "rate"), ("URP", "urp"))
+COLUMNS = (Column("Topic", "topic"), Column("Partitions", "partitions", "right"), Column("RF", "rf", "right"),
+           Column("Messages", "messages", "right"), Column("Size", "size", "right"),
+           Column("Rate", "rate", "right"), Column("URP", "urp", "right"))
 
 
 class TopicsPane(Vertical):
     def __init__(self) -> None:
         super().__init__(id="topics-pane")
         # the pane owns its table: refreshes may arrive before it is mounted or after it is gone
-        self.table: DataTable[Any] = DataTable(id="topics-table", cursor_type="row", zebra_stripes=True)
-        for label, key in COLUMNS:
-            self.table.add_column(label, key=key)
+        self.table = LiveTable(COLUMNS, id="topics-table")
         self.topics: list[TopicInfo] = []
-        self._latest: dict[str, tuple[float, int]] = {}  # topic -> (time, sum of latest offsets)
-        self._rates: dict[str, float] = {}
+        self.rates = OffsetRates()  # per partition too: the topic screen shows them
+        # sizes arrive in a later refresh stage than offsets: the last ones stay shown until then
+        self._sizes: dict[str, int | None] = {}
+        self.size_problems: tuple[str, ...] = ()  # why sizes show as "-"
 
     def compose(self) -> ComposeResult:
         yield self.table
 
-
     def show(self, topics: list[TopicInfo], with_offsets: bool, pattern: str) -> None:
         self.topics = topics
         if with_offsets:
-            self._update_rates(topics)
+            self.rates.update(topics)
         self.render_rows(pattern)
+
+    def show_sizes(self, topics: list[TopicInfo], problems: tuple[str, ...], pattern: str) -> None:
+        self._sizes = {t.name: t.size_bytes for t in topics}
+        self.size_problems = problems
+        self.render_rows(pattern)
+
+    def reset(self) -> None:
+        """Another cluster: its topics share nothing with these (rates, sizes), even when names match."""
+        self.table.clear()
+        self.topics = []
+        self.rates.clear()
+        self._sizes = {}
+        self.size_problems = ()
 
     def render_rows(self, pattern: str) -> None:
         keep = matcher(pattern)
-        rows: dict[str, tuple[Any, ...]] = {
-            t.name: (t.name, num(len(t.partitions)), num(t.replication_factor), num(t.messages),
-                     num(self._rates.get(t.name), " msg/s"), num(t.under_replicated))
-            for t in self.topics if keep(t.name)}
-        sync_rows(self.table, rows)
+        self.table.set_rows((t.name, self._cells(t)) for t in self.topics if keep(t.name))
 
-    def _update_rates(self, topics: list[TopicInfo]) -> None:
-        now = time.monotonic()
-        for t in topics:
-            latest = sum(p.latest_offset or 0 for p in t.partitions)
-            before = self._latest.get(t.name)
-            if before is not None and now > before[0]:
-                self._rates[t.name] = max(0.0, (latest - before[1]) / (now - before[0]))
-            self._latest[t.name] = (now, latest)
+    def _cells(self, t: TopicInfo) -> tuple[str, ...]:
+        return (t.name, number(len(t.partitions)), number(t.replication_factor), number(t.messages),
+                human_bytes(self._sizes.get(t.name)) or "-", number(self.rates.topic_rate(t.name), " msg/s"),
+                number(t.under_replicated))
+
+    def selected(self) -> str | None:
+        return self.table.selected_key

@@ -1,0 +1,139 @@
+"""The dashboard's own machinery, without Kafka: the live table, the engine thread, the GC schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+
+import pytest
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from kafka_sre_tui.tui.engine_thread import EngineThread
+from kafka_sre_tui.tui.gc_schedule import GcSchedule
+from kafka_sre_tui.tui.widgets.live_table import Column, LiveTable
+
+COLUMNS = (Column("Name", "name"), Column("Lag", "lag", "right"))
+
+
+class TableApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.table = LiveTable(COLUMNS, id="t")
+        self.selected: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield self.table
+
+    def on_live_table_row_selected(self, event: LiveTable.RowSelected) -> None:
+        self.selected.append(event.key)
+
+
+def _text(table: LiveTable) -> list[str]:
+    """What the table shows, line by line (header first)."""
+    return ["".join(segment.text for segment in table.render_line(y)).rstrip()
+            for y in range(table.scrollable_content_region.height)]
+
+
+async def test_the_cursor_stays_on_its_row_when_rows_change_and_enter_opens_it() -> None:
+    app = TableApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.table
+        table.set_rows((f"g{i}", (f"g{i}", f"{i * 10:,}")) for i in range(100))
+        await pilot.pause()
+        table.focus()
+        await pilot.press("down", "down", "down")
+        assert table.selected_key == "g3"
+        # new data arrives in another order, with rows added before the cursor's
+        table.set_rows(((f"g{i}", (f"g{i}", f"{i:,}")) for i in range(100)),
+                       sort_key=lambda cells: int(str(cells[1]).replace(",", "")), reverse=True)
+        assert table.selected_key == "g3" and table.row_keys()[0] == "g99"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.selected == ["g3"]
+        await pilot.press("end")
+        assert table.selected_key == "g0"
+        assert "g0" in "\n".join(_text(table))  # scrolled to keep the cursor on screen
+        await pilot.press("home", "pagedown")
+        assert table.cursor == table.scrollable_content_region.height - 1
+
+
+async def test_numbers_are_right_aligned_long_text_is_cut_and_a_vanished_row_moves_the_cursor() -> None:
+    app = TableApp()
+    async with app.run_test(size=(100, 8)) as pilot:
+        table = app.table
+        long_name = "x" * 100
+        table.set_rows([("a", ("a", "5")), ("b", (long_name, Text("1,234", style="red")))])
+        await pilot.pause()
+        header, first, second = _text(table)[:3]
+        assert header.index("Lag") + len("Lag") == first.index("5") + 1  # right edges line up
+        assert second.rstrip().endswith("1,234") and "…" in second and long_name not in second
+        assert table.row("b") == (long_name, "1,234")
+        table.select_key("b")
+        table.set_rows([("a", ("a", "5"))])
+        assert table.selected_key == "a" and table.row_count == 1
+        table.clear()
+        assert table.selected_key is None and _text(table)[1] == ""
+
+
+async def test_engine_thread_runs_work_off_the_callers_loop_and_waits_for_clean_up_on_cancel() -> None:
+    engine = EngineThread()
+    try:
+        assert await engine.run(_thread_name()) == "ksre-engine"
+        with pytest.raises(ValueError, match="boom"):
+            await engine.run(_fail())
+        cleaned = threading.Event()
+        started = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        async def long_job() -> None:
+            loop.call_soon_threadsafe(started.set)
+            try:
+                await asyncio.sleep(60)
+            finally:
+                await asyncio.sleep(0.2)  # a checkpoint being written
+                cleaned.set()
+
+        task = asyncio.create_task(engine.run(long_job()))
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert cleaned.is_set(), "run() returned before the job's finally block had finished"
+    finally:
+        engine.stop()
+    assert not engine.loop.is_running()
+
+
+async def _thread_name() -> str:
+    return threading.current_thread().name
+
+
+async def _fail() -> None:
+    raise ValueError("boom")
+
+
+def test_gc_schedule_moves_full_collections_to_its_own_clock() -> None:
+    now = [0.0]
+    before = gc.get_threshold()
+    schedule = GcSchedule(full_every=600, clock=lambda: now[0])
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    schedule.start()
+    gc.callbacks.append(seen)
+    try:
+        assert gc.get_threshold()[2] > 10**6  # CPython starts no full collection by itself
+        schedule.settle()
+        assert 2 not in collections  # not due yet
+        now[0] = 601.0
+        schedule.settle()
+        assert 2 in collections
+    finally:
+        gc.callbacks.remove(seen)
+        schedule.stop()
+    assert gc.get_threshold() == before
