@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from textual import work
@@ -32,6 +32,7 @@ from kafka_sre_tui.engine.restore import restore_backup
 from kafka_sre_tui.engine.restore_events import RestoreProgress, RestoreResult
 from kafka_sre_tui.engine.restore_plan import RestoreRequest
 from kafka_sre_tui.engine.storage.verify import VerifyResult
+from kafka_sre_tui.tui.engine_thread import EngineThread
 from kafka_sre_tui.tui.jobs import CANCELLED, DONE, FAILED, Job
 from kafka_sre_tui.tui.messages import (
     DrainSampled,
@@ -49,6 +50,7 @@ from kafka_sre_tui.tui.widgets.jobs_pane import JobsPane
 from kafka_sre_tui.tui.widgets.topics_pane import TopicsPane
 
 T = TypeVar("T")
+E = TypeVar("E")
 
 
 class JobActions(App[None]):
@@ -61,6 +63,7 @@ class JobActions(App[None]):
     config: AppConfig
     ui: UiSettings
     refresher: Refresher
+    engine: EngineThread
     tabs: TabbedContent
     topics_pane: TopicsPane
     groups_pane: GroupsPane
@@ -97,7 +100,7 @@ class JobActions(App[None]):
             return f"resumable: kafka-sre-tui backup --resume {job.detail}" if job.detail else "cancelled"
 
         try:
-            await self._supervise(job, backup_topic(self.cluster, request, emit), done, cancelled)
+            await self._supervise(job, backup_topic(self.cluster, request, self._on_ui(emit)), done, cancelled)
         finally:
             self.backups_pane.reload()
 
@@ -150,9 +153,11 @@ class JobActions(App[None]):
                 self.bell()
             self.post_message(DrainSampled(job, event))
 
+        on_ui = self._on_ui(emit)
+
         async def watch() -> MonitorResult:
-            async with KafkaSession(self.cluster) as session:  # its own: the dashboard's lives on the engine thread
-                return await monitor_group(session, group_id, emit, goal=choice.goal, settings=choice.settings)
+            async with KafkaSession(self.cluster) as session:  # its own: a drain outlives a switch of cluster
+                return await monitor_group(session, group_id, on_ui, goal=choice.goal, settings=choice.settings)
 
         def done(result: MonitorResult) -> None:
             drained = result.outcome == Outcome.DRAINED
@@ -219,7 +224,7 @@ class JobActions(App[None]):
         """The preflight first, always; a ``--dry-run`` request stops there."""
         self.notify(f"checking the restore of {request.backup_id} (verify + preflight)…")
         try:
-            result = await restore_backup(self.cluster, dataclasses.replace(request, dry_run=True))
+            result = await self.engine.run(restore_backup(self.cluster, dataclasses.replace(request, dry_run=True)))
         except KsreError as exc:
             self.notify(str(exc), title="Restore refused", severity="error", timeout=15)
             return
@@ -246,7 +251,7 @@ class JobActions(App[None]):
             job.fraction, job.detail = 1.0, f"{written:,} records written" + _uncommitted(result.groups_not_committed)
             job.metrics = dataclasses.asdict(result.metrics) if result.metrics else {}
 
-        await self._supervise(job, restore_backup(self.cluster, request, emit), done,
+        await self._supervise(job, restore_backup(self.cluster, request, self._on_ui(emit)), done,
                               lambda: "resumable: R again with Resume (Advanced), or kafka-sre-tui restore --resume")
 
     def action_migrate_topic(self) -> None:
@@ -266,8 +271,7 @@ class JobActions(App[None]):
             target = self.cluster if name == self.cluster.name else self.config.cluster(name)
             if target.read_only:
                 raise ConfigError(f"cluster {name} is read-only: migrating into it is disabled")
-            async with KafkaSession(target) as session:
-                existing = {t.name for t in await list_topics(session, with_offsets=False)}
+            existing = await self.engine.run(_topic_names(target))
         except KsreError as exc:
             self.notify(str(exc), title="Migration refused", severity="error", timeout=15)
             return
@@ -292,9 +296,11 @@ class JobActions(App[None]):
                 job.detail = f"replication lag {event.lag_records:,} records, {event.lag_seconds:,.1f} s"
                 self.post_message(JobChanged(job))
 
+        on_ui = self._on_ui(emit)
+
         async def run() -> tuple[MigrateResult, MigrateVerify | None]:
             """What ``migrate`` does: copy, then verify both sides (unless following or asked not to)."""
-            result = await migrate(self.cluster, target, request, emit)
+            result = await migrate(self.cluster, target, request, on_ui)
             return result, (await verify_migration(self.cluster, target, request) if check else None)
 
         def done(outcome: tuple[MigrateResult, MigrateVerify | None]) -> None:
@@ -307,12 +313,22 @@ class JobActions(App[None]):
 
         await self._supervise(job, run(), done, lambda: "resumable: run the same migration again")
 
-    async def _supervise(self, job: Job, work: Awaitable[T], done: Callable[[T], None],
+    def _on_ui(self, emit: Callable[[E], None]) -> Callable[[E], None]:
+        """An engine job's progress sink, called on the engine thread, run on the UI's loop."""
+        loop = asyncio.get_running_loop()
+
+        def hop(event: E) -> None:
+            loop.call_soon_threadsafe(emit, event)
+
+        return hop
+
+    async def _supervise(self, job: Job, work: Coroutine[Any, Any, T], done: Callable[[T], None],
                          cancelled: Callable[[], str]) -> None:
-        """What every job shares: run the engine call; ``done`` fills in the result (and may still call
-        it a failure); a typed error is the failure in words; a cancel leaves the job marked resumable."""
+        """What every job shares: run the engine call on the engine thread; ``done`` fills in the result
+        (and may still call it a failure); a typed error is the failure in words; a cancel leaves the
+        job marked resumable (the engine has finished writing its checkpoint when the cancel returns)."""
         try:
-            result = await work
+            result = await self.engine.run(work)
         except asyncio.CancelledError:
             job.state, job.detail = CANCELLED, cancelled()
             self._job_changed(job)
@@ -342,3 +358,8 @@ class JobActions(App[None]):
 
 def _uncommitted(groups: Sequence[Any]) -> str:
     return f"; groups not committed: {', '.join(g.group_id for g in groups)}" if groups else ""
+
+
+async def _topic_names(cluster: ClusterConfig) -> set[str]:
+    async with KafkaSession(cluster) as session:
+        return {t.name for t in await list_topics(session, with_offsets=False)}
