@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from textual.command import CommandList
+from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Select, Static, TabbedContent
 
 from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, UiSettings, parse_config
@@ -314,3 +315,33 @@ async def test_command_palette_reaches_every_tab(cluster: ClusterConfig) -> None
                        "the palette to find the command", seconds=10)
         await pilot.press("enter")
         await wait_for(lambda: app.tabs.active == "jobs", "the Jobs tab", seconds=10)
+
+
+async def _palette(pilot: Pilot[None], typed: str) -> None:
+    """Type into the command palette and take its first offer, once it is what was typed."""
+    await pilot.press("colon", *typed)
+    results = pilot.app.screen.query_one(CommandList)
+
+    def offered() -> bool:
+        return results.option_count > 0 and str(results.get_option_at_index(0).prompt).startswith(typed)
+
+    await wait_for(offered, f"the palette to offer '{typed}'", seconds=10)
+    await pilot.press("enter")
+
+
+async def test_command_palette_jumps_to_a_topic_and_a_group_by_name(kafka: LocalKafka, cluster: ClusterConfig,
+                                                                   unique: str) -> None:
+    bs = kafka.bootstrap_servers
+    await create_topic(bs, unique, 1)
+    await produce(bs, unique, {0: 5})
+    await consume_and_commit(bs, f"{unique}-g", unique, {0: 2})
+    app = KsreApp(cluster, UiSettings(refresh_seconds=1))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(lambda: any(g.group_id == f"{unique}-g" for g in app.groups_pane.groups), "the group")
+        await _palette(pilot, f"topic {unique}")
+        await wait_for(lambda: isinstance(app.screen, TopicScreen), "the topic screen")
+        assert unique in str(app.screen.query_one("#detail-title", Static).render())
+        await pilot.press("escape")
+        await _palette(pilot, f"group {unique}-g")
+        await wait_for(lambda: isinstance(app.screen, GroupScreen), "the group screen")
+        assert f"{unique}-g" in str(app.screen.query_one("#detail-title", Static).render())

@@ -35,6 +35,7 @@ from kafka_sre_tui.tui.messages import (
     TopicSizesLoaded,
     TopicsLoaded,
 )
+from kafka_sre_tui.tui.palette import KafkaObjects
 from kafka_sre_tui.tui.refresh import ClusterRefresher, Refresher
 from kafka_sre_tui.tui.screens.confirm import Confirm
 from kafka_sre_tui.tui.screens.group_detail import GroupScreen
@@ -50,6 +51,7 @@ from kafka_sre_tui.tui.widgets.topics_pane import TopicsPane
 
 
 class KsreApp(JobActions):
+    COMMANDS = JobActions.COMMANDS | {KafkaObjects}  # `:` jumps to a cluster, topic or group by name
     CSS_PATH = "app.tcss"
     TITLE = "kafka-sre-tui"
     AUTO_FOCUS = "#topics-table"
@@ -258,21 +260,27 @@ class KsreApp(JobActions):
 
     @on(LiveTable.RowSelected, "#topics-table")
     def _open_topic(self, event: LiveTable.RowSelected) -> None:
-        topic = event.key
+        self.open_topic(event.key)
+
+    def open_topic(self, topic: str) -> None:
         consumers = [g.group_id for g in self.groups_pane.groups if topic in g.topics]
         self.push_screen(TopicScreen(topic, consumers, partial(self.topics_pane.rates.partition_rates, topic),
                                      max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS)))
 
     @on(LiveTable.RowSelected, "#groups-table")
     def _open_group(self, event: LiveTable.RowSelected) -> None:
-        group = event.key
+        self.open_group(event.key)
+
+    def open_group(self, group: str) -> None:
         history = self.groups_pane.history.setdefault(group, deque(maxlen=HISTORY))
         self.push_screen(GroupScreen(group, history, max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS),
                                      lambda: self.groups_pane.assessments.get(group)))
 
     @on(DataTable.RowSelected, "#clusters-table")
     def _switch_cluster(self, event: DataTable.RowSelected) -> None:
-        name = str(event.row_key.value)
+        self.switch_cluster(str(event.row_key.value))
+
+    def switch_cluster(self, name: str) -> None:
         if name == self.cluster.name:
             return
         try:

@@ -23,7 +23,7 @@ KEYS = (
     ("R", "restore the selected backup into this cluster (dry run first; disabled on read-only)"),
     ("m", "migrate the selected topic to another cluster or topic (runs as a job)"),
     ("x", "cancel the selected job (it stays resumable)"),
-    (": ctrl+p", "command palette (clusters, tabs, actions, themes)"),
+    (": ctrl+p", "command palette: tabs, actions, themes; type a cluster, topic or group name to jump to it"),
     ("?", "this help"),
     ("q", "quit (asks when jobs are running)"),
 )
