@@ -114,8 +114,8 @@ def test_a_quick_drain_is_draining_not_keeping_up() -> None:
 
 
 def test_a_small_lag_growing_steadily_is_growing() -> None:
-    # the consumer reads 90% of what arrives: the lag is small but climbs 20/s, every sample
-    out = run(series(lambda t: int(200 * t), lambda t: int(180 * t)), 40, window_seconds=30)
+    # the consumer reads 80% of what arrives: the lag is small (5 s of consumption) but climbs 40/s
+    out = run(series(lambda t: int(200 * t), lambda t: int(160 * t)), 40, window_seconds=30)
     assert out[-1].status is Status.GROWING, out[-1].reason
 
 

@@ -24,7 +24,7 @@ class Status(StrEnum):
 
 
 KEEP_UP_SECONDS = 10.0  # a lag under this many seconds of consumption, steady, is "keeping up"
-FLAT_FRACTION = 0.05  # a lag trend under 5% of the consumption rate is flat
+FLAT_FRACTION = 0.1  # a lag trend under 10% of the consumption rate is flat
 
 # Which partition decides the group's status: the first of these found.
 SEVERITY = (Status.STOPPED, Status.STALLED, Status.REWOUND, Status.GROWING, Status.DRAINING, Status.UNKNOWN,
@@ -85,13 +85,17 @@ def classify(w: PartitionWindow, stall_seconds: float) -> tuple[Status, str]:
 def _keeping_up(w: PartitionWindow) -> str | None:
     """A consumer that keeps pace with a steady producer, committing every few seconds, never shows a
     lag of 0 to a sampler: its lag saw-tooths around a small value. That is OK, not DRAINING or
-    GROWING, when the lag is flat (its trend within noise, or under 5% of the consumption rate) and
-    small (under KEEP_UP_SECONDS of the consumer's own throughput). Returns the reason, or None."""
+    GROWING, when the lag is flat (falling by under 10% of the consumption rate; rising within the
+    fit's noise or under 10%) and small (under KEEP_UP_SECONDS of the consumer's own throughput).
+    Returns the reason, or None."""
     rate, slope, lag = w.consume_rate, w.lag_slope, w.lag
     if not w.committed_moved or rate is None or rate <= 0 or slope is None or lag is None:
         return None
+    # Falling faster than FLAT_FRACTION of consumption is draining whatever the noise (a consumer taking
+    # partitions in turn drains in steps: noisy, but its ETA is what the SRE wants); rising is forgiven
+    # within the fit's noise (the saw-tooth of periodic commits fits a small positive slope at some phases).
     noise = 2 * w.lag_slope_stderr if w.lag_slope_stderr is not None else 0.0
-    if abs(slope) > max(noise, FLAT_FRACTION * rate) or lag > KEEP_UP_SECONDS * rate:
+    if slope < -FLAT_FRACTION * rate or slope > max(noise, FLAT_FRACTION * rate) or lag > KEEP_UP_SECONDS * rate:
         return None
     return f"keeping up: lag {lag} steady, {lag / rate:.1f} s of consumption"
 
