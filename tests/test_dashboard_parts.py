@@ -5,14 +5,22 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
+import time
+from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.message_pump import MessagePump
 
+from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.tui.engine_thread import EngineThread
 from kafka_sre_tui.tui.gc_schedule import GcSchedule
+from kafka_sre_tui.tui.jobs import FAILED, Job
+from kafka_sre_tui.tui.messages import GroupsLoaded, RefreshDone, RefreshFailed, TopicsLoaded
 from kafka_sre_tui.tui.widgets.live_table import Column, LiveTable
+from tests.test_dashboard_snapshots import GROUPS, TOPICS, FixedData, _app
 
 COLUMNS = (Column("Name", "name"), Column("Lag", "lag", "right"))
 
@@ -137,3 +145,110 @@ def test_gc_schedule_moves_full_collections_to_its_own_clock() -> None:
         gc.callbacks.remove(seen)
         schedule.stop()
     assert gc.get_threshold() == before
+
+
+async def test_the_cursor_row_stays_in_view_when_rows_shrink_or_reorder() -> None:
+    app = TableApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.table
+        table.set_rows((f"g{i:03d}", (f"g{i:03d}", str(i))) for i in range(100))
+        await pilot.pause()
+        table.select_key("g090")
+        await pilot.pause()
+
+        def in_view() -> bool:
+            return table.selected_key in "\n".join(_text(table))
+
+        assert in_view()
+        table.set_rows((f"g{i:03d}", (f"g{i:03d}", str(i))) for i in range(50))  # a filter: g090 is gone
+        assert table.selected_key == "g049" and in_view()
+        table.select_key("g003")
+        table.set_rows(((f"g{i:03d}", (f"g{i:03d}", str(i))) for i in range(50)),
+                       sort_key=lambda cells: int(cells[1]), reverse=True)  # re-sorted: g003 near the end
+        assert table.selected_key == "g003" and in_view()
+
+
+async def test_cells_never_put_control_characters_on_the_terminal_and_wide_text_is_cut_by_width() -> None:
+    app = TableApp()
+    async with app.run_test(size=(100, 6)) as pilot:
+        table = app.table
+        table.set_rows([("evil", ("grp\x1b]0;owned\x07\r", "1")), ("wide", ("組" * 80, "2"))])
+        await pilot.pause()
+        shown = "\n".join(_text(table))
+        assert "\x1b" not in shown and "\x07" not in shown and "\r" not in shown and "grp?]0;owned??" in shown
+        wide_line = next(line for line in _text(table) if "組" in line)
+        assert cell_len(wide_line.split("…")[0]) <= 64 and wide_line.rstrip().endswith("2")
+
+
+async def test_a_second_cancel_still_waits_for_the_clean_up() -> None:
+    engine = EngineThread()
+    try:
+        cleaned = threading.Event()
+        started = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        async def job() -> None:
+            loop.call_soon_threadsafe(started.set)
+            try:
+                await asyncio.sleep(60)
+            finally:
+                await asyncio.to_thread(time.sleep, 0.3)  # the checkpoint
+                cleaned.set()
+
+        task = asyncio.create_task(engine.run(job()))
+        await started.wait()
+        task.cancel()
+        await asyncio.sleep(0.05)
+        task.cancel()  # x pressed again
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert cleaned.is_set()
+    finally:
+        engine.stop()
+
+
+class ProdOnly(FixedData):
+    """prod answers with the fixed data; every other cluster is down."""
+
+    def __init__(self, cluster: ClusterConfig, target: MessagePump) -> None:
+        super().__init__(cluster, target)
+        self.cluster = cluster
+
+    async def refresh(self) -> None:
+        if self.cluster.name == "prod":
+            await super().refresh()
+        else:
+            self.target.post_message(RefreshFailed("cannot connect", self))
+
+
+async def test_answers_from_the_previous_cluster_are_dropped_after_a_switch(tmp_path: Path) -> None:
+    app = _app(tmp_path, ProdOnly)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert app.topics_pane.table.row_count == 3
+        old = app.refresher
+        app.switch_cluster("staging")
+        await pilot.pause()
+        # what the prod refresher was still decoding when the switch happened arrives now
+        app.post_message(TopicsLoaded(TOPICS, True, old))
+        app.post_message(GroupsLoaded(GROUPS, old))
+        app.post_message(RefreshDone(0.5, old))
+        await pilot.pause()
+        assert app.topics_pane.table.row_count == 0 and app.groups_pane.table.row_count == 0
+        assert "no data yet" in str(app.status.render())
+        assert not app.groups_pane.trackers
+
+
+async def test_an_unexpected_error_fails_the_job_in_words(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        job = Job("backup", "prod/orders")
+
+        async def full_disk() -> None:
+            raise OSError(28, "No space left on device")
+
+        worker = app.run_worker(app._supervise(job, full_disk(), lambda _: None, lambda: "cancelled"),
+                                exit_on_error=False)
+        await pilot.pause(0.5)
+        assert worker.is_finished
+        assert job.state == FAILED and "No space left on device" in job.detail

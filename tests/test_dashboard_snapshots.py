@@ -61,10 +61,10 @@ class FixedData:
         raise AssertionError("snapshot tests never talk to Kafka")
 
     async def refresh(self) -> None:
-        self.target.post_message(TopicsLoaded(TOPICS, True))
-        self.target.post_message(GroupsLoaded(GROUPS))
-        self.target.post_message(TopicSizesLoaded(TOPICS))
-        self.target.post_message(RefreshDone(0.04))
+        self.target.post_message(TopicsLoaded(TOPICS, True, self))
+        self.target.post_message(GroupsLoaded(GROUPS, self))
+        self.target.post_message(TopicSizesLoaded(TOPICS, source=self))
+        self.target.post_message(RefreshDone(0.04, self))
 
     async def probe(self, name: str, cluster: ClusterConfig) -> None:
         if name == "staging":
@@ -76,14 +76,14 @@ class FixedData:
         return None
 
 
-def _app(tmp_path: Path) -> KsreApp:
+def _app(tmp_path: Path, refresher: type = FixedData) -> KsreApp:
     config = parse_config({"clusters": {
         "prod": {"bootstrap_servers": "kafka-1.prod.example:9093", "read_only": True, "color": "darkred"},
         "staging": {"bootstrap_servers": "kafka.staging.example:9092"}}}, tmp_path / "config.toml")
     config = AppConfig(path=config.path, clusters=config.clusters,
                        backup=BackupSettings(base_path=tmp_path / "backups"), ui=config.ui)
     return KsreApp(config.cluster("prod"), UiSettings(refresh_seconds=3600, theme="ksre-night"), config=config,
-                   refresher=FixedData, clock=lambda: datetime(2026, 11, 24, 3, 12, 5))
+                   refresher=refresher, clock=lambda: datetime(2026, 11, 24, 3, 12, 5))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

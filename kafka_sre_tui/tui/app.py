@@ -87,7 +87,6 @@ class KsreApp(JobActions):
         self.background = background
         self.make_refresher = refresher
         self.refresher = refresher(cluster, self)
-        self.engine = EngineThread()  # Kafka answers are decoded here, off the UI's loop
         self.gc_schedule = GcSchedule()
         self.clock = clock
         self.filter_text = ""
@@ -128,6 +127,7 @@ class KsreApp(JobActions):
         return clusters
 
     def on_mount(self) -> None:
+        self.engine = EngineThread()  # Kafka answers are decoded here, off the UI's loop
         self.gc_schedule.start()
         for theme in load_project_themes():
             self.register_theme(theme)
@@ -164,6 +164,8 @@ class KsreApp(JobActions):
         await self.engine.run(self.refresher.probe(name, cluster))
 
     def on_topics_loaded(self, message: TopicsLoaded) -> None:
+        if message.source is not self.refresher:
+            return
         pane = self.topics_pane
         if message.with_offsets or not pane.topics:  # metadata alone only fills an empty table
             pane.show(message.topics, message.with_offsets, self.filter_text)
@@ -171,15 +173,21 @@ class KsreApp(JobActions):
             self.clusters_pane.show_topics(message.topics)
 
     def on_topic_sizes_loaded(self, message: TopicSizesLoaded) -> None:
+        if message.source is not self.refresher:
+            return
         self.topics_pane.show_sizes(message.topics, message.problems, self.filter_text)
 
     def on_groups_loaded(self, message: GroupsLoaded) -> None:
+        if message.source is not self.refresher:
+            return
         self.groups_pane.show(message.groups, self.filter_text)
 
     def on_cluster_probed(self, message: ClusterProbed) -> None:
         self.clusters_pane.probed(message.name, message.overview, message.error)
 
     def on_refresh_done(self, message: RefreshDone) -> None:
+        if message.source is not self.refresher:
+            return
         self._last_good = self.clock()
         pane = self.clusters_pane
         self.gc_schedule.settle()
@@ -193,6 +201,9 @@ class KsreApp(JobActions):
         await self.engine.run(self.refresher.probe(self.cluster.name, self.cluster))
 
     def on_refresh_failed(self, message: RefreshFailed) -> None:
+        self.gc_schedule.settle()  # a cluster that stays down must not stop the periodic full collection
+        if message.source is not self.refresher:
+            return
         since = f"stale since {self._last_good:%H:%M:%S}" if self._last_good else "no data yet"
         self.status.update(f"[b red]{since}[/]: {message.error}")
 
@@ -313,6 +324,10 @@ class KsreApp(JobActions):
                                  "(backups stay resumable)"), answer)
 
     async def on_unmount(self) -> None:
-        await self.engine.run(self.refresher.close())
-        await asyncio.to_thread(self.engine.stop)
-        self.gc_schedule.stop()
+        try:
+            await self.engine.run(self.refresher.close())
+        finally:
+            try:
+                await asyncio.to_thread(self.engine.stop)  # running jobs are cancelled and leave a checkpoint
+            finally:
+                self.gc_schedule.stop()

@@ -25,6 +25,7 @@ CLEAN_UP_SECONDS = 30.0  # how long a cancelled task may take to leave a resumab
 class EngineThread:
     def __init__(self, name: str = "ksre-engine") -> None:
         self.loop = asyncio.new_event_loop()
+        self._tasks: set[asyncio.Task[Any]] = set()  # what run() started: touched on the engine loop only
         self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
         self._thread.start()
 
@@ -44,9 +45,15 @@ class EngineThread:
             else:
                 result.set_result(task.result())
 
+        def finished(task: asyncio.Task[T]) -> None:
+            self._tasks.discard(task)
+            if not ui_loop.is_closed():
+                ui_loop.call_soon_threadsafe(deliver, task)
+
         def start() -> None:
             task = self.loop.create_task(coro)
-            task.add_done_callback(lambda t: ui_loop.call_soon_threadsafe(deliver, t))
+            self._tasks.add(task)
+            task.add_done_callback(finished)
             started.append(task)
 
         self.loop.call_soon_threadsafe(start)
@@ -55,25 +62,46 @@ class EngineThread:
         except asyncio.CancelledError:
             # callbacks run in order: start() has run before this cancel does
             self.loop.call_soon_threadsafe(lambda: started[0].cancel())
-            await asyncio.wait({result}, timeout=CLEAN_UP_SECONDS)
+            await _wait_through_cancels(result, CLEAN_UP_SECONDS)
             if result.done() and not result.cancelled():
                 result.exception()  # retrieved: the caller was cancelled, the outcome no longer matters
             raise
 
     def stop(self, timeout: float = CLEAN_UP_SECONDS) -> None:
-        """Cancel what still runs, let it clean up, then end the thread."""
+        """Cancel the work still running, let it clean up (a task already cancelling is not cancelled
+        again: that would cut its checkpoint short), then end the thread."""
         if not self._thread.is_alive():
             return
 
-        async def cancel_all() -> None:
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
+        async def wind_down() -> None:
+            mine = list(self._tasks)
+            for task in mine:
+                if not task.cancelling():
+                    task.cancel()
+            if mine:
+                await asyncio.wait(mine, timeout=timeout)
+            rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in rest:  # the clients' own background tasks
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*rest, return_exceptions=True)
 
         with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(cancel_all(), self.loop).result(timeout)
+            asyncio.run_coroutine_threadsafe(wind_down(), self.loop).result(timeout + 5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout)
         if not self._thread.is_alive():
             self.loop.close()
+
+
+async def _wait_through_cancels(future: asyncio.Future[Any], seconds: float) -> None:
+    """Wait for ``future`` up to ``seconds`` even if cancelled again meanwhile (a second
+    press of the cancel key must not mark a job cancelled before its checkpoint is written)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not future.done():
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            return
+        try:
+            await asyncio.wait({future}, timeout=left)
+        except asyncio.CancelledError:
+            continue

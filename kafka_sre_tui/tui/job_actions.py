@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
@@ -50,6 +51,7 @@ from kafka_sre_tui.tui.widgets.jobs_pane import JobsPane
 from kafka_sre_tui.tui.widgets.topics_pane import TopicsPane
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 E = TypeVar("E")
 
 
@@ -155,8 +157,10 @@ class JobActions(App[None]):
 
         on_ui = self._on_ui(emit)
 
+        cluster = self.cluster  # the one it was started on, even if the dashboard switches
+
         async def watch() -> MonitorResult:
-            async with KafkaSession(self.cluster) as session:  # its own: a drain outlives a switch of cluster
+            async with KafkaSession(cluster) as session:  # its own: a drain outlives a switch of cluster
                 return await monitor_group(session, group_id, on_ui, goal=choice.goal, settings=choice.settings)
 
         def done(result: MonitorResult) -> None:
@@ -297,11 +301,12 @@ class JobActions(App[None]):
                 self.post_message(JobChanged(job))
 
         on_ui = self._on_ui(emit)
+        source = self.cluster  # the one it was started on, even if the dashboard switches meanwhile
 
         async def run() -> tuple[MigrateResult, MigrateVerify | None]:
             """What ``migrate`` does: copy, then verify both sides (unless following or asked not to)."""
-            result = await migrate(self.cluster, target, request, on_ui)
-            return result, (await verify_migration(self.cluster, target, request) if check else None)
+            result = await migrate(source, target, request, on_ui)
+            return result, (await verify_migration(source, target, request) if check else None)
 
         def done(outcome: tuple[MigrateResult, MigrateVerify | None]) -> None:
             result, verified = outcome
@@ -335,6 +340,9 @@ class JobActions(App[None]):
             raise
         except KsreError as exc:
             job.state, job.detail = FAILED, str(exc)
+        except Exception as exc:  # a bug or the machine (a full disk): still a failure in words, never "running"
+            _log.error("job %s %s failed", job.kind, job.target, exc_info=exc)
+            job.state, job.detail = FAILED, f"unexpected error: {type(exc).__name__}: {exc}"
         else:
             job.state = DONE
             done(result)

@@ -10,11 +10,15 @@ from kafka_sre_tui.engine.drain import Assessment
 from kafka_sre_tui.engine.models import ClusterOverview, GroupInfo, TopicInfo
 from kafka_sre_tui.tui.jobs import Job
 
+# Refresh results name the refresher that produced them (``source``): after a switch of cluster, an
+# answer the old refresher was still decoding must not land under the new cluster's header.
+
 
 @dataclass
 class TopicsLoaded(Message):
     topics: list[TopicInfo]
     with_offsets: bool
+    source: object = None
 
 
 @dataclass
@@ -24,11 +28,13 @@ class TopicSizesLoaded(Message):
 
     topics: list[TopicInfo]
     problems: tuple[str, ...] = ()
+    source: object = None
 
 
 @dataclass
 class GroupsLoaded(Message):
     groups: list[GroupInfo]
+    source: object = None
 
 
 @dataclass
@@ -41,11 +47,13 @@ class ClusterProbed(Message):
 @dataclass
 class RefreshDone(Message):
     seconds: float
+    source: object = None
 
 
 @dataclass
 class RefreshFailed(Message):
     error: str
+    source: object = None
 
 
 class JobChanged(Message):

@@ -40,30 +40,32 @@ class ClusterRefresher:
         self.cluster = cluster
         self.target = target
         self._session: KafkaSession | None = None
+        self._connecting = asyncio.Lock()  # a refresh and a detail screen may both want one
 
     async def session(self) -> KafkaSession:
         """The live session, reconnecting when the last one failed."""
-        if self._session is None:
-            self._session = await KafkaSession(self.cluster).__aenter__()
-        return self._session
+        async with self._connecting:
+            if self._session is None:
+                self._session = await KafkaSession(self.cluster).__aenter__()
+            return self._session
 
     async def refresh(self) -> None:
         started = time.monotonic()
         try:
             session = await self.session()
-            self.target.post_message(TopicsLoaded(await list_topics(session, with_offsets=False), False))
+            self.target.post_message(TopicsLoaded(await list_topics(session, with_offsets=False), False, self))
             topics = await list_topics(session)
-            self.target.post_message(TopicsLoaded(topics, True))
-            self.target.post_message(GroupsLoaded(await list_groups(session)))
+            self.target.post_message(TopicsLoaded(topics, True, self))
+            self.target.post_message(GroupsLoaded(await list_groups(session), self))
             # last: a broker that is slow to answer (or refuses) never holds back offsets or lag
             sizes = await describe_log_dirs(session)
             sized = await asyncio.to_thread(apply_sizes, topics, sizes)
-            self.target.post_message(TopicSizesLoaded(sized, sizes.problems))
+            self.target.post_message(TopicSizesLoaded(sized, sizes.problems, self))
         except KsreError as exc:
             await self.close()
-            self.target.post_message(RefreshFailed(str(exc)))
+            self.target.post_message(RefreshFailed(str(exc), self))
             return
-        self.target.post_message(RefreshDone(time.monotonic() - started))
+        self.target.post_message(RefreshDone(time.monotonic() - started, self))
 
     async def close(self) -> None:
         session, self._session = self._session, None

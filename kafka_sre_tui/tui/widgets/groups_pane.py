@@ -47,6 +47,8 @@ class GroupsPane(Vertical):
         self.statuses: dict[str, tuple[str, str]] = {}
         self.assessments: dict[str, Assessment] = {}
         self._judging = threading.Lock()
+        self._generation = 0  # bumped on a switch of cluster: a judging thread still running is ignored
+        self.pattern = ""
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -58,17 +60,19 @@ class GroupsPane(Vertical):
         for g in groups:
             self.history.setdefault(g.group_id, deque(maxlen=HISTORY)).append(g.total_lag)
         self.render_rows(pattern)
-        self._judge(groups, time.time() if now is None else now, pattern)
+        self._judge(groups, time.time() if now is None else now)
 
     @work(exclusive=True, group="judge-groups")
-    async def _judge(self, groups: list[GroupInfo], at: float, pattern: str) -> None:
+    async def _judge(self, groups: list[GroupInfo], at: float) -> None:
         """Judging hundreds of groups is many milliseconds of Python: done in a thread, so no
-        frame waits for it."""
-        await asyncio.to_thread(self._judge_all, groups, at)
-        self.render_rows(pattern)
+        frame waits for it. The rows then follow the filter as it is now, not as it was."""
+        await asyncio.to_thread(self._judge_all, groups, at, self._generation)
+        self.render_rows(self.pattern)
 
-    def _judge_all(self, groups: list[GroupInfo], at: float) -> None:
+    def _judge_all(self, groups: list[GroupInfo], at: float, generation: int) -> None:
         with self._judging:  # a cancelled worker's thread may still be finishing the last round
+            if generation != self._generation:
+                return
             for g in groups:
                 tracker = self.trackers.setdefault(g.group_id, DrainTracker(self.tracker_settings))
                 assessment = tracker.observe(GroupSample.from_group(g, at))
@@ -81,12 +85,14 @@ class GroupsPane(Vertical):
         self.table.clear()
         self.groups = []
         with self._judging:
+            self._generation += 1
             self.history.clear()
             self.trackers.clear()
             self.statuses.clear()
             self.assessments.clear()
 
     def render_rows(self, pattern: str) -> None:
+        self.pattern = pattern
         keep = matcher(pattern)
         rows = ((g.group_id, self._cells(g)) for g in self.groups if keep(g.group_id))
         if self.sort_by_lag:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -26,6 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 Justify = Literal["left", "right"]
+_CONTROL = {code: "?" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
 Cell = str | Text
 MAX_WIDTH = 64  # longer cell text is cut with an ellipsis
 PADDING = 1
@@ -67,6 +68,7 @@ class LiveTable(ScrollView, can_focus=True):
         }
         & > .live-table--header { text-style: bold; background: $panel; color: $foreground; }
         &:ansi > .live-table--header { background: ansi_bright_blue; color: ansi_default; }
+        &:ansi > .live-table--cursor { text-style: reverse; }
         & > .live-table--even-row { background: $surface-lighten-1 50%; }
         &:dark > .live-table--even-row { background: $surface-darken-1 40%; }
         & > .live-table--cursor {
@@ -102,7 +104,7 @@ class LiveTable(ScrollView, can_focus=True):
     def set_rows(self, rows: Iterable[tuple[str, Sequence[Cell]]],
                  sort_key: Callable[[tuple[Cell, ...]], Any] | None = None, reverse: bool = False) -> None:
         """Replace every row (in the given order, or sorted); the cursor keeps its row."""
-        selected = self.selected_key
+        selected, line = self.selected_key, self.cursor - self.scroll_offset.y
         fresh = {key: tuple(cells) for key, cells in rows}
         order = list(fresh)
         if sort_key is not None:
@@ -119,7 +121,9 @@ class LiveTable(ScrollView, can_focus=True):
             self.cursor = order.index(selected)
         self.cursor = max(0, min(self.cursor, len(order) - 1))
         self.virtual_size = Size(sum(self._widths) + 2 * PADDING * len(self._widths), len(order) + 1)
-        self.refresh()
+        # the selected row stays on the same screen line, so what Enter, d or n act on stays in view
+        self._scroll_top(self.cursor - line)
+        self._move(self.cursor)
 
     def clear(self) -> None:
         self.set_rows(())
@@ -166,12 +170,6 @@ class LiveTable(ScrollView, can_focus=True):
         else:
             self._move(index)
 
-    def _on_focus(self, event: events.Focus) -> None:
-        self.refresh()
-
-    def _on_blur(self, event: events.Blur) -> None:
-        self.refresh()
-
     def _move(self, index: int) -> None:
         if not self._order:
             return
@@ -179,10 +177,16 @@ class LiveTable(ScrollView, can_focus=True):
         visible = max(1, self.scrollable_content_region.height - 1)
         top = self.scroll_offset.y
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
+            self._scroll_top(self.cursor)
         elif self.cursor >= top + visible:
-            self.scroll_to(y=self.cursor - visible + 1, animate=False)
+            self._scroll_top(self.cursor - visible + 1)
         self.refresh()
+
+    def _scroll_top(self, top: int) -> None:
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = max(0, min(top, len(self._order) - visible))
+        if top != self.scroll_offset.y:
+            self.scroll_to(y=top, animate=False, immediate=True)
 
     # -- drawing ------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
@@ -223,10 +227,11 @@ class LiveTable(ScrollView, can_focus=True):
 
 
 def _fit(text: str, width: int, justify: Justify) -> str:
+    text = text.translate(_CONTROL)  # names come from the cluster: no escape sequences onto the terminal
     length = cell_len(text)
     if length > width:
-        text = text[: max(0, width - 1)] + "…"  # cell text is mostly ASCII; a wide character may cost a column
-        length = cell_len(text)
+        text = set_cell_size(text, max(0, width - 1)) + "…"
+        length = width
     pad = " " * (width - length)
     body = pad + text if justify == "right" else text + pad
     return " " * PADDING + body + " " * PADDING
