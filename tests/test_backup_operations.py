@@ -65,6 +65,9 @@ async def test_bad_input_fails_before_writing_anything(cluster: ClusterConfig, k
         await backup(cluster, unique, tmp_path, partitions=(0, 5))
     with pytest.raises(KsreError, match=r"not found|UnknownTopic"):
         await backup(cluster, f"{unique}-nope", tmp_path)
+    for rate in (0.0, -1.0, float("nan")):
+        with pytest.raises(ConfigError, match=r"--rate-limit must be > 0 MB/s"):
+            await backup(cluster, unique, tmp_path, rate_limit_mb_s=rate)
     assert list_backups(tmp_path) == []
 
 

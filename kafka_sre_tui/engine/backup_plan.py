@@ -76,7 +76,7 @@ def validate_request(request: BackupRequest) -> None:
     if (request.to_offset is not None and request.from_time_ms is not None) or (
             request.to_time_ms is not None and request.from_offset is not None):
         raise ConfigError("give either --from-offset/--to-offset or --from-time/--to-time, not both")
-    if request.rate_limit_mb_s is not None and request.rate_limit_mb_s <= 0:
+    if request.rate_limit_mb_s is not None and not request.rate_limit_mb_s > 0:  # NaN too
         raise ConfigError(f"--rate-limit must be > 0 MB/s, got {request.rate_limit_mb_s:g}")
     for name, value in (("--from-offset", request.from_offset), ("--to-offset", request.to_offset),
                         ("--max-messages", request.max_messages)):
