@@ -47,6 +47,10 @@ def parse(argv: list[str] | None) -> tuple[Settings, str]:
     p.add_argument("--skip-inspection", action="store_true", help="leave out the inspection-scale cluster")
     p.add_argument("--no-install-kcat", action="store_true", help="never apt-get install a missing kcat")
     p.add_argument("--profile", action="store_true", help="also profile one backup and one restore with py-spy")
+    p.add_argument("--restore-only", action="store_true",
+                   help="only what the restore ratio needs: zstd backups, verify, restores each followed by kcat "
+                        "produce and ProducerPerformance, the small restore (no other codecs, migrate, consumer "
+                        "perf, inspection)")
     p.add_argument("--out", type=Path, help="results directory (default bench/results)")
     p.add_argument("--name", default="latest", help="results file stem (default latest)")
     a = p.parse_args(argv)
@@ -65,6 +69,8 @@ def parse(argv: list[str] | None) -> tuple[Settings, str]:
         changes["install_kcat"] = False
     if a.profile:
         changes["profile"] = True
+    if a.restore_only:
+        changes.update(restore_only=True, codecs=(DEFAULT_CODEC,), scale=Scale(0, 0, 0))
     return dataclasses.replace(s, **changes), a.name
 
 
@@ -106,11 +112,15 @@ def run(settings: Settings, name: str, argv: list[str]) -> Path:
         cli = Cli.create(workdir)
         ours, backup_id = throughput.measure_ours(cli, topic, settings, log)
         rows += ours
+        if settings.restore_only and backup_id:
+            rows += throughput.measure_restore_vs_kcat(cli, topic, backup_id, kcat, kcat_note, kafka_libs(), workdir,
+                                                       settings, log)
         rows += throughput.measure_small(cli, topic, settings, log)
-        rows.append(throughput.measure_per_record(topic, workdir, settings, log))
-        with second_cluster(kafka, settings.second_cluster and cli.migrate_help() is not None) as target:
-            rows.append(throughput.measure_migrate(cli, topic, target.bootstrap_servers, settings, log))
-        rows += throughput.measure_peers(topic, kafka_libs(), kcat, kcat_note, workdir, settings, log)
+        if not settings.restore_only:
+            rows.append(throughput.measure_per_record(topic, workdir, settings, log))
+            with second_cluster(kafka, settings.second_cluster and cli.migrate_help() is not None) as target:
+                rows.append(throughput.measure_migrate(cli, topic, target.bootstrap_servers, settings, log))
+            rows += throughput.measure_peers(topic, kafka_libs(), kcat, kcat_note, workdir, settings, log)
         if settings.profile and backup_id:
             result["profiles"] = _profiles(cli, topic, backup_id, workdir.parent / "ksre-bench-profiles")
         result["inspection"] = _inspection(kafka, settings)

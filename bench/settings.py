@@ -25,6 +25,7 @@ class Settings:
     second_cluster: bool = True  # migrate target; quick mode migrates within one cluster
     install_kcat: bool = True
     profile: bool = False
+    restore_only: bool = False  # leave out what the restore ratio does not need (see --restore-only)
     mode: str = "full"
     out_dir: Path = Path(__file__).parent / "results"
 

@@ -29,7 +29,8 @@ Log = Callable[[str], None]
 
 
 def measure_ours(cli: Cli, topic: Topic, settings: Settings, log: Log) -> tuple[list[Row], str | None]:
-    """Backups per codec, verify and restore of the default codec's backup; returns that backup's id."""
+    """Backups per codec, verify and restore of the default codec's backup; returns that backup's id.
+    With ``restore_only`` the restores are left to :func:`measure_restore_vs_kcat`."""
     rows: list[Row] = []
     default_id: str | None = None
     for codec in settings.codecs:
@@ -53,7 +54,7 @@ def measure_ours(cli: Cli, topic: Topic, settings: Settings, log: Log) -> tuple[
     verify = Row(f"verify ({DEFAULT_CODEC} backup)", "ours", topic_bytes=topic.log_bytes, records=topic.records)
     restore = Row(f"restore ({DEFAULT_CODEC} backup) into a new topic", "ours", topic_bytes=topic.log_bytes,
                   records=topic.records)
-    rows += [verify, restore]
+    rows += [verify] if settings.restore_only else [verify, restore]
     for n in range(settings.repeats):
         run, doc = cli.verify(default_id)
         if not run.ok or not doc.get("intact"):
@@ -62,15 +63,62 @@ def measure_ours(cli: Cli, topic: Topic, settings: Settings, log: Log) -> tuple[
         verify.add(run.seconds, run.peak_rss_mb, doc["bytes_checked"] / 1e6 / max(doc["seconds"], 1e-9))
         log(f"verify #{n + 1}: {run.seconds:.2f} s")
     verify.note = "engine MB/s counts the backup's (compressed) bytes"
-    for n in range(settings.repeats):
-        run, doc = cli.restore(topic.bootstrap, default_id, f"restored-{n}")
-        if not run.ok:
-            restore.available, restore.note = False, run.failure()
-            break
-        restore.add(run.seconds, run.peak_rss_mb, doc["metrics"]["throughput_mb_s"])
-        log(f"restore #{n + 1}: {run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB RSS")
-    restore.note = "wall time includes verify and preflight; headers and timestamps kept"
+    for n in range(0 if settings.restore_only else settings.repeats):
+        _restore_once(cli, topic, default_id, restore, n, log)
     return rows, default_id
+
+
+def _restore_once(cli: Cli, topic: Topic, backup_id: str, row: Row, n: int, log: Log) -> None:
+    row.note = "wall time includes verify and preflight; headers and timestamps kept"
+    if not row.available:
+        return
+    run, doc = cli.restore(topic.bootstrap, backup_id, f"restored-{n}")
+    if not run.ok:
+        row.available, row.note = False, run.failure()
+        return
+    row.add(run.seconds, run.peak_rss_mb, doc["metrics"]["throughput_mb_s"])
+    log(f"restore #{n + 1}: {run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB RSS")
+
+
+def measure_restore_vs_kcat(cli: Cli, topic: Topic, backup_id: str, kcat: str | None, kcat_note: str, libs: Path,
+                            workdir: Path, settings: Settings, log: Log) -> list[Row]:
+    """--restore-only: each repeat runs our restore, then kcat produce, one after the other, so that whatever
+    else the machine does weighs on both sides of the ratio alike; ProducerPerformance after them."""
+    restore = Row(f"restore ({DEFAULT_CODEC} backup) into a new topic", "ours", topic_bytes=topic.log_bytes,
+                  records=topic.records)
+    consume = Row("kcat consume → file", "peer", topic_bytes=topic.log_bytes, records=topic.records,
+                  note="once, for kcat produce's input")
+    produce = Row("kcat produce ← file", "peer", topic_bytes=topic.log_bytes, records=topic.records,
+                  note="keys and values only: headers and timestamps dropped; run right after each restore")
+    pperf = Row("Kafka ProducerPerformance", "peer", topic_bytes=topic.log_bytes, records=topic.records,
+                note=f"{settings.value_bytes} B records, no keys or headers, acks=all")
+    dump = workdir / "kcat-dump.tsv"
+    if kcat is None:
+        consume.available = produce.available = False
+        consume.note = produce.note = kcat_note
+    else:
+        run = peers.kcat_consume(kcat, topic.bootstrap, topic.name, dump)
+        consume.add(run.seconds, run.peak_rss_mb) if run.ok else _fail(consume, run.failure())
+    for n in range(settings.repeats):
+        _restore_once(cli, topic, backup_id, restore, n, log)
+        if kcat is not None and consume.available:
+            target = f"kcat-produced-{n}"
+            asyncio.run(create_topics(topic.bootstrap, [target], settings.partitions))
+            run = peers.kcat_produce(kcat, topic.bootstrap, target, dump)
+            written = asyncio.run(count_records(topic.bootstrap, target)) if run.ok else 0
+            if written != topic.records:
+                _fail(produce, run.failure() if not run.ok else f"kcat wrote {written:,} of {topic.records:,} records")
+            else:
+                produce.add(run.seconds, run.peak_rss_mb)
+        log(f"kcat produce #{n + 1}: {_last(produce)}")
+    dump.unlink(missing_ok=True)
+    for n in range(settings.repeats):
+        target = f"pperf-{n}"
+        asyncio.run(create_topics(topic.bootstrap, [target], settings.partitions))
+        run, mb_s = peers.producer_perf(libs, topic.bootstrap, target, topic.records, settings.value_bytes)
+        pperf.add(run.seconds, run.peak_rss_mb, mb_s) if run.ok else _fail(pperf, run.failure())
+        log(f"ProducerPerformance #{n + 1}: {_last(pperf)}")
+    return [restore, consume, produce, pperf]
 
 
 def measure_small(cli: Cli, topic: Topic, settings: Settings, log: Log) -> list[Row]:

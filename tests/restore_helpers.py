@@ -8,6 +8,9 @@ from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.restore import restore_backup
 from kafka_sre_tui.engine.restore_events import RestoreResult
 from kafka_sre_tui.engine.restore_plan import RestoreRequest
+from kafka_sre_tui.engine.storage.batches import HEADER_SIZE
+from kafka_sre_tui.engine.storage.manifest import read_manifest
+from kafka_sre_tui.engine.storage.reader import iter_batches
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.kafka_helpers import Record
 
@@ -25,3 +28,22 @@ async def restore(cluster: ClusterConfig, base: Path, backup_id: str, **options:
 def content(records: list[Record]) -> list[tuple[object, ...]]:
     """What a restore keeps of a record: everything but its offset."""
     return [r[1:] for r in records]
+
+
+StoredBatchFacts = tuple[int, int, int, int, int, bytes]  # codec, base offset, records, first/max timestamp, records
+
+
+def stored_batches(folder: Path) -> dict[int, list[StoredBatchFacts]]:
+    """Each partition's record batches in a backup, as the broker had them: codec, base offset, record
+    count, first and max timestamp, and the bytes of the records (everything after the header)."""
+    manifest, _intact = read_manifest(folder)
+    return {p.partition: [(h.codec, h.base_offset, h.record_count, h.first_timestamp, h.max_timestamp,
+                           bytes(view[HEADER_SIZE:])) for h, view in iter_batches(folder, p)]
+            for p in manifest.partitions}
+
+
+def records_sent_as_stored(source: list[StoredBatchFacts], target: list[StoredBatchFacts]) -> int:
+    """How many of the source's batches are in the target byte for byte (records, codec, count and
+    timestamps): what the restore sent as stored, not re-encoded."""
+    kept = {(codec, count, first, high, data) for codec, _base, count, first, high, data in target}
+    return sum(1 for codec, _base, count, first, high, data in source if (codec, count, first, high, data) in kept)

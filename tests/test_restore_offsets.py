@@ -4,6 +4,7 @@ backwards, are left alone."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -13,7 +14,7 @@ from kafka_sre_tui.engine.offset_map import OffsetMap
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.backup_helpers import backup
 from tests.kafka_helpers import Record, consume_and_commit, create_topic, produce, read_all, wait_for
-from tests.restore_helpers import content, restore
+from tests.restore_helpers import cluster_of, content, restore
 
 
 async def _read_as_group(bs: str, group: str, topic: str, partitions: list[int]) -> dict[int, list[Record]]:
@@ -102,3 +103,23 @@ def test_translation_of_positions() -> None:
         [100, 100, 102, 103, 103, 103, 104, 105, 105]
     assert offsets.target_of(8) is None and offsets.target_of(11) == 104
     assert OffsetMap().translate_position(3, 7) == 7
+
+
+async def test_a_new_clusters_first_group_waits_for_its_coordinator(kafka: LocalKafka, cluster: ClusterConfig,
+                                                                    unique: str, tmp_path: Path) -> None:
+    """On a brand-new cluster the first group commit creates __consumer_offsets, whose coordinator
+    answers GroupCoordinatorNotAvailable for a moment: the restore waits for it instead of failing."""
+    bs, group = kafka.bootstrap_servers, f"{unique}-g"
+    await create_topic(bs, unique, 1)
+    await produce(bs, unique, {0: 20})
+    await consume_and_commit(bs, group, unique, {0: 5})
+    done = await backup(cluster, unique, tmp_path)
+    fresh = await asyncio.to_thread(LocalKafka().start)
+    try:
+        result = await restore(cluster_of(fresh), tmp_path, done.backup_id, create_topic=True,
+                               restore_consumer_offsets=(group,))
+        assert result.groups[0].committed and result.groups[0].offsets == {0: 5}
+        read = await _read_as_group(fresh.bootstrap_servers, group, unique, [0])
+        assert content(read[0]) == content((await read_all(bs, unique))[0][5:])
+    finally:
+        await asyncio.to_thread(fresh.stop)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from kafka_sre_tui.engine.restore_plan import (
     validate_request,
 )
 from kafka_sre_tui.engine.restore_preflight import FAIL, OK, WARN, evaluate
+from kafka_sre_tui.engine.restore_run import _save_all
+from kafka_sre_tui.engine.restore_state import PartitionProgress, load_partitions
 from kafka_sre_tui.engine.restore_target import TargetTopic
 from kafka_sre_tui.engine.storage.manifest import Manifest
 
@@ -85,6 +88,10 @@ def test_argument_checks() -> None:
         validate_request(RestoreRequest(Path("."), "b", partition_map={0: 0, 1: 0}))
     with pytest.raises(ConfigError, match="not both"):
         validate_request(RestoreRequest(Path("."), "b", from_offset=1, to_time_ms=5))
+    with pytest.raises(ConfigError, match="--dry-run cannot be combined with --resume"):  # a resume writes at once
+        validate_request(RestoreRequest(Path("."), "b", resume=True, dry_run=True))
+    with pytest.raises(ConfigError, match="--rate-limit must be > 0"):
+        validate_request(RestoreRequest(Path("."), "b", rate_limit_mb_s=float("nan")))
 
 
 def test_cli_refuses_a_read_only_cluster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -95,3 +102,20 @@ def test_cli_refuses_a_read_only_cluster(tmp_path: Path, capsys: pytest.CaptureF
     assert code == 2
     assert capsys.readouterr().err.strip() == (f"error: cluster 'prod' is read_only in {config}: refusing to restore "
                                                "into it; pick another --cluster or set read_only = false")
+
+
+def test_overlapping_checkpoints_never_fail_or_go_back(tmp_path: Path) -> None:
+    """A cancelled checkpoint's thread can still be writing when the final one starts: both write the
+    same partition files; neither may fail, and the newest progress is what stays."""
+    (tmp_path / "partitions").mkdir()
+
+    def progress(written: int) -> dict[str, object]:
+        p = PartitionProgress.fresh(PartitionSelection(0, 0, 0, 1000), 0)
+        p.record_written(list(range(written)), 0)
+        return p.to_json()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda n: _save_all(tmp_path, [progress(n * 10)], n), reversed(range(1, 41))))
+    assert load_partitions(tmp_path, [0])[0].written == 400
+    _save_all(tmp_path, [progress(5)], 0)  # an older snapshot written late
+    assert load_partitions(tmp_path, [0])[0].written == 400

@@ -53,6 +53,9 @@ class OffsetMap:
 
     def add_offsets(self, source_offsets: list[int], target_first: int) -> None:
         """Consecutive target offsets from ``target_first`` for these source offsets (in order)."""
+        if source_offsets and source_offsets[-1] - source_offsets[0] == len(source_offsets) - 1:
+            self.add(source_offsets[0], target_first, len(source_offsets))  # no gap (offsets only grow)
+            return
         start = 0
         for i in range(1, len(source_offsets) + 1):
             if i == len(source_offsets) or source_offsets[i] != source_offsets[i - 1] + 1:

@@ -1,8 +1,8 @@
 """Restore a backup into a topic (same or another cluster): verified first, checked before the first
 write, faithful, resumable exactly once, with consumer offsets translated through the exact map.
 
-Order of work: verify every checksum of the backup; read the selected records' facts; look at the
-target; preflight (all that --dry-run does); create the topic if asked; record each target
+Order of work: verify every checksum of the backup while reading the selected records' facts; look at
+the target; preflight (all that --dry-run does); create the topic if asked; record each target
 partition's end offset as its start and write the plan durably; write with the topic writer,
 checkpointing every ``checkpoint_seconds``; commit translated group offsets. See docs/restore.md.
 """
@@ -20,9 +20,17 @@ from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.backups import find_backup
 from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.heap import keep_large_buffers
 from kafka_sre_tui.engine.restore_events import BackupDamaged, Emit, PreflightFailed, RestoreResult, Resumed, ignore
 from kafka_sre_tui.engine.restore_offsets import commit_group_offsets
-from kafka_sre_tui.engine.restore_plan import RestoreRequest, scan, select, validate_request
+from kafka_sre_tui.engine.restore_plan import (
+    PartitionSelection,
+    RangeStats,
+    RestoreRequest,
+    scan,
+    select,
+    validate_request,
+)
 from kafka_sre_tui.engine.restore_preflight import evaluate
 from kafka_sre_tui.engine.restore_run import outcomes, skip_written, write_all
 from kafka_sre_tui.engine.restore_state import (
@@ -50,13 +58,8 @@ async def restore_backup(cluster: ClusterConfig, request: RestoreRequest, emit: 
         raise ConfigError(f"cluster '{cluster.name}' is read_only in {cluster.source}: refusing to restore into it; "
                           "pick another --cluster or set read_only = false")
     folder = find_backup(request.backup_base, request.backup_id)
-    verified = await asyncio.to_thread(verify_backup, folder)
-    if not verified.intact:
-        first = verified.damage[0].describe(verified.backup_id)
-        more = f" (and {len(verified.damage) - 1} more problems)" if len(verified.damage) > 1 else ""
-        raise BackupDamaged(f"refusing to restore from a damaged backup: {first}{more}; nothing was written; "
-                            f"see kafka-sre-tui verify {request.backup_id}")
-    manifest, _intact = read_manifest(folder)
+    keep_large_buffers()
+    manifest, selections, stats = await _verified_plan(folder, request)
     topic = request.target_topic or manifest.topic["name"]
     async with KafkaSession(cluster) as session:
         target = await inspect_target(session, topic)
@@ -70,8 +73,6 @@ async def restore_backup(cluster: ClusterConfig, request: RestoreRequest, emit: 
         if previous is not None and not previous.get("completed_at") and not request.force and not request.dry_run:
             raise KsreError(f"an interrupted restore of backup {manifest.backup_id} into '{topic}' exists ({states}); "
                             "continue it with --resume (nothing is written twice)")
-        selections = await asyncio.to_thread(select, folder, manifest, request)
-        stats = await asyncio.to_thread(scan, folder, manifest, selections)
         preflight = evaluate(request, manifest, selections, stats, target, cluster.name, cluster.read_only, topic,
                              int(now().timestamp() * 1000))
         emit(preflight)
@@ -100,6 +101,34 @@ async def restore_backup(cluster: ClusterConfig, request: RestoreRequest, emit: 
             return dataclasses.replace(
                 await _write(session, request, folder, manifest, topic, states, plan, progress, emit, now),
                 preflight=preflight)
+
+
+async def _verified_plan(folder: Path, request: RestoreRequest
+                         ) -> tuple[Manifest, list[PartitionSelection], dict[int, RangeStats]]:
+    """Verify every checksum of the backup and, at the same time (the scan decodes every record in
+    range while the verification mostly waits on hashing and decompression, which leave the other core
+    to it), select the ranges and read their records' facts for the preflight (not when resuming).
+    Damage found by the verification is what is reported, whatever the scan made of it."""
+    verified, planned = await asyncio.gather(asyncio.to_thread(verify_backup, folder),
+                                             asyncio.to_thread(_plan, folder, request), return_exceptions=True)
+    if isinstance(verified, BaseException):
+        raise verified
+    if not verified.intact:
+        first = verified.damage[0].describe(verified.backup_id)
+        more = f" (and {len(verified.damage) - 1} more problems)" if len(verified.damage) > 1 else ""
+        raise BackupDamaged(f"refusing to restore from a damaged backup: {first}{more}; nothing was written; "
+                            f"see kafka-sre-tui verify {request.backup_id}")
+    if isinstance(planned, BaseException):
+        raise planned
+    return planned
+
+
+def _plan(folder: Path, request: RestoreRequest) -> tuple[Manifest, list[PartitionSelection], dict[int, RangeStats]]:
+    manifest, _intact = read_manifest(folder)
+    if request.resume:
+        return manifest, [], {}
+    selections = select(folder, manifest, request)
+    return manifest, selections, scan(folder, manifest, selections)
 
 
 def _batch_bytes(configs: dict[str, Any]) -> int:

@@ -1,20 +1,42 @@
 """Consumer offsets after a restore: each backed-up group's committed offsets, translated through the
 exact offset map, committed on the target for groups with no active members, never backwards
-unless forced."""
+unless forced. Also migration's committer (engine/migrate/groups.py)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka import TopicPartition as KafkaTP
 from aiokafka import errors as kerr
 
 from kafka_sre_tui.engine.connection import KafkaSession, client_settings, translate_error
-from kafka_sre_tui.engine.errors import ConfigError, NotFound
+from kafka_sre_tui.engine.errors import ConfigError, KafkaRequestFailed, NotFound
 from kafka_sre_tui.engine.groups import describe_group
 from kafka_sre_tui.engine.restore_state import PartitionProgress
+
+T = TypeVar("T")
+COORDINATOR_TRIES = 20
+COORDINATOR_PAUSE_SECONDS = 0.5
+
+
+async def with_coordinator_retries(call: Callable[[], Awaitable[T]], tries: int = COORDINATOR_TRIES,
+                                   sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> T:
+    """``call()``, again after a pause while Kafka answers with a retriable error, ``tries`` times at
+    most. A cluster's first group commit creates __consumer_offsets, and its coordinator answers
+    GroupCoordinatorNotAvailable / CoordinatorLoadInProgress for a few seconds. Not retried: anything
+    else, including no answer at all (ClusterUnreachable, already after a full request timeout)."""
+    for attempt in range(tries):
+        try:
+            return await call()
+        except KafkaRequestFailed as exc:
+            if not exc.retriable or attempt == tries - 1:
+                raise
+            await sleep(COORDINATOR_PAUSE_SECONDS)
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -47,7 +69,12 @@ async def commit_group_offsets(session: KafkaSession, topic: str, backed_up: dic
         raise ConfigError(f"group(s) {', '.join(unknown)} have no offsets in the backup (it has: "
                           f"{', '.join(sorted(backed_up)) or 'none'})")
     wanted = groups or tuple(sorted(backed_up))
-    return [await _commit_one(session, topic, g, backed_up[g], progress, force) for g in wanted]
+    commits = []
+    for group in wanted:
+        def commit(group: str = group) -> Awaitable[GroupCommit]:
+            return _commit_one(session, topic, group, backed_up[group], progress, force)
+        commits.append(await with_coordinator_retries(commit))
+    return commits
 
 
 async def _commit_one(session: KafkaSession, topic: str, group: str, backed_up: dict[str, int],

@@ -3,15 +3,18 @@ what the records in range look like (sizes, keys, timestamps) for the preflight 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from aiokafka.record.default_records import DefaultRecordBatchBuilder
+from aiokafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchBuilder
 
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.storage.manifest import Manifest, PartitionManifest
-from kafka_sre_tui.engine.storage.reader import iter_records
+from kafka_sre_tui.engine.storage.reader import bounds, iter_batches, iter_records
+
+SCAN_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,11 @@ def validate_request(request: RestoreRequest) -> None:
     for name, value in (("--from-offset", request.from_offset), ("--to-offset", request.to_offset)):
         if value is not None and value < 0:
             raise ConfigError(f"{name} must be >= 0, got {value}")
-    if request.rate_limit_mb_s is not None and request.rate_limit_mb_s <= 0:
+    if request.rate_limit_mb_s is not None and not request.rate_limit_mb_s > 0:  # NaN too
         raise ConfigError(f"--rate-limit must be > 0 MB/s, got {request.rate_limit_mb_s:g}")
+    if request.resume and request.dry_run:  # a resume writes at once: it has no dry run to offer
+        raise ConfigError("--dry-run cannot be combined with --resume: run the dry run without --resume to see "
+                          "the preflight, then --resume to continue writing")
     if request.replication_factor is not None and request.replication_factor < 1:
         raise ConfigError(f"--replication-factor must be >= 1, got {request.replication_factor}")
     if request.partition_map:
@@ -141,24 +147,44 @@ def _time_range(folder: Path, part: PartitionManifest, from_ms: int | None, to_m
 
 
 def scan(folder: Path, manifest: Manifest, selections: list[PartitionSelection]) -> dict[int, RangeStats]:
-    """One pass over the selected records (decoded, not written anywhere)."""
+    """One pass over the selected records, decoded but not turned into objects of ours (the costly part
+    of a restore's preparation). Two partitions at a time: while one thread decodes records (which holds
+    the GIL), the other decompresses (which does not)."""
     parts = {p.partition: p for p in manifest.partitions}
-    result = {}
-    for sel in selections:
-        records = size = null_keys = largest = log_append = 0
-        low: int | None = None
-        high: int | None = None
-        for r in iter_records(folder, parts[sel.partition], sel.start, sel.end):
+    with ThreadPoolExecutor(SCAN_THREADS) as pool:
+        found = pool.map(lambda sel: _scan_range(folder, parts[sel.partition], sel.start, sel.end), selections)
+        return {sel.partition: stats for sel, stats in zip(selections, found, strict=True)}
+
+
+def _scan_range(folder: Path, part: PartitionManifest, start: int, end: int) -> RangeStats:
+    estimate = DefaultRecordBatchBuilder.estimate_size_in_bytes
+    records = size = null_keys = largest = log_append = 0
+    low = high = None
+    lo, hi = bounds(part, start, end)
+    for header, view in iter_batches(folder, part, lo, hi):
+        whole = lo <= header.base_offset and header.last_offset < hi
+        batch = DefaultRecordBatch(view)
+        appended = header.log_append_time
+        for r in batch:
+            if not whole and not lo <= r.offset < hi:
+                continue
+            key, value, headers, stamp = r.key, r.value, r.headers, r.timestamp
             records += 1
-            headers = list(r.headers)
-            size += len(r.key or b"") + len(r.value or b"") + sum(len(k) + len(v or b"") for k, v in headers)
-            null_keys += r.key is None
-            log_append += r.timestamp_type == 1
-            low = r.timestamp if low is None else min(low, r.timestamp)
-            high = r.timestamp if high is None else max(high, r.timestamp)
-            largest = max(largest, DefaultRecordBatchBuilder.estimate_size_in_bytes(r.key, r.value, headers))
-        result[sel.partition] = RangeStats(records, size, null_keys, low, high, largest, log_append)
-    return result
+            size += len(key or b"") + len(value or b"")
+            for name, data in headers:
+                size += len(name) + len(data or b"")
+            if key is None:
+                null_keys += 1
+            if appended:
+                log_append += 1
+            if low is None or stamp < low:
+                low = stamp
+            if high is None or stamp > high:
+                high = stamp
+            batch_of_one = estimate(key, value, headers)
+            if batch_of_one > largest:
+                largest = batch_of_one
+    return RangeStats(records, size, null_keys, low, high, largest, log_append)
 
 
 def parse_partition_map(text: str) -> dict[int, int]:

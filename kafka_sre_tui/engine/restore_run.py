@@ -1,13 +1,24 @@
 """The writing part of a restore: read each partition's records from the backup, write them with the
 topic writer, checkpoint durably, report progress. Also what a resumed run does first: count what a
-killed run wrote after its last checkpoint and skip exactly that."""
+killed run wrote after its last checkpoint and skip exactly that.
+
+Fast path: a stored batch that lies wholly inside the range is sent as it is stored (its records
+are not decoded or encoded again; see ``storage.batches.client_header``) when the broker takes it
+from a client as it is and it keeps every record as the per-record path would: consecutive offsets,
+CreateTime, no log cleaner marks (``BatchHeader.resendable``), within the target's batch size, with
+the records' own timestamps and no other compression asked for. Everything else (batches a range
+cuts, compacted batches with holes, LogAppendTime batches, ``--new-timestamps``) is re-encoded
+record by record, as before.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -15,8 +26,9 @@ from typing import Any
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.restore_events import Emit, PartitionOutcome, RestoreMetrics, RestoreProgress
 from kafka_sre_tui.engine.restore_state import PartitionProgress, save_partition
+from kafka_sre_tui.engine.storage.batches import CODEC_NAMES, BatchHeader
 from kafka_sre_tui.engine.storage.manifest import PartitionManifest
-from kafka_sre_tui.engine.storage.reader import StoredRecord, iter_records
+from kafka_sre_tui.engine.storage.reader import StoredBatch, StoredRecord, iter_records, iter_whole_or_records
 from kafka_sre_tui.engine.topic_writer import TargetChanged, TopicWriter, WriterSettings, record_bytes
 
 CHUNK_BYTES = 1 << 20  # records read from the backup at a time, per partition
@@ -40,12 +52,20 @@ def skip_written(folder: Path, part: PartitionManifest, progress: PartitionProgr
     progress.done = progress.source_position >= progress.selection.end
 
 
-def _take(records: Iterator[StoredRecord], max_bytes: int) -> list[StoredRecord]:
-    chunk: list[StoredRecord] = []
+def sendable_as_stored(settings: WriterSettings) -> Callable[[BatchHeader], bool]:
+    """Which whole stored batches the writer sends as they are stored (see the module docstring)."""
+    def sendable(header: BatchHeader) -> bool:
+        return (settings.keep_timestamps and header.resendable and header.length <= settings.max_batch_bytes
+                and settings.compression in (None, CODEC_NAMES[header.codec]))
+    return sendable
+
+
+def _take(items: Iterator[StoredBatch | StoredRecord], max_bytes: int) -> list[StoredBatch | StoredRecord]:
+    chunk: list[StoredBatch | StoredRecord] = []
     size = 0
-    for record in records:
-        chunk.append(record)
-        size += record_bytes(record)
+    for item in items:
+        chunk.append(item)
+        size += len(item.data) if isinstance(item, StoredBatch) else record_bytes(item)
         if size >= max_bytes:
             break
     return chunk
@@ -85,12 +105,24 @@ async def checkpoint(folder: Path, progress: list[PartitionProgress], seen: dict
             docs.append(doc)
             seen[p.selection.partition] = key
     if docs:
-        await asyncio.to_thread(_save_all, folder, docs)
+        await asyncio.to_thread(_save_all, folder, docs, next(_snapshots))
 
 
-def _save_all(folder: Path, docs: list[dict[str, Any]]) -> None:
-    for doc in docs:
-        save_partition(folder, doc)
+_snapshots = itertools.count()
+_saving = threading.Lock()
+_saved: dict[tuple[Path, int], int] = {}  # (state folder, partition) -> the snapshot on disk
+
+
+def _save_all(folder: Path, docs: list[dict[str, Any]], snapshot: int) -> None:
+    """Checkpoints can overlap: a cancelled ticker's thread may still be writing when the final
+    checkpoint starts (two threads renaming the same .tmp file failed a restore). One writer at a
+    time, and never a partition's older progress over a newer one."""
+    with _saving:
+        for doc in docs:
+            key = (folder, doc["selection"]["partition"])
+            if _saved.get(key, -1) < snapshot:
+                save_partition(folder, doc)
+                _saved[key] = snapshot
 
 
 async def write_all(cluster: ClusterConfig, topic: str, backup_folder: Path, parts: dict[int, PartitionManifest],
@@ -99,6 +131,7 @@ async def write_all(cluster: ClusterConfig, topic: str, backup_folder: Path, par
     by_target = {p.selection.target_partition: p for p in progress}
     tracker = _Tracker(backup_id, topic, progress, emit)
     seen: dict[int, str] = {}
+    as_stored = sendable_as_stored(settings)
 
     def on_written(target_partition: int, offsets: list[int], base: int) -> None:
         by_target[target_partition].record_written(offsets, base)
@@ -111,11 +144,15 @@ async def write_all(cluster: ClusterConfig, topic: str, backup_folder: Path, par
     async def copy(p: PartitionProgress, writer: TopicWriter, limit: asyncio.Semaphore) -> None:
         async with limit:
             target = p.selection.target_partition
-            records = iter_records(backup_folder, parts[p.selection.partition], p.source_position, p.selection.end)
+            items = iter_whole_or_records(backup_folder, parts[p.selection.partition], p.source_position,
+                                          p.selection.end, as_stored)
             writer.expect(target, p.target_next)
-            while chunk := await asyncio.to_thread(_take, records, CHUNK_BYTES):
-                for record in chunk:
-                    await writer.write(target, record)
+            while chunk := await asyncio.to_thread(_take, items, CHUNK_BYTES):
+                for item in chunk:
+                    if isinstance(item, StoredBatch):
+                        await writer.write_batch(target, item)
+                    else:
+                        await writer.write(target, item)
                 tracker.bytes = writer.bytes_submitted
                 tracker.maybe_emit()
             await writer.flush(target)

@@ -117,11 +117,11 @@ async def create_topic(session: KafkaSession, topic: str, partitions: int, repli
             message = rest[0] if rest and rest[0] else ""
             raise KafkaRequestFailed(f"{action} on cluster '{session.cluster.name}' failed: "
                                      f"{message or f'error code {error_code}'} ({name})")
-    for _ in range(100):  # the new partitions have leaders once metadata says so
+    for _ in range(400):  # the new partitions have leaders once metadata says so (usually within 0.1-0.3 s)
         meta = (await session.metadata([topic])).to_object()
         leaders = partition_leaders(meta)
         if len(leaders) == partitions and all(v is not None for v in leaders.values()) and len(
                 await list_offsets(session, leaders, LATEST)) == partitions:
             return
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.025)
     raise KafkaRequestFailed(f"{action}: its partitions got no leader within 10 s", retriable=True)

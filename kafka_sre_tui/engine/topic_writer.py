@@ -9,10 +9,13 @@ Guarantees, per target partition:
   ready partition, so this costs little;
 - records keep their order, key, value, headers (order, duplicates, null values) and timestamp
   (sent as CreateTime; ``keep_timestamps=False`` lets the producer stamp the time of writing);
+- a stored batch (``write_batch``, restore's fast path) is sent as it is stored, as a produce batch of
+  its own, by ``batch_sender.BatchSender`` with this producer's idempotent state: only the fields a
+  producer owns are rewritten (see ``storage.batches.client_header``);
 - the target offset of every record comes from the produce result, and must be the one expected
   (``expect``): anything else means another producer writes into the partition, and the writer stops;
 - bounded memory: per partition one batch being filled and one in flight;
-- a rate limit in MB/s over the bytes of keys, values and headers.
+- a rate limit in MB/s over the bytes of keys, values and headers (of a stored batch: its size).
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.producer.message_accumulator import BatchBuilder
 
 from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.batch_sender import BatchSender
 from kafka_sre_tui.engine.connection import client_settings, translate_error
 from kafka_sre_tui.engine.errors import KafkaRequestFailed, KsreError
+from kafka_sre_tui.engine.storage.reader import StoredBatch
 
 
 class SourceRecord(Protocol):
@@ -90,6 +95,8 @@ class TopicWriter:
         self._producer = AIOKafkaProducer(**client_settings(cluster), enable_idempotence=True, acks="all",
                                           max_batch_size=settings.max_batch_bytes,
                                           compression_type=settings.compression)
+        self._batches = BatchSender(self._producer, topic, int(cluster.request_timeout_seconds * 1000),
+                                    settings.stall_seconds)
         self._started = 0.0
         self._paced = 0
         self.bytes_submitted = 0
@@ -116,6 +123,7 @@ class TopicWriter:
         await self._stop()
 
     async def _stop(self) -> None:
+        await self._batches.close()
         with contextlib.suppress(Exception):
             async with asyncio.timeout(self.cluster.request_timeout_seconds):
                 await self._producer.stop()
@@ -145,6 +153,18 @@ class TopicWriter:
         lane.bytes += size
         self.bytes_submitted += size
 
+    async def write_batch(self, partition: int, batch: StoredBatch) -> None:
+        """Send a stored batch as it is stored, after the records written before it. The caller
+        chooses the batch: ``batch.header.resendable``, at most ``max_batch_bytes``, timestamps kept."""
+        if not batch.header.resendable:
+            raise ValueError(f"batch at offset {batch.first_offset} cannot be sent as stored")
+        lane = self._lane(partition)
+        if lane.offsets:
+            await self._submit(lane)
+        offsets = list(range(batch.first_offset, batch.first_offset + batch.records))
+        self.bytes_submitted += len(batch.data)
+        await self._send(lane, batch, offsets, len(batch.data))
+
     async def flush(self, partition: int | None = None) -> None:
         """Submit what is buffered and wait until it is acknowledged."""
         lanes = [self._lanes[partition]] if partition is not None and partition in self._lanes else (
@@ -161,34 +181,42 @@ class TopicWriter:
             await task
 
     async def _submit(self, lane: _Lane) -> None:
-        await self._settled(lane)  # one batch in flight per partition: what is written stays a prefix
         builder, offsets, paced = lane.builder, lane.offsets, lane.bytes
         lane.builder, lane.offsets, lane.bytes = None, [], 0
         if builder is None or not offsets:
+            await self._settled(lane)
             return
+        await self._send(lane, builder, offsets, paced)
+
+    async def _send(self, lane: _Lane, builder: BatchBuilder | StoredBatch, offsets: list[int], paced: int) -> None:
+        await self._settled(lane)  # one batch in flight per partition: what is written stays a prefix
         if self.settings.rate_limit_mb_s:  # send a batch only once the limit allows all of it
             self._paced += paced
             ahead = self._paced / 1e6 / self.settings.rate_limit_mb_s - (self._clock() - self._started)
             if ahead > 0:
                 await self._sleep(ahead)
-        size = builder.size()
-        try:
-            future = await self._producer.send_batch(builder, self.topic, partition=lane.partition)
-        except Exception as exc:
-            raise translate_error(exc, self.cluster, f"writing to {self.topic}/{lane.partition}") from exc
-        lane.in_flight = asyncio.create_task(self._acknowledged(lane, future, offsets, size))
+        if isinstance(builder, StoredBatch):
+            size = len(builder.data)
+            sent: Awaitable[int] = self._batches.send(lane.partition, builder)
+        else:
+            size = builder.size()
+            try:
+                future = await self._producer.send_batch(builder, self.topic, partition=lane.partition)
+            except Exception as exc:
+                raise translate_error(exc, self.cluster, f"writing to {self.topic}/{lane.partition}") from exc
+            sent = _base_offset(future)
+        lane.in_flight = asyncio.create_task(self._acknowledged(lane, sent, offsets, size))
 
-    async def _acknowledged(self, lane: _Lane, future: Awaitable[Any], offsets: list[int], size: int) -> None:
+    async def _acknowledged(self, lane: _Lane, sent: Awaitable[int], offsets: list[int], size: int) -> None:
         where = f"{self.topic}/{lane.partition}"
         try:
             async with asyncio.timeout(self.settings.stall_seconds):
-                metadata = await future
+                base = await sent
         except TimeoutError:
             raise KafkaRequestFailed(f"writing to {where} on cluster '{self.cluster.name}': no acknowledgement "
                                      f"for {self.settings.stall_seconds:g} s", retriable=True) from None
         except Exception as exc:
             raise translate_error(exc, self.cluster, f"writing to {where}") from exc
-        base = metadata.offset
         if lane.expected is not None and base != lane.expected:
             raise TargetChanged(f"writing to {where} on cluster '{self.cluster.name}': the records landed at offset "
                                 f"{base}, expected {lane.expected}; another producer is writing into this "
@@ -197,3 +225,7 @@ class TopicWriter:
         self.records_written += len(offsets)
         self.bytes_written += size
         self.on_written(lane.partition, offsets, base)
+
+
+async def _base_offset(future: Awaitable[Any]) -> int:
+    return int((await future).offset)

@@ -9,15 +9,11 @@ they arrive, so such a group is not committed until the copy has caught up.
 
 from __future__ import annotations
 
-import asyncio
-
 from kafka_sre_tui.engine.connection import KafkaSession
-from kafka_sre_tui.engine.errors import KsreError, NotFound
+from kafka_sre_tui.engine.errors import NotFound
 from kafka_sre_tui.engine.groups import committed_offsets_for_topic, describe_group
 from kafka_sre_tui.engine.restore_offsets import GroupCommit, commit_group_offsets
 from kafka_sre_tui.engine.restore_state import PartitionProgress
-
-COORDINATOR_TRIES = 20
 
 
 async def commit_groups(source: KafkaSession, target: KafkaSession, source_topic: str, target_topic: str,
@@ -53,12 +49,6 @@ async def _one(source: KafkaSession, target: KafkaSession, target_topic: str, gr
         shown = ", ".join(f"partition {s} at {o}, copied up to {c}" for s, (o, c) in sorted(ahead.items()))
         return GroupCommit(group, False, f"the group is ahead of the copy ({shown}): copy further (migrate "
                                          "--follow or cutover --step catch-up) then commit", {}, offsets)
-    for attempt in range(COORDINATOR_TRIES):
-        try:
-            [result] = await commit_group_offsets(target, target_topic, {group: mine}, (group,), progress, force)
-            return result
-        except KsreError as exc:  # a cluster's first group: its coordinator comes up in a moment
-            if not exc.retriable or attempt == COORDINATOR_TRIES - 1:
-                raise
-            await asyncio.sleep(0.5)
-    raise AssertionError("unreachable")
+    # retried while the coordinator comes up (a cluster's first group): see restore_offsets
+    [result] = await commit_group_offsets(target, target_topic, {group: mine}, (group,), progress, force)
+    return result

@@ -7,15 +7,22 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import crc32c
+
 # baseOffset, batchLength, partitionLeaderEpoch, magic, crc, attributes, lastOffsetDelta,
 # firstTimestamp, maxTimestamp, producerId, producerEpoch, baseSequence, recordCount
 _HEADER = struct.Struct(">qiibIhiqqqhii")
 HEADER_SIZE = _HEADER.size  # 61
 _LOG_OVERHEAD = 12  # baseOffset + batchLength precede the part that batchLength counts
 _CRC_START = 21  # the CRC-32C covers everything from attributes to the end
+_CODEC_MASK = 0x07  # 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd
+_LOG_APPEND_TIME = 0x08
 _TRANSACTIONAL = 0x10
 _CONTROL = 0x20
-_LOG_APPEND_TIME = 0x08
+_DELETE_HORIZON = 0x40  # set by the log cleaner: firstTimestamp then holds the delete horizon (KIP-534)
+CODEC_NAMES = ("none", "gzip", "snappy", "lz4", "zstd")
+# where the fields a producer owns sit in a batch (see _HEADER)
+_LEADER_EPOCH_AT, _CRC_AT, _ATTRIBUTES_AT, _PRODUCER_AT = 12, 17, 21, 43
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,19 @@ class BatchHeader:
     def log_append_time(self) -> bool:
         return bool(self.attributes & _LOG_APPEND_TIME)
 
+    @property
+    def codec(self) -> int:
+        return self.attributes & _CODEC_MASK
+
+    @property
+    def resendable(self) -> bool:
+        """A producer may send this batch again as it is stored (see :func:`client_header`): records
+        at consecutive offsets (Kafka refuses a client batch whose record count disagrees with its
+        offset range, which compaction leaves behind), CreateTime, data, and nothing the log cleaner
+        wrote into its header."""
+        return (self.magic == 2 and self.record_count > 0 and self.record_count == self.last_offset_delta + 1
+                and not self.attributes & ~(_CODEC_MASK | _TRANSACTIONAL) and self.codec < len(CODEC_NAMES))
+
 
 class BatchFormatError(ValueError):
     pass
@@ -73,6 +93,23 @@ def split_batches(buffer: bytes | memoryview) -> Iterator[tuple[BatchHeader, mem
         yield (BatchHeader(base, size, magic, crc, attrs, last_delta, first_ts, max_ts, pid, count),
                view[pos:pos + size])
         pos += size
+
+
+def client_header(batch: bytes | memoryview, producer_id: int, producer_epoch: int, base_sequence: int) -> bytes:
+    """The header a producer sends a stored, :attr:`BatchHeader.resendable` batch with; the bytes
+    after the header (the records) go as they are stored. Rewritten: base offset 0 and no partition
+    leader epoch (the broker assigns both), this producer's id, epoch and sequence, not part of a
+    transaction, and the CRC-32C over the new header and the stored records. Kept: the length, the
+    compression codec, the offset deltas, the record count and both timestamps."""
+    header = bytearray(batch[:HEADER_SIZE])
+    struct.pack_into(">q", header, 0, 0)
+    struct.pack_into(">i", header, _LEADER_EPOCH_AT, -1)
+    attributes = struct.unpack_from(">h", header, _ATTRIBUTES_AT)[0] & ~_TRANSACTIONAL
+    struct.pack_into(">h", header, _ATTRIBUTES_AT, attributes)
+    struct.pack_into(">qhi", header, _PRODUCER_AT, producer_id, producer_epoch, base_sequence)
+    crc = crc32c.crc32c(batch[HEADER_SIZE:], crc32c.crc32c(header[_CRC_START:]))
+    struct.pack_into(">I", header, _CRC_AT, crc)
+    return bytes(header)
 
 
 def crc_region(batch: memoryview) -> memoryview:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka.record.default_records import DefaultRecordBatch
 
-from kafka_sre_tui.engine.storage.batches import split_batches
+from kafka_sre_tui.engine.storage.batches import BatchHeader, split_batches
 from kafka_sre_tui.engine.storage.blocks import FRAME_SIZE, BlockError, BlockInfo, decode_frame, decode_payload
 from kafka_sre_tui.engine.storage.manifest import PartitionManifest
 
@@ -23,6 +23,22 @@ class StoredRecord:
     headers: tuple[tuple[str, bytes | None], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class StoredBatch:
+    """A whole stored batch, every record of which is in the range read: its bytes as stored."""
+
+    header: BatchHeader
+    data: memoryview
+
+    @property
+    def first_offset(self) -> int:
+        return self.header.base_offset
+
+    @property
+    def records(self) -> int:
+        return self.header.record_count
+
+
 def read_block(handle: object, block: BlockInfo) -> bytes:
     """The raw record batches of one indexed block, checked against its frame and CRC."""
     handle.seek(block.position)  # type: ignore[attr-defined]
@@ -33,11 +49,18 @@ def read_block(handle: object, block: BlockInfo) -> bytes:
     return decode_payload(info, codec, handle.read(info.stored_length))  # type: ignore[attr-defined]
 
 
-def iter_records(backup_dir: Path, part: PartitionManifest, start: int | None = None,
-                 end: int | None = None) -> Iterator[StoredRecord]:
-    """Records of one partition in offset order, limited to the backup's range and [start, end)."""
+def bounds(part: PartitionManifest, start: int | None = None, end: int | None = None) -> tuple[int, int]:
+    """[start, end) limited to the backup's range of the partition."""
     lo = max(part.start_offset, start if start is not None else part.start_offset)
     hi = min(part.end_offset, end if end is not None else part.end_offset)
+    return lo, hi
+
+
+def iter_batches(backup_dir: Path, part: PartitionManifest, start: int | None = None,
+                 end: int | None = None) -> Iterator[tuple[BatchHeader, memoryview]]:
+    """The stored batches that hold offsets of [start, end) (within the backup's range), in offset
+    order. A batch may also hold records outside it: see :func:`records_of`."""
+    lo, hi = bounds(part, start, end)
     for segment in part.segments:
         if segment.last_offset < lo or segment.first_offset >= hi:
             continue
@@ -48,9 +71,33 @@ def iter_records(backup_dir: Path, part: PartitionManifest, start: int | None = 
                 for header, view in split_batches(read_block(handle, block)):
                     if header.last_offset < lo or header.base_offset >= hi:
                         continue
-                    batch = DefaultRecordBatch(bytes(view))
-                    ts_type = batch.timestamp_type
-                    for rec in batch:
-                        if lo <= rec.offset < hi:
-                            yield StoredRecord(rec.offset, rec.timestamp, ts_type, rec.key, rec.value,
-                                               tuple(rec.headers))
+                    yield header, view
+
+
+def records_of(view: memoryview, lo: int, hi: int) -> Iterator[StoredRecord]:
+    """The records of one stored batch with ``lo <= offset < hi``."""
+    batch = DefaultRecordBatch(bytes(view))
+    ts_type = batch.timestamp_type
+    for rec in batch:
+        if lo <= rec.offset < hi:
+            yield StoredRecord(rec.offset, rec.timestamp, ts_type, rec.key, rec.value, tuple(rec.headers))
+
+
+def iter_records(backup_dir: Path, part: PartitionManifest, start: int | None = None,
+                 end: int | None = None) -> Iterator[StoredRecord]:
+    """Records of one partition in offset order, limited to the backup's range and [start, end)."""
+    lo, hi = bounds(part, start, end)
+    for _header, view in iter_batches(backup_dir, part, lo, hi):
+        yield from records_of(view, lo, hi)
+
+
+def iter_whole_or_records(backup_dir: Path, part: PartitionManifest, start: int | None, end: int | None,
+                          whole: Callable[[BatchHeader], bool]) -> Iterator[StoredBatch | StoredRecord]:
+    """What :func:`iter_records` reads, but a batch that lies wholly inside the range and for which
+    ``whole(header)`` holds comes as one :class:`StoredBatch` instead of its records."""
+    lo, hi = bounds(part, start, end)
+    for header, view in iter_batches(backup_dir, part, lo, hi):
+        if lo <= header.base_offset and header.last_offset < hi and whole(header):
+            yield StoredBatch(header, view)
+        else:
+            yield from records_of(view, lo, hi)
