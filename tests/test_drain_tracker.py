@@ -105,6 +105,7 @@ def test_steady_small_lag_that_never_touches_zero_is_ok() -> None:
     assert all(a.status is Status.OK for a in out[12:]), [(a.status, a.reason) for a in out[12:]]
     reason = out[-1].partitions[0].reason
     assert "keeping up" in reason and "s of consumption" in reason, reason
+    assert out[-1].total_lag > 0 and out[-1].eta.describe() == "keeping up"  # not "drained" with records behind
 
 
 def test_a_quick_drain_is_draining_not_keeping_up() -> None:

@@ -16,6 +16,7 @@ from kafka_sre_tui.engine.drain.lag_time import format_seconds
 Z = 2.0  # about 95 % for a normal error
 
 DRAINED = "drained"
+KEEPING_UP = "keeping up"  # lag left, but every lagging partition keeps pace (status OK): nothing to wait for
 DRAINING = "draining"
 NOT_DRAINING = "not draining"
 UNKNOWN = "unknown"
@@ -23,7 +24,7 @@ UNKNOWN = "unknown"
 
 @dataclass(frozen=True)
 class Eta:
-    state: str  # DRAINED, DRAINING, NOT_DRAINING or UNKNOWN
+    state: str  # DRAINED, KEEPING_UP, DRAINING, NOT_DRAINING or UNKNOWN
     seconds: float | None = None
     low: float | None = None  # range; None when unknown (two points) ...
     high: float | None = None  # ... or, for ``high`` only, unbounded
@@ -87,3 +88,8 @@ def group_eta(partitions: Sequence[PartitionDrain]) -> Eta:
     bounded = all(e.bounded for e in lagging)
     high = max(e.high or 0.0 for e in lagging) if bounded else None
     return Eta(DRAINING, seconds, low, high, bounded)
+
+
+def keeping_up(eta: Eta, total_lag: int) -> Eta:
+    """"drained" would be untrue while records are still behind: a group keeping up is said so."""
+    return Eta(KEEPING_UP) if eta.state == DRAINED and total_lag > 0 else eta

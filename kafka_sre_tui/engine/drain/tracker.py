@@ -81,7 +81,8 @@ class DrainTracker:
             total_lag=sample.total_lag, partitions_without_commit=sample.partitions_without_commit,
             production_rate=_sum(v.production_rate for v in views),
             consumption_rate=_sum(v.consumption_rate for v in views),
-            lag_time=oldest, eta=eta_mod.group_eta([u.drain for u in by_unit.values()]),
+            lag_time=oldest, eta=eta_mod.keeping_up(eta_mod.group_eta([u.drain for u in by_unit.values()]),
+                                                    sample.total_lag),
             trend=tuple(self.history.total_lags(TREND_SAMPLES)), partitions=views)
         return self._judge(base, elapsed)
 
