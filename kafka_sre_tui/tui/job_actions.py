@@ -147,7 +147,8 @@ class JobActions(App[None]):
             if not initial:
                 initial.append(event.total_lag)
             job.records, job.eta_seconds = event.total_lag, event.eta.seconds
-            job.fraction = 1 - event.total_lag / initial[0] if initial[0] else 1.0
+            # share of the starting lag worked off; a lag that grew since shows 0 %, never a negative bar
+            job.fraction = max(0.0, 1 - event.total_lag / initial[0]) if initial[0] else 1.0
             job.detail = f"{event.status.value}: {event.reason}"
             if event.status.value == "STALLED" and not stalled_told:
                 stalled_told = True
