@@ -51,6 +51,9 @@ def parse(argv: list[str] | None) -> tuple[Settings, str]:
                    help="only what the restore ratio needs: zstd backups, verify, restores each followed by kcat "
                         "produce and ProducerPerformance, the small restore (no other codecs, migrate, consumer "
                         "perf, inspection)")
+    p.add_argument("--migrate-only", action="store_true",
+                   help="only migrate to a second cluster: the topic, and a second topic of a fifth its size "
+                        "for peak RSS at two sizes (no backup, restore, peers, inspection)")
     p.add_argument("--out", type=Path, help="results directory (default bench/results)")
     p.add_argument("--name", default="latest", help="results file stem (default latest)")
     a = p.parse_args(argv)
@@ -71,6 +74,8 @@ def parse(argv: list[str] | None) -> tuple[Settings, str]:
         changes["profile"] = True
     if a.restore_only:
         changes.update(restore_only=True, codecs=(DEFAULT_CODEC,), scale=Scale(0, 0, 0))
+    if a.migrate_only:
+        changes.update(migrate_only=True, scale=Scale(0, 0, 0))
     return dataclasses.replace(s, **changes), a.name
 
 
@@ -110,6 +115,13 @@ def run(settings: Settings, name: str, argv: list[str]) -> Path:
                            "load_seconds": round(time.monotonic() - t0, 1)}
         log(f"loaded {topic.log_bytes / 1e6:,.0f} MB in {result['topic']['load_seconds']} s")
         cli = Cli.create(workdir)
+        if settings.migrate_only:
+            rows += _migrate_only(cli, kafka, topic, settings)
+            result["inspection"] = {}
+            result["notes"] = notes
+            path = report.write(settings.out_dir, name, result, rows, evaluate({r.name: r for r in rows}, {}))
+            log(f"results: {path} (and .json)")
+            return path
         ours, backup_id = throughput.measure_ours(cli, topic, settings, log)
         rows += ours
         if settings.restore_only and backup_id:
@@ -129,6 +141,22 @@ def run(settings: Settings, name: str, argv: list[str]) -> Path:
     path = report.write(settings.out_dir, name, result, rows, checks)
     log(f"results: {path} (and .json)")
     return path
+
+
+def _migrate_only(cli: Cli, kafka: LocalKafka, topic: Topic, settings: Settings) -> list[Row]:
+    """The topic, then a topic of ``small_fraction`` its records loaded the same way, each migrated to a
+    second cluster (``repeats`` times for the full size, once for the small one)."""
+    small_records = max(int(topic.records * settings.small_fraction), 1)
+    small_name = f"{TOPIC}.small"
+    asyncio.run(load_topic(kafka.bootstrap_servers, small_name, small_records, settings.partitions,
+                           Records(settings.value_bytes), settings.batch_kib))
+    small = Topic(kafka.bootstrap_servers, small_name, small_records, topic_log_bytes(kafka, small_name))
+    log(f"loaded the small topic: {small.log_bytes / 1e6:,.0f} MB")
+    with second_cluster(kafka, settings.second_cluster) as target:
+        full = throughput.measure_migrate(cli, topic, target.bootstrap_servers, settings, log)
+        once = dataclasses.replace(settings, repeats=1)
+        row = throughput.measure_migrate(cli, small, target.bootstrap_servers, once, log, suffix="small")
+    return [full, row]
 
 
 def _profiles(cli: Cli, topic: Topic, backup_id: str, out_dir: Path) -> dict[str, list[str]]:

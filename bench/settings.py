@@ -26,6 +26,7 @@ class Settings:
     install_kcat: bool = True
     profile: bool = False
     restore_only: bool = False  # leave out what the restore ratio does not need (see --restore-only)
+    migrate_only: bool = False  # only migrate, at two topic sizes (see --migrate-only)
     mode: str = "full"
     out_dir: Path = Path(__file__).parent / "results"
 

@@ -145,21 +145,21 @@ def measure_small(cli: Cli, topic: Topic, settings: Settings, log: Log) -> list[
     return [backup, restore]
 
 
-def measure_migrate(cli: Cli, topic: Topic, target: str, settings: Settings, log: Log) -> Row:
-    row = Row("migrate to a second cluster" if settings.second_cluster else "migrate (same cluster)", "ours",
-              topic_bytes=topic.log_bytes, records=topic.records)
+def measure_migrate(cli: Cli, topic: Topic, target: str, settings: Settings, log: Log, suffix: str = "") -> Row:
+    name = "migrate to a second cluster" if settings.second_cluster else "migrate (same cluster)"
+    row = Row(f"{name}, {suffix}" if suffix else name, "ours", topic_bytes=topic.log_bytes, records=topic.records)
     help_text = cli.migrate_help()
     if help_text is None:
         row.available, row.note = False, "not measured: `kafka-sre-tui migrate` does not exist yet (gap)"
         return row
     for n in range(settings.repeats):
-        run, doc = cli.migrate(topic.bootstrap, topic.name, target, f"migrated-{n}", help_text)
+        run, doc = cli.migrate(topic.bootstrap, topic.name, target, f"migrated-{suffix or 'full'}-{n}", help_text)
         if not run.ok:
             row.available, row.note = False, run.failure()
             break
         metrics = doc.get("metrics") or {}
         row.add(run.seconds, run.peak_rss_mb, metrics.get("throughput_mb_s"))
-        log(f"migrate #{n + 1}: {run.seconds:.2f} s")
+        log(f"{row.name} #{n + 1}: {run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB RSS")
     return row
 
 

@@ -9,11 +9,13 @@ import os
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from kafka_sre_tui.engine.cluster import topic_configs
 from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.migrate import MigrateProgress, MigrationRefused, migrate
+from kafka_sre_tui.engine.migrate import MigrateProgress, MigrationRefused, migrate, verify_migration
+from kafka_sre_tui.engine.migrate.copy import PARTITION_FETCH_BYTES, RECORDS_PER_POLL
 from kafka_sre_tui.engine.migrate.request import MigrateEvent
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.kafka_helpers import create_topic, produce, read_all, wait_for
@@ -112,3 +114,32 @@ def _read_only_config(folder: Path, kafka2: LocalKafka) -> Path:
     path = folder / "config.toml"
     path.write_text(f'[clusters.b]\nbootstrap_servers = "{kafka2.bootstrap_servers}"\nread_only = true\n')
     return path
+
+
+async def test_records_larger_than_a_fetch_and_more_than_a_poll(kafka: LocalKafka, kafka2: LocalKafka, unique: str,
+                                                               tmp_path: Path) -> None:
+    """The copy and its verify read small slices (PARTITION_FETCH_BYTES per partition, RECORDS_PER_POLL
+    records per poll): a record larger than a partition's fetch still arrives whole (the broker returns
+    at least one batch), and a partition holding many polls' worth of records is copied in order."""
+    bs = kafka.bootstrap_servers
+    await create_topic(bs, unique, 2)
+    big = PARTITION_FETCH_BYTES + 100_000
+    producer = AIOKafkaProducer(bootstrap_servers=bs, linger_ms=5, max_request_size=4 << 20)
+    await producer.start()
+    try:
+        for i in range(3 * RECORDS_PER_POLL):
+            value = bytes([i % 251]) * big if i % 1000 == 500 else f"v{i}".encode()
+            await producer.send(unique, value, key=f"k{i}".encode(), partition=i % 2, headers=[("n", b"%d" % i)])
+        await producer.flush()
+    finally:
+        await producer.stop()
+    source, target = cluster_of(kafka, "a"), cluster_of(kafka2, "b")
+    result = await run(source, target, tmp_path, unique, create_topic=True)
+    expected, copied = await asyncio.gather(read_all(bs, unique), read_all(kafka2.bootstrap_servers, unique))
+    assert result.metrics.records == 3 * RECORDS_PER_POLL
+    for p in range(2):
+        assert content(copied[p]) == content(expected[p]), f"partition {p} differs"
+    assert sum(1 for p in range(2) for r in copied[p] if r[4] is not None and len(r[4]) == big) == 3
+    verdict = await verify_migration(source, target, request(tmp_path, unique))
+    assert verdict.ok and verdict.ranges_from == "migration state"
+    assert [v.source.records for v in verdict.partitions] == [len(expected[0]), len(expected[1])]

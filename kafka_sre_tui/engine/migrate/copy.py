@@ -31,8 +31,15 @@ from kafka_sre_tui.engine.restore_run import checkpoint
 from kafka_sre_tui.engine.restore_state import PartitionProgress
 from kafka_sre_tui.engine.topic_writer import TopicWriter, WriterSettings
 
-FETCH_MAX_BYTES = 32 << 20
-PARTITION_FETCH_BYTES = 2 << 20
+# Small fetches, decoded a slice at a time (verify.py reads with the same sizes): a fetch response is
+# held about three times over while it arrives and is parsed (stream buffer, response, each partition's
+# records), and a poll without max_records decodes everything buffered into Python objects at once.
+# Measured on 200,000 x 1 KiB over 6 partitions, peak RSS: the copy 131 -> 83-89 MB (it used 32 MB,
+# 2 MB per partition), `migrate verify` 263 -> 58-82 MB (32 MB, 4 MB), at the same speed or better.
+# A record larger than a partition's share still arrives whole (the broker returns at least one batch).
+FETCH_MAX_BYTES = 4 << 20
+PARTITION_FETCH_BYTES = 512 << 10
+RECORDS_PER_POLL = 1000
 
 
 @dataclass
@@ -138,7 +145,7 @@ async def copy_records(source: ClusterConfig, target: ClusterConfig, source_topi
         async with TopicWriter(target, target_topic, settings, on_written) as writer:
             while not (stops is not None and all(ln.done for ln in lanes)):
                 try:
-                    batch = await consumer.getmany(timeout_ms=200)
+                    batch = await consumer.getmany(timeout_ms=200, max_records=RECORDS_PER_POLL)
                 except kerr.OffsetOutOfRangeError as exc:
                     raise KsreError(f"the source records of '{source_topic}' from the checkpointed position are "
                                     "gone (deleted by retention): the copy would have a gap; migrate again into a "

@@ -13,6 +13,7 @@ from __future__ import annotations
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.heap import keep_large_buffers
 from kafka_sre_tui.engine.migrate.copy import copy_records
 from kafka_sre_tui.engine.migrate.groups import commit_groups
 from kafka_sre_tui.engine.migrate.request import (
@@ -54,6 +55,7 @@ async def migrate(source: ClusterConfig, target: ClusterConfig, request: Migrate
                   settle_seconds: float = 0.5) -> MigrateResult:
     validate(request)
     refuse_read_only(target, "migrate into")
+    keep_large_buffers()  # fetch responses and produce requests of a few MB, reused instead of mmapped each time
     source_name = f"{source.name}/{request.source_topic}"
     target_name = f"{target.name}/{request.target}"
     async with KafkaSession(source) as source_session, KafkaSession(target) as target_session:

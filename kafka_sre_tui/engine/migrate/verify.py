@@ -20,6 +20,7 @@ from aiokafka import TopicPartition as KafkaTP
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.connection import KafkaSession, client_settings, translate_error
 from kafka_sre_tui.engine.errors import KafkaRequestFailed
+from kafka_sre_tui.engine.migrate.copy import FETCH_MAX_BYTES, PARTITION_FETCH_BYTES, RECORDS_PER_POLL
 from kafka_sre_tui.engine.migrate.request import MigrateRequest
 from kafka_sre_tui.engine.migrate.setup import inspect_source, selections, stable_ends, state_folder
 from kafka_sre_tui.engine.restore_state import load_partitions, load_plan
@@ -61,21 +62,24 @@ class VerifyResult:
         return all(p.match for p in self.partitions)
 
 
+_TIMESTAMP = struct.Struct(">q").pack
+_LENGTH = struct.Struct(">i").pack
+_NULL = _LENGTH(-1)
+
+
+def _field(data: bytes | None) -> bytes:
+    return _NULL if data is None else _LENGTH(len(data)) + data
+
+
 def record_digest_update(digest: hashlib._Hash, key: bytes | None, value: bytes | None,
                          headers: Sequence[tuple[str, bytes | None]], timestamp: int) -> None:
-    """Feed one record into a running digest, unambiguously (lengths first; -1 for null)."""
-    def field(data: bytes | None) -> None:
-        digest.update(struct.pack(">i", -1 if data is None else len(data)))
-        if data:
-            digest.update(data)
-
-    digest.update(struct.pack(">q", timestamp))
-    field(key)
-    field(value)
-    digest.update(struct.pack(">i", len(headers)))
+    """Feed one record into a running digest, unambiguously (lengths first; -1 for null): the
+    timestamp, key, value, header count, then each header's name and value. One update per record
+    (the same bytes as one update per field, at a fraction of the calls)."""
+    parts = [_TIMESTAMP(timestamp), _field(key), _field(value), _LENGTH(len(headers))]
     for name, data in headers:
-        field(name.encode())
-        field(data)
+        parts += (_field(name.encode()), _field(data))
+    digest.update(b"".join(parts))
 
 
 async def digest_ranges(cluster: ClusterConfig, topic: str, ranges: list[Range]) -> dict[int, SideDigest]:
@@ -85,8 +89,8 @@ async def digest_ranges(cluster: ClusterConfig, topic: str, ranges: list[Range])
     if not wanted:
         return result
     consumer = AIOKafkaConsumer(**client_settings(cluster), enable_auto_commit=False, auto_offset_reset="none",
-                                isolation_level="read_committed", fetch_max_bytes=32 << 20,
-                                max_partition_fetch_bytes=4 << 20)
+                                isolation_level="read_committed", fetch_max_bytes=FETCH_MAX_BYTES,
+                                max_partition_fetch_bytes=PARTITION_FETCH_BYTES)
     try:
         async with asyncio.timeout(cluster.request_timeout_seconds):
             await consumer.start()
@@ -99,7 +103,7 @@ async def digest_ranges(cluster: ClusterConfig, topic: str, ranges: list[Range])
         pending = set(wanted)
         idle = 0
         while pending:
-            batch = await consumer.getmany(timeout_ms=500)
+            batch = await consumer.getmany(timeout_ms=500, max_records=RECORDS_PER_POLL)
             idle = 0 if batch else idle + 1
             if idle > 2 * max(10, cluster.request_timeout_seconds):
                 raise KafkaRequestFailed(f"reading '{topic}' on cluster '{cluster.name}' stopped short of the "
