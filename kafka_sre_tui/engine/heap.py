@@ -1,4 +1,4 @@
-"""Keep large buffers in the process heap while a job moves bulk bytes (restore).
+"""Keep large buffers in the process heap while a job moves bulk bytes (restore, migration).
 
 glibc's malloc serves every buffer over 128 KiB (at first) with its own mmap and gives it back to the
 kernel when freed, and trims a heap whose top has over 128 KiB free: a restore, which decompresses
