@@ -102,14 +102,7 @@ def measure_restore_vs_kcat(cli: Cli, topic: Topic, backup_id: str, kcat: str | 
     for n in range(settings.repeats):
         _restore_once(cli, topic, backup_id, restore, n, log)
         if kcat is not None and consume.available:
-            target = f"kcat-produced-{n}"
-            asyncio.run(create_topics(topic.bootstrap, [target], settings.partitions))
-            run = peers.kcat_produce(kcat, topic.bootstrap, target, dump)
-            written = asyncio.run(count_records(topic.bootstrap, target)) if run.ok else 0
-            if written != topic.records:
-                _fail(produce, run.failure() if not run.ok else f"kcat wrote {written:,} of {topic.records:,} records")
-            else:
-                produce.add(run.seconds, run.peak_rss_mb)
+            _kcat_produce(kcat, topic, dump, settings.partitions, produce, n)
         log(f"kcat produce #{n + 1}: {_last(produce)}")
     dump.unlink(missing_ok=True)
     for n in range(settings.repeats):
@@ -197,14 +190,7 @@ def measure_peers(topic: Topic, libs: Path, kcat: str | None, kcat_note: str, wo
         else:
             run = peers.kcat_consume(kcat, topic.bootstrap, topic.name, dump)
             consume.add(run.seconds, run.peak_rss_mb) if run.ok else _fail(consume, run.failure())
-            target = f"kcat-produced-{n}"
-            asyncio.run(create_topics(topic.bootstrap, [target], settings.partitions))
-            run = peers.kcat_produce(kcat, topic.bootstrap, target, dump)
-            written = asyncio.run(count_records(topic.bootstrap, target)) if run.ok else 0
-            if written != topic.records:
-                _fail(produce, run.failure() if not run.ok else f"kcat wrote {written:,} of {topic.records:,} records")
-            else:
-                produce.add(run.seconds, run.peak_rss_mb)
+            _kcat_produce(kcat, topic, dump, settings.partitions, produce, n)
         run, mb_s = peers.consumer_perf(libs, topic.bootstrap, topic.name, topic.records, f"bench-cperf-{n}")
         cperf.add(run.seconds, run.peak_rss_mb, mb_s) if run.ok else _fail(cperf, run.failure())
         target = f"pperf-{n}"
@@ -219,6 +205,18 @@ def measure_peers(topic: Topic, libs: Path, kcat: str | None, kcat_note: str, wo
 
 def _last(row: Row) -> str:
     return f"{row.seconds[-1]:.2f} s" if row.available and row.seconds else "unavailable"
+
+
+def _kcat_produce(kcat: str, topic: Topic, dump: Path, partitions: int, produce: Row, n: int) -> None:
+    """kcat produces the dump into a new topic; counted only when every record arrived."""
+    target = f"kcat-produced-{n}"
+    asyncio.run(create_topics(topic.bootstrap, [target], partitions))
+    run = peers.kcat_produce(kcat, topic.bootstrap, target, dump)
+    written = asyncio.run(count_records(topic.bootstrap, target)) if run.ok else 0
+    if written != topic.records:
+        _fail(produce, run.failure() if not run.ok else f"kcat wrote {written:,} of {topic.records:,} records")
+    else:
+        produce.add(run.seconds, run.peak_rss_mb)
 
 
 def _fail(row: Row, note: str) -> None:
