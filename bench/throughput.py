@@ -90,8 +90,7 @@ def measure_restore_vs_kcat(cli: Cli, topic: Topic, backup_id: str, kcat: str | 
                   note="once, for kcat produce's input")
     produce = Row("kcat produce ← file", "peer", topic_bytes=topic.log_bytes, records=topic.records,
                   note="keys and values only: headers and timestamps dropped; run right after each restore")
-    pperf = Row("Kafka ProducerPerformance", "peer", topic_bytes=topic.log_bytes, records=topic.records,
-                note=f"{settings.value_bytes} B records, no keys or headers, acks=all")
+    pperf = _producer_perf_row(topic, settings)
     dump = workdir / "kcat-dump.tsv"
     if kcat is None:
         consume.available = produce.available = False
@@ -106,10 +105,7 @@ def measure_restore_vs_kcat(cli: Cli, topic: Topic, backup_id: str, kcat: str | 
         log(f"kcat produce #{n + 1}: {_last(produce)}")
     dump.unlink(missing_ok=True)
     for n in range(settings.repeats):
-        target = f"pperf-{n}"
-        asyncio.run(create_topics(topic.bootstrap, [target], settings.partitions))
-        run, mb_s = peers.producer_perf(libs, topic.bootstrap, target, topic.records, settings.value_bytes)
-        pperf.add(run.seconds, run.peak_rss_mb, mb_s) if run.ok else _fail(pperf, run.failure())
+        _producer_perf(libs, topic, settings, pperf, n)
         log(f"ProducerPerformance #{n + 1}: {_last(pperf)}")
     return [restore, consume, produce, pperf]
 
@@ -180,8 +176,7 @@ def measure_peers(topic: Topic, libs: Path, kcat: str | None, kcat_note: str, wo
                   note="keys and values only: headers and timestamps dropped")
     cperf = Row("Kafka ConsumerPerformance", "peer", topic_bytes=topic.log_bytes, records=topic.records,
                 note="engine MB/s: its fetch.MB.sec (key + value bytes)")
-    pperf = Row("Kafka ProducerPerformance", "peer", topic_bytes=topic.log_bytes, records=topic.records,
-                note=f"{settings.value_bytes} B records, no keys or headers, acks=all")
+    pperf = _producer_perf_row(topic, settings)
     dump = workdir / "kcat-dump.tsv"
     for n in range(settings.repeats):
         if kcat is None:
@@ -193,10 +188,7 @@ def measure_peers(topic: Topic, libs: Path, kcat: str | None, kcat_note: str, wo
             _kcat_produce(kcat, topic, dump, settings.partitions, produce, n)
         run, mb_s = peers.consumer_perf(libs, topic.bootstrap, topic.name, topic.records, f"bench-cperf-{n}")
         cperf.add(run.seconds, run.peak_rss_mb, mb_s) if run.ok else _fail(cperf, run.failure())
-        target = f"pperf-{n}"
-        asyncio.run(create_topics(topic.bootstrap, [target], settings.partitions))
-        run, mb_s = peers.producer_perf(libs, topic.bootstrap, target, topic.records, settings.value_bytes)
-        pperf.add(run.seconds, run.peak_rss_mb, mb_s) if run.ok else _fail(pperf, run.failure())
+        _producer_perf(libs, topic, settings, pperf, n)
         log(f"peers #{n + 1}: kcat consume/produce {_last(consume)} / {_last(produce)}, "
             f"ConsumerPerformance/ProducerPerformance {_last(cperf)} / {_last(pperf)}")
     dump.unlink(missing_ok=True)
@@ -205,6 +197,19 @@ def measure_peers(topic: Topic, libs: Path, kcat: str | None, kcat_note: str, wo
 
 def _last(row: Row) -> str:
     return f"{row.seconds[-1]:.2f} s" if row.available and row.seconds else "unavailable"
+
+
+def _producer_perf_row(topic: Topic, settings: Settings) -> Row:
+    return Row("Kafka ProducerPerformance", "peer", topic_bytes=topic.log_bytes, records=topic.records,
+               note=f"{settings.value_bytes} B records, no keys or headers, acks=all")
+
+
+def _producer_perf(libs: Path, topic: Topic, settings: Settings, pperf: Row, n: int) -> None:
+    """Kafka's own ProducerPerformance writes as many records into a new topic."""
+    target = f"pperf-{n}"
+    asyncio.run(create_topics(topic.bootstrap, [target], settings.partitions))
+    run, mb_s = peers.producer_perf(libs, topic.bootstrap, target, topic.records, settings.value_bytes)
+    pperf.add(run.seconds, run.peak_rss_mb, mb_s) if run.ok else _fail(pperf, run.failure())
 
 
 def _kcat_produce(kcat: str, topic: Topic, dump: Path, partitions: int, produce: Row, n: int) -> None:
