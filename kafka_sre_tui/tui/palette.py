@@ -12,11 +12,15 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 class KafkaObjects(Provider):
     """Clusters from the config, topics and groups from the last refresh."""
 
-    def _targets(self) -> Iterator[tuple[str, Callable[[], Any], str]]:
+    def _clusters(self) -> Iterator[tuple[str, Callable[[], Any], str]]:
         app: Any = self.app
         for name in app.config.clusters:
             if name != app.cluster.name:
                 yield f"cluster {name}", partial(app.switch_cluster, name), "switch the dashboard to this cluster"
+
+    def _targets(self) -> Iterator[tuple[str, Callable[[], Any], str]]:
+        app: Any = self.app
+        yield from self._clusters()
         for topic in app.topics_pane.topics:
             yield f"topic {topic.name}", partial(app.open_topic, topic.name), "partitions, configs, consumers"
         for group in app.groups_pane.groups:
@@ -25,11 +29,9 @@ class KafkaObjects(Provider):
             yield f"drain {gid}", partial(app.action_drain_group, gid), "live drain monitor (runs as a job)"
 
     async def discover(self) -> Hits:
-        app: Any = self.app
-        for name in app.config.clusters:
-            if name != app.cluster.name:
-                yield DiscoveryHit(f"cluster {name}", partial(app.switch_cluster, name),
-                                   help="switch the dashboard to this cluster")
+        """Before anything is typed: the other clusters (topics and groups would be thousands)."""
+        for text, command, help_text in self._clusters():
+            yield DiscoveryHit(text, command, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
