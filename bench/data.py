@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.cluster import list_topics
-from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.inspect.cluster import list_topics
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 
 _TEXT = ("order shipped delayed customer warehouse refund invoice payment card express standard pallet "
           "carrier fragile gift wrap return exchange discount coupon loyalty premium basket checkout "

@@ -13,9 +13,9 @@ import time
 from typing import Any
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.cluster import list_topics
-from kafka_sre_tui.engine.connection import KafkaSession
-from kafka_sre_tui.engine.groups import list_groups
+from kafka_sre_tui.engine.inspect.cluster import list_topics
+from kafka_sre_tui.engine.inspect.groups import list_groups
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 
 
 async def probe(bootstrap: str, repeats: int) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 import sys
 
-from kafka_sre_tui.cli import main
+from kafka_sre_tui.cli.main import main
 
 sys.exit(main())

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.backup import BackupResult, backup_topic
-from kafka_sre_tui.engine.backup_plan import BackupRequest
+from kafka_sre_tui.engine.backup.plan import BackupRequest
+from kafka_sre_tui.engine.backup.run import BackupResult, backup_topic
 from kafka_sre_tui.engine.storage.manifest import read_manifest
 from kafka_sre_tui.engine.storage.reader import iter_records
 from tests.kafka_helpers import Record

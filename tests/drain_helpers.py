@@ -1,13 +1,10 @@
 """Helpers for the drain tests: paced producers and consumers, and the CLI run as a real process.
 
-``python -m tests.drain_helpers ARGS`` runs the command line with the drain commands wired in:
-through ``kafka_sre_tui.cli.main`` once cli.py wires ``drain_cli`` in, through an equivalent
-parser until then.
+``python -m tests.drain_helpers ARGS`` runs the command line (``kafka_sre_tui.cli.main.main``).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -132,34 +129,9 @@ async def run_cli(*args: str, limit: float = 40.0) -> CliRun:
 
 
 def _main(argv: Sequence[str]) -> int:
-    from kafka_sre_tui import cli, drain_cli
+    from kafka_sre_tui.cli.main import main
 
-    if "drain" in cli._COMMANDS:  # wired in: test the real entry point
-        return cli.main(argv)
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", default=argparse.SUPPRESS)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
-    cluster = argparse.ArgumentParser(add_help=False)
-    cluster.add_argument("--cluster", "-c", default=argparse.SUPPRESS)
-    cluster.add_argument("--timeout", type=float, default=argparse.SUPPRESS)
-    json_flag = argparse.ArgumentParser(add_help=False)
-    json_flag.add_argument("--json", action="store_true")
-    parser = argparse.ArgumentParser(prog="kafka-sre-tui")
-    sub = parser.add_subparsers(dest="command")
-    lag = sub.add_parser("lag", parents=[common, cluster, json_flag])
-    lag.add_argument("group")
-    drain_cli.add_commands(sub, {"common": common, "cluster": cluster, "json": json_flag})
-    args = parser.parse_args(argv)
-    from kafka_sre_tui.config import load_config
-    from kafka_sre_tui.engine.errors import KsreError
-
-    try:
-        config = load_config(getattr(args, "config", None))
-        handler = drain_cli.cmd_drain if args.command == "drain" else drain_cli.cmd_lag_watch
-        return handler(args, config)
-    except KsreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    return main(argv)
 
 
 if __name__ == "__main__":

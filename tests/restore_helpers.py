@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.restore import restore_backup
-from kafka_sre_tui.engine.restore_events import RestoreResult
-from kafka_sre_tui.engine.restore_plan import RestoreRequest
-from kafka_sre_tui.engine.storage.batches import HEADER_SIZE
+from kafka_sre_tui.engine.kafka.batches import HEADER_SIZE
+from kafka_sre_tui.engine.restore.events import RestoreResult
+from kafka_sre_tui.engine.restore.plan import RestoreRequest
+from kafka_sre_tui.engine.restore.run import restore_backup
 from kafka_sre_tui.engine.storage.manifest import read_manifest
 from kafka_sre_tui.engine.storage.reader import iter_batches
 from kafka_sre_tui.localkafka import LocalKafka

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from kafka_sre_tui.cli import main
+from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.backup import BackupResult
-from kafka_sre_tui.engine.backups import list_backups
+from kafka_sre_tui.engine.backup.catalog import list_backups
+from kafka_sre_tui.engine.backup.run import BackupResult
 from kafka_sre_tui.engine.storage.verify import verify_backup
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.backup_helpers import backup, read_backup

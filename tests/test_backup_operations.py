@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from kafka_sre_tui.cli import main
+from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.backups import COMPLETE, INCOMPLETE, RUNNING, list_backups, plan_prune, prune
+from kafka_sre_tui.engine.backup.catalog import COMPLETE, INCOMPLETE, RUNNING, list_backups, plan_prune, prune
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.storage.layout import running
 from kafka_sre_tui.localkafka import LocalKafka, kafka_libs

@@ -22,7 +22,7 @@ def test_engine_never_imports_textual() -> None:
 
 
 def test_headless_commands_do_not_load_textual() -> None:
-    code = ("import sys\nfrom kafka_sre_tui.cli import main\n"
+    code = ("import sys\nfrom kafka_sre_tui.cli.main import main\n"
             "try:\n    main(['topics', '--help'])\nexcept SystemExit:\n    pass\n"
             "print(any(m.startswith('textual') for m in sys.modules))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

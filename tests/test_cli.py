@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kafka_sre_tui.cli import build_parser, main
+from kafka_sre_tui.cli.main import build_parser, main
 
 COMMANDS = ["demo", "dashboard", "clusters", "topics", "groups", "lag", "drain", "backup", "verify", "backups",
             "restore", "migrate"]
@@ -62,6 +62,6 @@ def test_entry_points_and_module() -> None:
     (None, None), (0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (1536, "1.5 KiB"), (5 * 1024**2, "5.0 MiB"),
     (3 * 1024**3 + 1024**3 // 2, "3.5 GiB"), (1024**4, "1.0 TiB"), (2048 * 1024**5, "2,048.0 PiB")])
 def test_sizes_print_in_binary_units(size: int | None, shown: str | None) -> None:
-    from kafka_sre_tui.output import human_bytes
+    from kafka_sre_tui.cli.output import human_bytes
 
     assert human_bytes(size) == shown

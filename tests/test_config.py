@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kafka_sre_tui.cli import main
+from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.config import ClusterConfig, load_config
 from kafka_sre_tui.engine.errors import ConfigError
 

@@ -11,9 +11,9 @@ from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Select, Static, TabbedContent
 
 from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, UiSettings, parse_config
-from kafka_sre_tui.engine.backup import backup_topic
-from kafka_sre_tui.engine.backup_plan import BackupRequest
-from kafka_sre_tui.engine.backups import list_backups
+from kafka_sre_tui.engine.backup.catalog import list_backups
+from kafka_sre_tui.engine.backup.plan import BackupRequest
+from kafka_sre_tui.engine.backup.run import backup_topic
 from kafka_sre_tui.localkafka import LocalKafka, free_port
 from kafka_sre_tui.tui.app import KsreApp
 from kafka_sre_tui.tui.screens.backup_form import BackupForm

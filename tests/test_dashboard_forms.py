@@ -14,9 +14,9 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Collapsible, Input, Select, Static
 
 from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, UiSettings, parse_config
-from kafka_sre_tui.engine.backup import backup_topic
-from kafka_sre_tui.engine.backup_plan import BackupRequest
-from kafka_sre_tui.engine.backups import find_backup, list_backups
+from kafka_sre_tui.engine.backup.catalog import find_backup, list_backups
+from kafka_sre_tui.engine.backup.plan import BackupRequest
+from kafka_sre_tui.engine.backup.run import backup_topic
 from kafka_sre_tui.engine.storage.manifest import read_manifest
 from kafka_sre_tui.localkafka import LocalKafka
 from kafka_sre_tui.tui.app import KsreApp

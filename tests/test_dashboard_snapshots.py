@@ -13,7 +13,7 @@ import pytest
 from textual.message_pump import MessagePump
 
 from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, UiSettings, parse_config
-from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import (
     Broker,
     ClusterOverview,

@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from aiokafka import AIOKafkaProducer
 from textual.widgets import DataTable
 
+from kafka_sre_tui.cli.output import human_bytes
 from kafka_sre_tui.config import ClusterConfig, UiSettings
-from kafka_sre_tui.engine.cluster import list_topics
-from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.inspect.cluster import list_topics
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import PartitionInfo, TopicInfo
 from kafka_sre_tui.localkafka import LocalKafka
-from kafka_sre_tui.output import human_bytes
 from kafka_sre_tui.tui.app import KsreApp
 from kafka_sre_tui.tui.offset_rates import OffsetRates
 from kafka_sre_tui.tui.screens.topic_detail import TopicScreen

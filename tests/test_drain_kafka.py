@@ -8,8 +8,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka import TopicPartition as AioTP
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.drain.sampler import GroupSampler
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.drain_helpers import PacedConsumer, PacedProducer, run_cli
 from tests.kafka_helpers import consume_and_commit, create_topic, produce, wait_for

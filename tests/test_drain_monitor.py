@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from kafka_sre_tui import drain_cli
+from kafka_sre_tui.cli import drain as drain_cli
 from kafka_sre_tui.engine.drain import DrainGoal, MonitorSettings, Outcome, SampleFailed, monitor_group
 from kafka_sre_tui.engine.drain.monitor import Event
 from kafka_sre_tui.engine.drain.samples import GroupSample, PartitionSample

@@ -7,11 +7,11 @@ import json
 
 from aiokafka import AIOKafkaConsumer
 
-from kafka_sre_tui.cli import main
+from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.cluster import describe_cluster, list_topics
-from kafka_sre_tui.engine.connection import KafkaSession
-from kafka_sre_tui.engine.groups import describe_group, list_groups
+from kafka_sre_tui.engine.inspect.cluster import describe_cluster, list_topics
+from kafka_sre_tui.engine.inspect.groups import describe_group, list_groups
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.kafka_helpers import consume_and_commit, create_topic, produce, wait_for
 

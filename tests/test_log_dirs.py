@@ -11,13 +11,13 @@ import pytest
 from aiokafka import AIOKafkaClient, AIOKafkaProducer
 from aiokafka.protocol.admin import CreateAclsRequest
 
-from kafka_sre_tui.cli import main
+from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.cluster import inspect_topics, list_topics
-from kafka_sre_tui.engine.connection import KafkaSession
-from kafka_sre_tui.engine.log_dirs import describe_log_dirs
+from kafka_sre_tui.engine.inspect.cluster import inspect_topics, list_topics
+from kafka_sre_tui.engine.kafka.log_dirs import describe_log_dirs
+from kafka_sre_tui.engine.kafka.protocol import DescribeLogDirs
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicInfo, TopicPartition
-from kafka_sre_tui.engine.protocol import DescribeLogDirs
 from kafka_sre_tui.localkafka import Listener, LocalKafka, ScramUser
 from tests.kafka_helpers import create_topic, produce
 

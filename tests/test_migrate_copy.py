@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from kafka_sre_tui.engine.cluster import topic_configs
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.inspect.cluster import topic_configs
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.migrate import MigrateProgress, MigrationRefused, migrate, verify_migration
 from kafka_sre_tui.engine.migrate.copy import PARTITION_FETCH_BYTES, RECORDS_PER_POLL
 from kafka_sre_tui.engine.migrate.request import MigrateEvent

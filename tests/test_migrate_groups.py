@@ -10,7 +10,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 from aiokafka import TopicPartition as KafkaTP
 
-from kafka_sre_tui.cli import main
+from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.engine.migrate import CutoverSettings, catch_up, commit, drain, switch
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.kafka_helpers import Record, consume_and_commit, create_topic, produce, read_all

@@ -7,10 +7,10 @@ import asyncio
 import hashlib
 from pathlib import Path
 
-from kafka_sre_tui.cli import main
+from kafka_sre_tui.cli.main import main
+from kafka_sre_tui.engine.kafka.topic_writer import TopicWriter, WriterSettings
 from kafka_sre_tui.engine.migrate import verify_migration
 from kafka_sre_tui.engine.migrate.verify import record_digest_update
-from kafka_sre_tui.engine.topic_writer import TopicWriter, WriterSettings
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.kafka_helpers import create_topic, produce, read_all
 from tests.migrate_helpers import cluster_of, produce_varied, request

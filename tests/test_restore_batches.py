@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.errors import ClusterUnreachable, ConfigError, KafkaRequestFailed
-from kafka_sre_tui.engine.restore_offsets import with_coordinator_retries
-from kafka_sre_tui.engine.storage.batches import HEADER_SIZE, client_header, split_batches
+from kafka_sre_tui.engine.kafka.batches import HEADER_SIZE, RawBatch, client_header, split_batches
+from kafka_sre_tui.engine.kafka.topic_writer import TopicWriter, WriterSettings
+from kafka_sre_tui.engine.restore.offsets import with_coordinator_retries
 from kafka_sre_tui.engine.storage.manifest import read_manifest
-from kafka_sre_tui.engine.storage.reader import StoredBatch, iter_batches
-from kafka_sre_tui.engine.topic_writer import TopicWriter, WriterSettings
+from kafka_sre_tui.engine.storage.reader import iter_batches
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.backup_helpers import backup
 from tests.kafka_helpers import create_topic, read_all
@@ -280,7 +280,7 @@ async def test_a_batch_waits_for_its_partitions_leader(kafka: LocalKafka, cluste
     async with TopicWriter(cluster, unique, WriterSettings(stall_seconds=60),
                            lambda *w: written.append(w)) as writer:
         writer.expect(0, 0)
-        await writer.write_batch(0, StoredBatch(header, view))
+        await writer.write_batch(0, RawBatch(header, view))
         await asyncio.sleep(0.5)
         assert not written
         await create_topic(bs, unique, 1)

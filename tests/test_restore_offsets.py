@@ -10,7 +10,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.offset_map import OffsetMap
+from kafka_sre_tui.engine.kafka.offset_map import OffsetMap
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.backup_helpers import backup
 from tests.kafka_helpers import Record, consume_and_commit, create_topic, produce, read_all, wait_for

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from kafka_sre_tui.cli import main
+from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.backup import BackupResult
-from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.backup.run import BackupResult
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.restore_events import BackupDamaged, PreflightFailed
-from kafka_sre_tui.engine.restore_target import inspect_target
+from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.restore.events import BackupDamaged, PreflightFailed
+from kafka_sre_tui.engine.restore.target import inspect_target
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.backup_helpers import backup
 from tests.kafka_helpers import create_topic, produce, read_all

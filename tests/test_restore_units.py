@@ -9,20 +9,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kafka_sre_tui.cli import main
+from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.offset_map import OffsetMap
-from kafka_sre_tui.engine.restore_plan import (
+from kafka_sre_tui.engine.kafka.offset_map import OffsetMap
+from kafka_sre_tui.engine.restore.plan import (
     PartitionSelection,
     RangeStats,
     RestoreRequest,
     parse_partition_map,
     validate_request,
 )
-from kafka_sre_tui.engine.restore_preflight import FAIL, OK, WARN, evaluate
-from kafka_sre_tui.engine.restore_run import _save_all
-from kafka_sre_tui.engine.restore_state import PartitionProgress, load_partitions
-from kafka_sre_tui.engine.restore_target import TargetTopic
+from kafka_sre_tui.engine.restore.preflight import FAIL, OK, WARN, evaluate
+from kafka_sre_tui.engine.restore.state import PartitionProgress, load_partitions
+from kafka_sre_tui.engine.restore.target import TargetTopic
+from kafka_sre_tui.engine.restore.write import _save_all
 from kafka_sre_tui.engine.storage.manifest import Manifest
 
 NOW = 1_800_000_000_000

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from kafka_sre_tui.cli import main
+from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.config import load_config
-from kafka_sre_tui.engine.cluster import list_topics
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import AuthenticationFailed, AuthorizationFailed
-from kafka_sre_tui.engine.groups import describe_group
+from kafka_sre_tui.engine.inspect.cluster import list_topics
+from kafka_sre_tui.engine.inspect.groups import describe_group
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.localkafka import Listener, LocalKafka, ScramUser
 from tests.kafka_helpers import create_topic
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.cluster import list_topics
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import ClusterUnreachable
+from kafka_sre_tui.engine.inspect.cluster import list_topics
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.localkafka import free_port
 
 
@@ -58,7 +58,7 @@ def test_cli_unreachable_is_one_line_exit_1(silent_server: str) -> None:
 def test_asyncio_timeout_is_translated_not_leaked() -> None:
     # the guard must turn asyncio's TimeoutError into our typed error even when the engine's
     # own call raised it, so the CLI never prints a bare traceback for a slow cluster
-    from kafka_sre_tui.engine.connection import translate_error
+    from kafka_sre_tui.engine.kafka.session import translate_error
 
     err = translate_error(TimeoutError(), ClusterConfig(name="x", bootstrap_servers=("h:1",)), "reading")
     assert isinstance(err, ClusterUnreachable) and err.retriable

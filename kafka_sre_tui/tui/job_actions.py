@@ -18,20 +18,20 @@ from textual.binding import Binding
 from textual.widgets import TabbedContent
 
 from kafka_sre_tui.config import AppConfig, ClusterConfig, UiSettings
-from kafka_sre_tui.engine.backup import BackupProgress, BackupResult, backup_topic
-from kafka_sre_tui.engine.backup_plan import BackupRequest
-from kafka_sre_tui.engine.backups import verify
-from kafka_sre_tui.engine.cluster import list_topics
-from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.backup.catalog import verify
+from kafka_sre_tui.engine.backup.plan import BackupRequest
+from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult, backup_topic
 from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorResult, MonitorSettings, Outcome, monitor_group
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.inspect.cluster import list_topics
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.migrate.request import MigrateProgress, MigrateRequest, MigrateResult
 from kafka_sre_tui.engine.migrate.run import migrate
 from kafka_sre_tui.engine.migrate.verify import VerifyResult as MigrateVerify
 from kafka_sre_tui.engine.migrate.verify import verify_migration
-from kafka_sre_tui.engine.restore import restore_backup
-from kafka_sre_tui.engine.restore_events import RestoreProgress, RestoreResult
-from kafka_sre_tui.engine.restore_plan import RestoreRequest
+from kafka_sre_tui.engine.restore.events import RestoreProgress, RestoreResult
+from kafka_sre_tui.engine.restore.plan import RestoreRequest
+from kafka_sre_tui.engine.restore.run import restore_backup
 from kafka_sre_tui.engine.storage.verify import VerifyResult
 from kafka_sre_tui.tui.engine_thread import EngineThread
 from kafka_sre_tui.tui.jobs import CANCELLED, DONE, FAILED, Job

@@ -11,11 +11,11 @@ from typing import Protocol
 from textual.message_pump import MessagePump
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.cluster import describe_cluster, list_topics
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.engine.groups import list_groups
-from kafka_sre_tui.engine.log_dirs import apply_sizes, describe_log_dirs
+from kafka_sre_tui.engine.inspect.cluster import describe_cluster, list_topics
+from kafka_sre_tui.engine.inspect.groups import list_groups
+from kafka_sre_tui.engine.kafka.log_dirs import apply_sizes, describe_log_dirs
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.tui.messages import (
     ClusterProbed,
     GroupsLoaded,

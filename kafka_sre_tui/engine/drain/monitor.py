@@ -13,13 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.drain.assessment import Assessment, Outcome
 from kafka_sre_tui.engine.drain.sampler import GroupSampler
 from kafka_sre_tui.engine.drain.samples import GroupSample
 from kafka_sre_tui.engine.drain.strategy import DrainGoal
 from kafka_sre_tui.engine.drain.tracker import DrainTracker, TrackerSettings
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 
 MIN_INTERVAL = 0.1
 

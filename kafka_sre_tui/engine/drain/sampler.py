@@ -12,13 +12,13 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.drain.samples import GroupSample, PartitionSample, RecordAt
 from kafka_sre_tui.engine.drain.timestamps import MARKERS_ONLY, RecordTimestamps
-from kafka_sre_tui.engine.groups import describe_group
-from kafka_sre_tui.engine.metadata import partition_leaders
+from kafka_sre_tui.engine.inspect.groups import describe_group
+from kafka_sre_tui.engine.kafka.metadata import partition_leaders
+from kafka_sre_tui.engine.kafka.offsets import LATEST, READ_COMMITTED, list_offsets
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import GroupInfo, TopicPartition
-from kafka_sre_tui.engine.offsets import LATEST, READ_COMMITTED, list_offsets
 
 
 class GroupSampler:

@@ -19,8 +19,8 @@ from aiokafka import TopicPartition as AioTP
 from aiokafka import errors as kerr
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.connection import client_settings
 from kafka_sre_tui.engine.drain.samples import RecordAt
+from kafka_sre_tui.engine.kafka.session import client_settings
 from kafka_sre_tui.engine.models import TopicPartition
 
 MAX_LOOKUPS = 256  # partitions looked up per sample at most (largest lag first); the rest interpolate

@@ -24,12 +24,12 @@ from aiokafka import TopicPartition as KafkaTP
 from aiokafka import errors as kerr
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.connection import client_settings, translate_error
 from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.kafka.session import client_settings, translate_error
+from kafka_sre_tui.engine.kafka.topic_writer import TopicWriter, WriterSettings
 from kafka_sre_tui.engine.migrate.request import Emit, MigrateProgress
-from kafka_sre_tui.engine.restore_run import checkpoint
-from kafka_sre_tui.engine.restore_state import PartitionProgress
-from kafka_sre_tui.engine.topic_writer import TopicWriter, WriterSettings
+from kafka_sre_tui.engine.restore.state import PartitionProgress
+from kafka_sre_tui.engine.restore.write import checkpoint
 
 # Small fetches, decoded a slice at a time (verify.py reads with the same sizes): a fetch response is
 # held about three times over while it arrives and is parsed (stream buffer, response, each partition's

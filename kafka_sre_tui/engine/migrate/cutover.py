@@ -15,18 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.drain import DrainGoal, MonitorSettings, Outcome, monitor_group
 from kafka_sre_tui.engine.drain.monitor import Event
 from kafka_sre_tui.engine.errors import ConfigError, NotFound
-from kafka_sre_tui.engine.groups import describe_group
+from kafka_sre_tui.engine.inspect.groups import describe_group
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.migrate.groups import commit_groups
 from kafka_sre_tui.engine.migrate.request import Emit, MigrateRequest, ignore
 from kafka_sre_tui.engine.migrate.run import migrate
 from kafka_sre_tui.engine.migrate.setup import inspect_source, stable_ends, state_folder
-from kafka_sre_tui.engine.restore_offsets import translate
-from kafka_sre_tui.engine.restore_state import PartitionProgress, load_partitions, load_plan
-from kafka_sre_tui.engine.restore_target import inspect_target
+from kafka_sre_tui.engine.restore.offsets import translate
+from kafka_sre_tui.engine.restore.state import PartitionProgress, load_partitions, load_plan
+from kafka_sre_tui.engine.restore.target import inspect_target
 
 STEPS = ("catch-up", "drain", "commit", "switch")
 CATCH_UP_ROUNDS = 3

@@ -9,11 +9,11 @@ they arrive, so such a group is not committed until the copy has caught up.
 
 from __future__ import annotations
 
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import NotFound
-from kafka_sre_tui.engine.groups import committed_offsets_for_topic, describe_group
-from kafka_sre_tui.engine.restore_offsets import GroupCommit, commit_group_offsets
-from kafka_sre_tui.engine.restore_state import PartitionProgress
+from kafka_sre_tui.engine.inspect.groups import committed_offsets_for_topic, describe_group
+from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.restore.offsets import GroupCommit, commit_group_offsets
+from kafka_sre_tui.engine.restore.state import PartitionProgress
 
 
 async def commit_groups(source: KafkaSession, target: KafkaSession, source_topic: str, target_topic: str,

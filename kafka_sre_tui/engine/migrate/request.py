@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.restore_offsets import GroupCommit
-from kafka_sre_tui.engine.restore_preflight import Check
+from kafka_sre_tui.engine.restore.offsets import GroupCommit
+from kafka_sre_tui.engine.restore.preflight import Check
 
 
 def default_state_dir() -> Path:

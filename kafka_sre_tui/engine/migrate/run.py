@@ -11,9 +11,10 @@ checkpointing; commit translated group offsets. A second run of the same migrati
 from __future__ import annotations
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.heap import keep_large_buffers
+from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.kafka.topic_writer import WriterSettings
 from kafka_sre_tui.engine.migrate.copy import copy_records
 from kafka_sre_tui.engine.migrate.groups import commit_groups
 from kafka_sre_tui.engine.migrate.request import (
@@ -35,10 +36,9 @@ from kafka_sre_tui.engine.migrate.setup import (
     start_fresh,
     state_folder,
 )
-from kafka_sre_tui.engine.restore_preflight import FAIL
-from kafka_sre_tui.engine.restore_state import PartitionProgress, locked
-from kafka_sre_tui.engine.restore_target import inspect_target
-from kafka_sre_tui.engine.topic_writer import WriterSettings
+from kafka_sre_tui.engine.restore.preflight import FAIL
+from kafka_sre_tui.engine.restore.state import PartitionProgress, locked
+from kafka_sre_tui.engine.restore.target import inspect_target
 
 
 class MigrationRefused(KsreError):

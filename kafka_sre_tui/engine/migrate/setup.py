@@ -10,15 +10,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kafka_sre_tui.engine.cluster import topic_configs
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import ConfigError, KsreError, NotFound
-from kafka_sre_tui.engine.metadata import partition_leaders
+from kafka_sre_tui.engine.inspect.cluster import topic_configs
+from kafka_sre_tui.engine.kafka.metadata import partition_leaders
+from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, READ_COMMITTED, list_offsets
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.migrate.request import MigrateRequest
-from kafka_sre_tui.engine.offsets import EARLIEST, LATEST, READ_COMMITTED, list_offsets
-from kafka_sre_tui.engine.restore_plan import PartitionSelection
-from kafka_sre_tui.engine.restore_preflight import FAIL, OK, WARN, Check
-from kafka_sre_tui.engine.restore_state import (
+from kafka_sre_tui.engine.restore.plan import PartitionSelection
+from kafka_sre_tui.engine.restore.preflight import FAIL, OK, WARN, Check
+from kafka_sre_tui.engine.restore.state import (
     PartitionProgress,
     load_partitions,
     load_plan,
@@ -26,7 +26,7 @@ from kafka_sre_tui.engine.restore_state import (
     save_plan,
     state_dir,
 )
-from kafka_sre_tui.engine.restore_target import (
+from kafka_sre_tui.engine.restore.target import (
     NOT_COPIED,
     TargetTopic,
     create_topic,

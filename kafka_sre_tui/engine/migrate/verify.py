@@ -18,13 +18,13 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka import TopicPartition as KafkaTP
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.connection import KafkaSession, client_settings, translate_error
 from kafka_sre_tui.engine.errors import KafkaRequestFailed
+from kafka_sre_tui.engine.kafka.session import KafkaSession, client_settings, translate_error
 from kafka_sre_tui.engine.migrate.copy import FETCH_MAX_BYTES, PARTITION_FETCH_BYTES, RECORDS_PER_POLL
 from kafka_sre_tui.engine.migrate.request import MigrateRequest
 from kafka_sre_tui.engine.migrate.setup import inspect_source, selections, stable_ends, state_folder
-from kafka_sre_tui.engine.restore_state import load_partitions, load_plan
-from kafka_sre_tui.engine.restore_target import inspect_target
+from kafka_sre_tui.engine.restore.state import load_partitions, load_plan
+from kafka_sre_tui.engine.restore.target import inspect_target
 
 Range = tuple[int, int, int]  # (partition, from offset, to offset exclusive)
 

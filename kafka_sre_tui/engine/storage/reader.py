@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiokafka.record.default_records import DefaultRecordBatch
 
-from kafka_sre_tui.engine.storage.batches import BatchHeader, split_batches
+from kafka_sre_tui.engine.kafka.batches import BatchHeader, RawBatch, split_batches
 from kafka_sre_tui.engine.storage.blocks import FRAME_SIZE, BlockError, BlockInfo, decode_frame, decode_payload
 from kafka_sre_tui.engine.storage.manifest import PartitionManifest
 
@@ -21,22 +21,6 @@ class StoredRecord:
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes | None], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredBatch:
-    """A whole stored batch, every record of which is in the range read: its bytes as stored."""
-
-    header: BatchHeader
-    data: memoryview
-
-    @property
-    def first_offset(self) -> int:
-        return self.header.base_offset
-
-    @property
-    def records(self) -> int:
-        return self.header.record_count
 
 
 def read_block(handle: object, block: BlockInfo) -> bytes:
@@ -92,12 +76,12 @@ def iter_records(backup_dir: Path, part: PartitionManifest, start: int | None = 
 
 
 def iter_whole_or_records(backup_dir: Path, part: PartitionManifest, start: int | None, end: int | None,
-                          whole: Callable[[BatchHeader], bool]) -> Iterator[StoredBatch | StoredRecord]:
+                          whole: Callable[[BatchHeader], bool]) -> Iterator[RawBatch | StoredRecord]:
     """What :func:`iter_records` reads, but a batch that lies wholly inside the range and for which
-    ``whole(header)`` holds comes as one :class:`StoredBatch` instead of its records."""
+    ``whole(header)`` holds comes as one :class:`RawBatch` instead of its records."""
     lo, hi = bounds(part, start, end)
     for header, view in iter_batches(backup_dir, part, lo, hi):
         if lo <= header.base_offset and header.last_offset < hi and whole(header):
-            yield StoredBatch(header, view)
+            yield RawBatch(header, view)
         else:
             yield from records_of(view, lo, hi)

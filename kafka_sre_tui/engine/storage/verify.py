@@ -10,7 +10,7 @@ from pathlib import Path
 
 import crc32c
 
-from kafka_sre_tui.engine.storage.batches import BatchFormatError, crc_region, split_batches
+from kafka_sre_tui.engine.kafka.batches import BatchFormatError, crc_region, split_batches
 from kafka_sre_tui.engine.storage.blocks import FRAME_SIZE, BlockError, decode_frame, decode_payload
 from kafka_sre_tui.engine.storage.manifest import ManifestError, PartitionManifest, read_manifest
 from kafka_sre_tui.engine.storage.writer import SegmentInfo

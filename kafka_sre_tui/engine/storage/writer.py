@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from kafka_sre_tui.engine.storage.batches import BatchHeader
+from kafka_sre_tui.engine.kafka.batches import BatchHeader
 from kafka_sre_tui.engine.storage.blocks import BlockInfo, encode_block
 from kafka_sre_tui.engine.storage.codecs import Codec
 from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, fsync_dir

@@ -8,9 +8,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, Select, Static
 
-from kafka_sre_tui.cli_args import parse_partitions, parse_time
+from kafka_sre_tui.cli.args import parse_partitions, parse_time
 from kafka_sre_tui.config import COMPRESSIONS, BackupSettings
-from kafka_sre_tui.engine.backup_plan import BackupRequest, validate_request
+from kafka_sre_tui.engine.backup.plan import BackupRequest, validate_request
 from kafka_sre_tui.tui.screens.form_fields import Field, FieldError, JobForm
 
 CHECKPOINT_SECONDS = 5.0  # the CLI's default

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Sparkline, Static
 
 from kafka_sre_tui.engine.drain import Assessment
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.engine.groups import describe_group
+from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.models import GroupInfo
 from kafka_sre_tui.tui.widgets.cells import num
 from kafka_sre_tui.tui.widgets.status_cell import status_cell

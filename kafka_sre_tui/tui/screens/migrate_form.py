@@ -12,9 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from kafka_sre_tui.cli_args import parse_groups, parse_partitions
+from kafka_sre_tui.cli.args import parse_groups, parse_partitions
 from kafka_sre_tui.engine.migrate.request import MigrateRequest, default_state_dir, validate
-from kafka_sre_tui.engine.restore_plan import parse_partition_map
+from kafka_sre_tui.engine.restore.plan import parse_partition_map
 from kafka_sre_tui.tui.screens.form_fields import Field, FieldError, JobForm
 
 CHECKPOINT_SECONDS = 1.0  # the CLI's default

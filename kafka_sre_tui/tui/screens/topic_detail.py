@@ -13,10 +13,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from kafka_sre_tui.engine.cluster import inspect_topics
+from kafka_sre_tui.cli.output import human_bytes
 from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.inspect.cluster import inspect_topics
 from kafka_sre_tui.engine.models import TopicInfo, TopicListing
-from kafka_sre_tui.output import human_bytes
 from kafka_sre_tui.tui.table_sync import sync_rows
 from kafka_sre_tui.tui.widgets.cells import num, size
 

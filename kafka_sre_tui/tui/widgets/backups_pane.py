@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from kafka_sre_tui.engine.backups import BackupSummary, list_backups
+from kafka_sre_tui.engine.backup.catalog import BackupSummary, list_backups
 from kafka_sre_tui.tui.table_sync import sync_rows
 from kafka_sre_tui.tui.widgets.cells import num
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from kafka_sre_tui.output import human_bytes
+from kafka_sre_tui.cli.output import human_bytes
 
 
 def num(value: int | float | None, unit: str = "") -> Text:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
+from kafka_sre_tui.cli.output import human_bytes
 from kafka_sre_tui.engine.models import TopicInfo
-from kafka_sre_tui.output import human_bytes
 from kafka_sre_tui.tui.filtering import matcher
 from kafka_sre_tui.tui.offset_rates import OffsetRates
 from kafka_sre_tui.tui.widgets.cells import number

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.restore_events import Emit, PartitionOutcome, RestoreMetrics, RestoreProgress
-from kafka_sre_tui.engine.restore_state import PartitionProgress, save_partition
-from kafka_sre_tui.engine.storage.batches import CODEC_NAMES, BatchHeader
+from kafka_sre_tui.engine.kafka.batches import CODEC_NAMES, BatchHeader, RawBatch
+from kafka_sre_tui.engine.kafka.topic_writer import TargetChanged, TopicWriter, WriterSettings, record_bytes
+from kafka_sre_tui.engine.restore.events import Emit, PartitionOutcome, RestoreMetrics, RestoreProgress
+from kafka_sre_tui.engine.restore.state import PartitionProgress, save_partition
 from kafka_sre_tui.engine.storage.manifest import PartitionManifest
-from kafka_sre_tui.engine.storage.reader import StoredBatch, StoredRecord, iter_records, iter_whole_or_records
-from kafka_sre_tui.engine.topic_writer import TargetChanged, TopicWriter, WriterSettings, record_bytes
+from kafka_sre_tui.engine.storage.reader import StoredRecord, iter_records, iter_whole_or_records
 
 CHUNK_BYTES = 1 << 20  # records read from the backup at a time, per partition
 PARTITIONS_AT_ONCE = 16  # bounds memory: each holds a chunk, a batch being filled and one in flight
@@ -60,12 +60,12 @@ def sendable_as_stored(settings: WriterSettings) -> Callable[[BatchHeader], bool
     return sendable
 
 
-def _take(items: Iterator[StoredBatch | StoredRecord], max_bytes: int) -> list[StoredBatch | StoredRecord]:
-    chunk: list[StoredBatch | StoredRecord] = []
+def _take(items: Iterator[RawBatch | StoredRecord], max_bytes: int) -> list[RawBatch | StoredRecord]:
+    chunk: list[RawBatch | StoredRecord] = []
     size = 0
     for item in items:
         chunk.append(item)
-        size += len(item.data) if isinstance(item, StoredBatch) else record_bytes(item)
+        size += len(item.data) if isinstance(item, RawBatch) else record_bytes(item)
         if size >= max_bytes:
             break
     return chunk
@@ -149,7 +149,7 @@ async def write_all(cluster: ClusterConfig, topic: str, backup_folder: Path, par
             writer.expect(target, p.target_next)
             while chunk := await asyncio.to_thread(_take, items, CHUNK_BYTES):
                 for item in chunk:
-                    if isinstance(item, StoredBatch):
+                    if isinstance(item, RawBatch):
                         await writer.write_batch(target, item)
                     else:
                         await writer.write(target, item)

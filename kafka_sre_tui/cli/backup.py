@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kafka_sre_tui import output
-from kafka_sre_tui.cli_args import backup_base, cluster_from_args, partitions_arg, time_arg
+from kafka_sre_tui.cli import output
+from kafka_sre_tui.cli.args import backup_base, cluster_from_args, partitions_arg, time_arg
 from kafka_sre_tui.config import AppConfig, ClusterConfig
-from kafka_sre_tui.engine.backup import BackupProgress, BackupResult, backup_topic, resume_backup
-from kafka_sre_tui.engine.backup_plan import BackupRequest
-from kafka_sre_tui.engine.backups import find_backup, list_backups, prune, verify
+from kafka_sre_tui.engine.backup.catalog import find_backup, list_backups, prune, verify
+from kafka_sre_tui.engine.backup.plan import BackupRequest
+from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult, backup_topic, resume_backup
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.storage.manifest import read_manifest
 

@@ -3,7 +3,7 @@
 
 Exit codes: 0 done (verify: identical; cutover: every step run passed); 1 refused or failed (a check,
 Kafka, a verify mismatch, a group not committed, a cutover step not passed); 2 bad usage or config,
-including a read_only target. ``python -m kafka_sre_tui.migrate_cli migrate ...`` works without cli.py.
+including a read_only target. ``python -m kafka_sre_tui.cli.migrate migrate ...`` works without cli.py.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from kafka_sre_tui import output
-from kafka_sre_tui.cli_args import parse_groups, partitions_arg
+from kafka_sre_tui.cli import output
+from kafka_sre_tui.cli.args import parse_groups, partitions_arg
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine import migrate as engine
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.migrate.request import default_state_dir
-from kafka_sre_tui.engine.restore_plan import parse_partition_map
-from kafka_sre_tui.engine.restore_preflight import FAIL, WARN
+from kafka_sre_tui.engine.restore.plan import parse_partition_map
+from kafka_sre_tui.engine.restore.preflight import FAIL, WARN
 
 EXIT_OK, EXIT_FAILED = 0, 1
 

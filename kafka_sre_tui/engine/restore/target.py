@@ -10,11 +10,11 @@ from typing import Any
 from aiokafka.admin import NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import KafkaRequestFailed
-from kafka_sre_tui.engine.metadata import partition_leaders
+from kafka_sre_tui.engine.kafka.metadata import partition_leaders
+from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, list_offsets
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
-from kafka_sre_tui.engine.offsets import EARLIEST, LATEST, list_offsets
 
 UNKNOWN_TOPIC = 3
 TOPIC_ALREADY_EXISTS = 36

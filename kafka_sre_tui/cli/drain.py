@@ -17,9 +17,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from kafka_sre_tui.cli_args import cluster_from_args
+from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.drain import (
     Assessment,
     DrainGoal,
@@ -33,6 +32,7 @@ from kafka_sre_tui.engine.drain import (
 )
 from kafka_sre_tui.engine.drain.monitor import Event
 from kafka_sre_tui.engine.errors import ConfigError, NotFound
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 
 EXIT_CODES = {Outcome.DRAINED: 0, Outcome.TIMED_OUT: 1, Outcome.STALLED: 3}
 SPARK = "▁▂▃▄▅▆▇█"

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.record.default_records import DefaultRecordBatch
 
-from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.kafka.batches import BatchHeader
+from kafka_sre_tui.engine.kafka.offsets import READ_COMMITTED
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
-from kafka_sre_tui.engine.offsets import READ_COMMITTED
-from kafka_sre_tui.engine.storage.batches import BatchHeader
 
 OFFSET_OUT_OF_RANGE = 1
 _ABORT = 0  # control record type

@@ -11,9 +11,9 @@ from typing import Any
 
 from aiokafka.record.default_records import DefaultRecordBatch
 
-from kafka_sre_tui.engine.backup_plan import PartitionPlan
-from kafka_sre_tui.engine.fetch import FetchedPartition, committed_only
-from kafka_sre_tui.engine.storage.batches import BatchHeader, split_batches
+from kafka_sre_tui.engine.backup.plan import PartitionPlan
+from kafka_sre_tui.engine.kafka.batches import BatchHeader, split_batches
+from kafka_sre_tui.engine.kafka.fetch import FetchedPartition, committed_only
 from kafka_sre_tui.engine.storage.codecs import Codec
 from kafka_sre_tui.engine.storage.files import read_json, write_json_atomic
 from kafka_sre_tui.engine.storage.manifest import segment_from_json

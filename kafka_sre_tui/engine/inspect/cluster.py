@@ -7,9 +7,10 @@ from typing import Any
 
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from kafka_sre_tui.engine.connection import KafkaSession
-from kafka_sre_tui.engine.log_dirs import apply_sizes, describe_log_dirs
-from kafka_sre_tui.engine.metadata import leader, partition_leaders
+from kafka_sre_tui.engine.kafka.log_dirs import apply_sizes, describe_log_dirs
+from kafka_sre_tui.engine.kafka.metadata import leader, partition_leaders
+from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, list_offsets
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import (
     Broker,
     ClusterOverview,
@@ -18,7 +19,6 @@ from kafka_sre_tui.engine.models import (
     TopicListing,
     TopicPartition,
 )
-from kafka_sre_tui.engine.offsets import EARLIEST, LATEST, list_offsets
 
 _DYNAMIC_TOPIC_CONFIG = 1  # DescribeConfigs config_source: set on the topic itself
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kafka_sre_tui.engine.backup import PLAN_FILE
-from kafka_sre_tui.engine.backup_partition import STATE_FILE, PartitionState
+from kafka_sre_tui.engine.backup.partition import STATE_FILE, PartitionState
+from kafka_sre_tui.engine.backup.run import PLAN_FILE
 from kafka_sre_tui.engine.errors import NotFound
 from kafka_sre_tui.engine.storage.files import read_json
 from kafka_sre_tui.engine.storage.layout import backup_dir, is_backup_id, is_running

@@ -17,12 +17,12 @@ from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from aiokafka.protocol.admin import ListGroupsRequest
 from aiokafka.protocol.commit import OffsetFetchRequest
 
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import NotFound
-from kafka_sre_tui.engine.metadata import partition_leaders
+from kafka_sre_tui.engine.kafka.metadata import partition_leaders
+from kafka_sre_tui.engine.kafka.offsets import LATEST, list_offsets
+from kafka_sre_tui.engine.kafka.protocol import DescribeGroups
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import GroupInfo, GroupMember, PartitionLag, TopicPartition
-from kafka_sre_tui.engine.offsets import LATEST, list_offsets
-from kafka_sre_tui.engine.protocol import DescribeGroups
 
 OFFSET_FETCH_CONCURRENCY = 16
 

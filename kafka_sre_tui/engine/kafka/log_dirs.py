@@ -18,10 +18,10 @@ from typing import Any
 
 from aiokafka import errors as kerr
 
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.kafka.protocol import DescribeLogDirs, log_dirs_answer
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import PartitionInfo, TopicInfo, TopicPartition
-from kafka_sre_tui.engine.protocol import DescribeLogDirs, log_dirs_answer
 
 _NO_PERMISSION = "not authorized to describe log dirs (needs Describe on the Cluster resource)"
 

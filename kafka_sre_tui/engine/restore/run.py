@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.backups import find_backup
-from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.backup.catalog import find_backup
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.heap import keep_large_buffers
-from kafka_sre_tui.engine.restore_events import BackupDamaged, Emit, PreflightFailed, RestoreResult, Resumed, ignore
-from kafka_sre_tui.engine.restore_offsets import commit_group_offsets
-from kafka_sre_tui.engine.restore_plan import (
+from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.kafka.topic_writer import WriterSettings
+from kafka_sre_tui.engine.restore.events import BackupDamaged, Emit, PreflightFailed, RestoreResult, Resumed, ignore
+from kafka_sre_tui.engine.restore.offsets import commit_group_offsets
+from kafka_sre_tui.engine.restore.plan import (
     PartitionSelection,
     RangeStats,
     RestoreRequest,
@@ -31,9 +32,8 @@ from kafka_sre_tui.engine.restore_plan import (
     select,
     validate_request,
 )
-from kafka_sre_tui.engine.restore_preflight import evaluate
-from kafka_sre_tui.engine.restore_run import outcomes, skip_written, write_all
-from kafka_sre_tui.engine.restore_state import (
+from kafka_sre_tui.engine.restore.preflight import evaluate
+from kafka_sre_tui.engine.restore.state import (
     PartitionProgress,
     load_partitions,
     load_plan,
@@ -42,10 +42,10 @@ from kafka_sre_tui.engine.restore_state import (
     save_plan,
     state_dir,
 )
-from kafka_sre_tui.engine.restore_target import create_topic, end_offsets, inspect_target, stable_end_offsets
+from kafka_sre_tui.engine.restore.target import create_topic, end_offsets, inspect_target, stable_end_offsets
+from kafka_sre_tui.engine.restore.write import outcomes, skip_written, write_all
 from kafka_sre_tui.engine.storage.manifest import Manifest, read_manifest
 from kafka_sre_tui.engine.storage.verify import verify_backup
-from kafka_sre_tui.engine.topic_writer import WriterSettings
 
 MAX_BATCH_BYTES = 1 << 20
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping
 from aiokafka import errors as kerr
 from aiokafka.protocol.offset import OffsetRequest
 
-from kafka_sre_tui.engine.connection import KafkaSession
-from kafka_sre_tui.engine.metadata import partition_leaders
+from kafka_sre_tui.engine.kafka.metadata import partition_leaders
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 
 EARLIEST = -2

@@ -29,8 +29,7 @@ from aiokafka import errors as kerr
 from aiokafka.protocol.api import Request
 from aiokafka.protocol.produce import ProduceRequest_v7
 
-from kafka_sre_tui.engine.storage.batches import HEADER_SIZE, client_header
-from kafka_sre_tui.engine.storage.reader import StoredBatch
+from kafka_sre_tui.engine.kafka.batches import HEADER_SIZE, RawBatch, client_header
 
 RETRY_BACKOFF_SECONDS = 0.1
 REQUESTS_IN_FLIGHT = 2  # per leader
@@ -63,7 +62,7 @@ class _ProduceBatches(Request[_ProduceBatches_v7]):
 @dataclass
 class _Pending:
     partition: int
-    batch: StoredBatch
+    batch: RawBatch
     done: asyncio.Future[int]  # the base offset the broker gave the batch
     deadline: float
     pieces: list[Any] | None = None  # the bytes sent, fixed once (with their sequence number)
@@ -87,7 +86,7 @@ class BatchSender:
         self._unplaced: list[_Pending] = []  # no known leader yet
         self._placing: asyncio.Task[None] | None = None
 
-    def send(self, partition: int, batch: StoredBatch) -> asyncio.Future[int]:
+    def send(self, partition: int, batch: RawBatch) -> asyncio.Future[int]:
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._place(_Pending(partition, batch, done, time.monotonic() + self._give_up))
         return done

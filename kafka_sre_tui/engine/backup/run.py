@@ -18,16 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.backup_partition import STATE_FILE, PartitionBackup, PartitionState
-from kafka_sre_tui.engine.backup_plan import BackupPlan, BackupRequest, PartitionPlan, make_plan, validate_request
-from kafka_sre_tui.engine.connection import KafkaSession
+from kafka_sre_tui.engine.backup.partition import STATE_FILE, PartitionBackup, PartitionState
+from kafka_sre_tui.engine.backup.plan import BackupPlan, BackupRequest, PartitionPlan, make_plan, validate_request
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
-from kafka_sre_tui.engine.fetch import OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
 from kafka_sre_tui.engine.jobs import Progress
-from kafka_sre_tui.engine.metadata import partition_leaders
+from kafka_sre_tui.engine.kafka.batches import whole_batches_end
+from kafka_sre_tui.engine.kafka.fetch import OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
+from kafka_sre_tui.engine.kafka.metadata import partition_leaders
+from kafka_sre_tui.engine.kafka.offsets import EARLIEST, list_offsets
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
-from kafka_sre_tui.engine.offsets import EARLIEST, list_offsets
-from kafka_sre_tui.engine.storage.batches import whole_batches_end
 from kafka_sre_tui.engine.storage.codecs import codec
 from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, read_json, write_json_atomic
 from kafka_sre_tui.engine.storage.layout import backup_dir, new_backup_id, running

@@ -31,10 +31,10 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.producer.message_accumulator import BatchBuilder
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.batch_sender import BatchSender
-from kafka_sre_tui.engine.connection import client_settings, translate_error
 from kafka_sre_tui.engine.errors import KafkaRequestFailed, KsreError
-from kafka_sre_tui.engine.storage.reader import StoredBatch
+from kafka_sre_tui.engine.kafka.batch_sender import BatchSender
+from kafka_sre_tui.engine.kafka.batches import RawBatch
+from kafka_sre_tui.engine.kafka.session import client_settings, translate_error
 
 
 class SourceRecord(Protocol):
@@ -153,7 +153,7 @@ class TopicWriter:
         lane.bytes += size
         self.bytes_submitted += size
 
-    async def write_batch(self, partition: int, batch: StoredBatch) -> None:
+    async def write_batch(self, partition: int, batch: RawBatch) -> None:
         """Send a stored batch as it is stored, after the records written before it. The caller
         chooses the batch: ``batch.header.resendable``, at most ``max_batch_bytes``, timestamps kept."""
         if not batch.header.resendable:
@@ -188,14 +188,14 @@ class TopicWriter:
             return
         await self._send(lane, builder, offsets, paced)
 
-    async def _send(self, lane: _Lane, builder: BatchBuilder | StoredBatch, offsets: list[int], paced: int) -> None:
+    async def _send(self, lane: _Lane, builder: BatchBuilder | RawBatch, offsets: list[int], paced: int) -> None:
         await self._settled(lane)  # one batch in flight per partition: what is written stays a prefix
         if self.settings.rate_limit_mb_s:  # send a batch only once the limit allows all of it
             self._paced += paced
             ahead = self._paced / 1e6 / self.settings.rate_limit_mb_s - (self._clock() - self._started)
             if ahead > 0:
                 await self._sleep(ahead)
-        if isinstance(builder, StoredBatch):
+        if isinstance(builder, RawBatch):
             size = len(builder.data)
             sent: Awaitable[int] = self._batches.send(lane.partition, builder)
         else:

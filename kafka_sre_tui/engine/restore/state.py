@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.engine.offset_map import OffsetMap
-from kafka_sre_tui.engine.restore_plan import PartitionSelection
+from kafka_sre_tui.engine.kafka.offset_map import OffsetMap
+from kafka_sre_tui.engine.restore.plan import PartitionSelection
 from kafka_sre_tui.engine.storage.files import read_json, write_json_atomic
 
 PLAN = "restore.json"

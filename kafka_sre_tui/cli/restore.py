@@ -13,14 +13,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from kafka_sre_tui import output
-from kafka_sre_tui.cli_args import backup_base, cluster_from_args, partitions_arg, time_arg
+from kafka_sre_tui.cli import output
+from kafka_sre_tui.cli.args import backup_base, cluster_from_args, partitions_arg, time_arg
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.restore import restore_backup
-from kafka_sre_tui.engine.restore_events import RestoreEvent, RestoreProgress, RestoreResult, Resumed
-from kafka_sre_tui.engine.restore_plan import RestoreRequest, parse_partition_map
-from kafka_sre_tui.engine.restore_preflight import FAIL, WARN, Preflight
+from kafka_sre_tui.engine.restore.events import RestoreEvent, RestoreProgress, RestoreResult, Resumed
+from kafka_sre_tui.engine.restore.plan import RestoreRequest, parse_partition_map
+from kafka_sre_tui.engine.restore.preflight import FAIL, WARN, Preflight
+from kafka_sre_tui.engine.restore.run import restore_backup
 
 EXIT_OK, EXIT_FAILED = 0, 1
 

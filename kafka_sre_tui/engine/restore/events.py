@@ -8,8 +8,8 @@ from pathlib import Path
 
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.jobs import Progress
-from kafka_sre_tui.engine.restore_offsets import GroupCommit
-from kafka_sre_tui.engine.restore_preflight import Preflight
+from kafka_sre_tui.engine.restore.offsets import GroupCommit
+from kafka_sre_tui.engine.restore.preflight import Preflight
 
 
 class BackupDamaged(KsreError):

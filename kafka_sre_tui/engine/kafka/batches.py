@@ -123,3 +123,20 @@ def whole_batches_end(buffer: bytes | memoryview) -> int | None:
     for header, _view in split_batches(buffer):
         end = header.next_offset
     return end
+
+
+@dataclass(frozen=True, slots=True)
+class RawBatch:
+    """One whole record batch as bytes (stored in a backup or fetched), with its parsed header: what
+    restore and migration send on to the target without decoding its records."""
+
+    header: BatchHeader
+    data: memoryview
+
+    @property
+    def first_offset(self) -> int:
+        return self.header.base_offset
+
+    @property
+    def records(self) -> int:
+        return self.header.record_count

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kafka_sre_tui.engine.restore_plan import PartitionSelection, RangeStats, RestoreRequest
-from kafka_sre_tui.engine.restore_target import NOT_COPIED, TargetTopic
+from kafka_sre_tui.engine.restore.plan import PartitionSelection, RangeStats, RestoreRequest
+from kafka_sre_tui.engine.restore.target import NOT_COPIED, TargetTopic
 from kafka_sre_tui.engine.storage.manifest import Manifest
 
 OK, WARN, FAIL = "ok", "warn", "fail"

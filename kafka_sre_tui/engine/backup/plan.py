@@ -8,13 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kafka_sre_tui.engine.cluster import describe_cluster, list_topics
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.groups import committed_offsets_for_topic
+from kafka_sre_tui.engine.inspect.cluster import describe_cluster, list_topics
+from kafka_sre_tui.engine.inspect.groups import committed_offsets_for_topic
+from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, READ_COMMITTED, list_offsets
+from kafka_sre_tui.engine.kafka.protocol import TopicIds, topic_id_text
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
-from kafka_sre_tui.engine.offsets import EARLIEST, LATEST, READ_COMMITTED, list_offsets
-from kafka_sre_tui.engine.protocol import TopicIds, topic_id_text
 from kafka_sre_tui.engine.storage.codecs import codec
 
 

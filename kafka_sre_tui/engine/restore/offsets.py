@@ -13,10 +13,10 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka import TopicPartition as KafkaTP
 from aiokafka import errors as kerr
 
-from kafka_sre_tui.engine.connection import KafkaSession, client_settings, translate_error
 from kafka_sre_tui.engine.errors import ConfigError, KafkaRequestFailed, NotFound
-from kafka_sre_tui.engine.groups import describe_group
-from kafka_sre_tui.engine.restore_state import PartitionProgress
+from kafka_sre_tui.engine.inspect.groups import describe_group
+from kafka_sre_tui.engine.kafka.session import KafkaSession, client_settings, translate_error
+from kafka_sre_tui.engine.restore.state import PartitionProgress
 
 T = TypeVar("T")
 COORDINATOR_TRIES = 20

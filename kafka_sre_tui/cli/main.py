@@ -13,13 +13,17 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from kafka_sre_tui import backup_cli, drain_cli, migrate_cli, output, restore_cli
-from kafka_sre_tui.cli_args import cluster_from_args
+from kafka_sre_tui.cli import backup as backup_cli
+from kafka_sre_tui.cli import drain as drain_cli
+from kafka_sre_tui.cli import migrate as migrate_cli
+from kafka_sre_tui.cli import output
+from kafka_sre_tui.cli import restore as restore_cli
+from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig, load_config
-from kafka_sre_tui.engine.cluster import describe_cluster, inspect_topics
-from kafka_sre_tui.engine.connection import KafkaSession
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.engine.groups import describe_group, list_groups
+from kafka_sre_tui.engine.inspect.cluster import describe_cluster, inspect_topics
+from kafka_sre_tui.engine.inspect.groups import describe_group, list_groups
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
