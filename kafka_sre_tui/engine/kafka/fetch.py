@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.record.default_records import DefaultRecordBatch
@@ -40,15 +41,23 @@ async def fetch_raw(session: KafkaSession, node: int, positions: dict[TopicParti
     for tp, offset in positions.items():
         per_topic[tp.topic].append((tp.partition, offset, partition_max_bytes))
     request = FetchRequest(max_wait_ms, 1, max_bytes, isolation_level, list(per_topic.items()))
-    response = (await session.send(node, request, "fetching records")).to_object()
+    response = await session.send(node, request, "fetching records")
+    # read field by field: aiokafka's to_object() breaks on the null aborted-transactions list that
+    # read_uncommitted answers carry
+    topic_schema = _array_of(response.SCHEMA, "topics")
+    partition_schema = _array_of(topic_schema, "partitions")
     result = {}
-    for topic in response["topics"]:
-        for p in topic["partitions"]:
-            result[TopicPartition(topic["topics"], p["partition"])] = FetchedPartition(
+    for topic_name, partitions in response.topics:
+        for values in partitions:
+            p = dict(zip(partition_schema.names, values, strict=True))
+            result[TopicPartition(topic_name, p["partition"])] = FetchedPartition(
                 p["error_code"], p["highwater_offset"], p["last_stable_offset"], p.get("log_start_offset", -1),
-                tuple((a["producer_id"], a["first_offset"]) for a in p["aborted_transactions"] or ()),
-                p["message_set"] or b"")
+                tuple((a[0], a[1]) for a in p["aborted_transactions"] or ()), p["message_set"] or b"")
     return result
+
+
+def _array_of(schema: Any, name: str) -> Any:
+    return schema.fields[schema.names.index(name)].array_of
 
 
 def committed_only(batches: Iterable[tuple[BatchHeader, memoryview]],
