@@ -16,6 +16,7 @@ from typing import Any
 from kafka_sre_tui.cli import backup as backup_cli
 from kafka_sre_tui.cli import drain as drain_cli
 from kafka_sre_tui.cli import migrate as migrate_cli
+from kafka_sre_tui.cli import offsets as offsets_cli
 from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli import records as records_cli
 from kafka_sre_tui.cli import restore as restore_cli
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore_cli.add_commands(sub, parents)
     migrate_cli.add_commands(sub, parents)
     records_cli.add_commands(sub, parents)
+    offsets_cli.add_commands(sub, parents)
     return parser
 
 
@@ -176,4 +178,5 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, AppConfig], int]] = {
     "drain": drain_cli.cmd_drain,
     "backups": backup_cli.cmd_backups,
     "records": records_cli.cmd_records,
+    "offsets": offsets_cli.cmd_offsets,
 }
