@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from kafka_sre_tui.cli import data_loss_output
 from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.drain import (
@@ -30,9 +31,13 @@ from kafka_sre_tui.engine.drain import (
     assessment_json,
     monitor_group,
 )
+from kafka_sre_tui.engine.drain.data_loss import DataLoss
+from kafka_sre_tui.engine.drain.data_loss_probe import DataLossProbe, DataLossSampler
 from kafka_sre_tui.engine.drain.monitor import Event
+from kafka_sre_tui.engine.drain.sampler import GroupSampler
 from kafka_sre_tui.engine.errors import ConfigError, NotFound
 from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.models import TopicPartition
 
 EXIT_CODES = {Outcome.DRAINED: 0, Outcome.TIMED_OUT: 1, Outcome.STALLED: 3}
 SPARK = "▁▂▃▄▅▆▇█"
@@ -98,7 +103,10 @@ def _run(args: argparse.Namespace, config: AppConfig, group_id: str, goal: Drain
 
     async def run() -> MonitorResult:
         async with KafkaSession(cluster) as session:
-            return await monitor_group(session, group_id, printer.event, goal=goal, settings=settings)
+            inner = GroupSampler(session, group_id, timestamp_budget_seconds=min(1.0, max(0.2, args.interval / 2)))
+            printer.losses = DataLossSampler(inner, DataLossProbe(session))
+            return await monitor_group(session, group_id, printer.event, goal=goal, settings=settings,
+                                       sampler=printer.losses)
 
     try:
         result = asyncio.run(run())
@@ -119,10 +127,14 @@ class _Printer:
         self.out = out or sys.stdout
         self.tty = self.out.isatty()
         self._open_line = False
+        self.losses: DataLossSampler | None = None  # time to data loss of the latest sample
+
+    def _losses(self, a: Assessment) -> dict[TopicPartition, DataLoss]:
+        return self.losses.latest if self.losses and self.losses.latest_at == a.at else {}
 
     def event(self, event: Event) -> None:
         if self.as_json:
-            self._json({"event": "sample", **assessment_json(event)} if isinstance(event, Assessment)
+            self._json(self._sample_json(event) if isinstance(event, Assessment)
                        else {"event": "sample_failed", "time": round(event.at, 3), "error": event.error})
         elif isinstance(event, SampleFailed):
             self.end_line()
@@ -130,7 +142,15 @@ class _Printer:
         elif self.watch and self.tty:
             self._table(event)
         else:
-            self._status(status_line(event))
+            warning = data_loss_output.headline(self._losses(event))
+            self._status(status_line(event) + (f"  {warning}" if warning else ""))
+
+    def _sample_json(self, a: Assessment) -> dict[str, Any]:
+        losses = self._losses(a)
+        value = {"event": "sample", **assessment_json(a), **data_loss_output.group_fields(losses)}
+        for p in value["partitions"]:
+            p.update(data_loss_output.partition_fields(losses.get(TopicPartition(p["topic"], p["partition"]))))
+        return value
 
     def result(self, r: MonitorResult) -> None:
         if self.as_json:
@@ -163,15 +183,23 @@ class _Printer:
     def _table(self, a: Assessment) -> None:
         console = Console(file=self.out, highlight=False)
         table = Table(box=None, header_style="bold")
-        for col in ("Topic", "Partition", "End", "Committed", "Lag", "Lag time", "In/s", "Out/s", "ETA", "Status"):
-            table.add_column(col, justify="left" if col in ("Topic", "Status") else "right", no_wrap=True)
+        losses = self._losses(a)
+        for col in ("Topic", "Partition", "End", "Committed", "Lag", "Lag time", "In/s", "Out/s", "ETA", "Data loss",
+                    "Status"):
+            table.add_column(col, justify="left" if col in ("Topic", "Status", "Data loss") else "right",
+                             no_wrap=True)
         for p in a.partitions:
             table.add_row(p.topic, str(p.partition), _dash(p.end_offset), _dash(p.committed),
                           "no commit" if p.committed is None else _dash(p.lag),
                           p.lag_time.describe() if p.lag_time else "-", _rate(p.production_rate),
-                          _rate(p.consumption_rate), p.eta.describe(), f"{p.status.value}: {p.reason}")
+                          _rate(p.consumption_rate), p.eta.describe(),
+                          data_loss_output.short(losses.get(TopicPartition(p.topic, p.partition))),
+                          f"{p.status.value}: {p.reason}")
         self.out.write("\x1b[H\x1b[2J")
         console.print(status_line(a))
+        warning = data_loss_output.headline(losses)
+        if warning:
+            console.print(warning)
         console.print(table)
 
 

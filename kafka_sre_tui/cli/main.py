@@ -22,10 +22,13 @@ from kafka_sre_tui.cli import records as records_cli
 from kafka_sre_tui.cli import restore as restore_cli
 from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig, load_config
+from kafka_sre_tui.engine.drain.data_loss import DataLoss
+from kafka_sre_tui.engine.drain.data_loss_probe import group_data_loss
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.cluster import describe_cluster, inspect_topics
 from kafka_sre_tui.engine.inspect.groups import describe_group, list_groups
 from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.models import GroupInfo, TopicPartition
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -147,7 +150,11 @@ def cmd_groups(args: argparse.Namespace, config: AppConfig) -> int:
 def cmd_lag(args: argparse.Namespace, config: AppConfig) -> int:
     if args.watch:
         return drain_cli.cmd_lag_watch(args, config)
-    output.group_lag(_with_session(args, config, lambda s: describe_group(s, args.group)), as_json=args.json)
+    async def work(session: KafkaSession) -> tuple[GroupInfo, dict[TopicPartition, DataLoss]]:
+        return await describe_group(session, args.group), await group_data_loss(session, args.group)
+
+    group, losses = _with_session(args, config, work)
+    output.group_lag(group, as_json=args.json, losses=losses)
     return EXIT_OK
 
 

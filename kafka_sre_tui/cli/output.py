@@ -5,14 +5,23 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from kafka_sre_tui.cli import data_loss_output
+from kafka_sre_tui.engine.drain.data_loss import DataLoss
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.engine.models import ClusterOverview, GroupInfo, PartitionInfo, PartitionLag, TopicInfo
+from kafka_sre_tui.engine.models import (
+    ClusterOverview,
+    GroupInfo,
+    PartitionInfo,
+    PartitionLag,
+    TopicInfo,
+    TopicPartition,
+)
 
 NO_COMMIT = "no commit"
 
@@ -164,14 +173,22 @@ def groups(items: Sequence[GroupInfo], as_json: bool) -> None:
             for g in items])
 
 
-def group_lag(group: GroupInfo, as_json: bool) -> None:
+def group_lag(group: GroupInfo, as_json: bool, losses: Mapping[TopicPartition, DataLoss] | None = None) -> None:
+    losses = losses or {}
     if as_json:
-        emit_json(group_json(group, with_partitions=True))
+        value = group_json(group, with_partitions=True)
+        value.update(data_loss_output.group_fields(losses))
+        for p in value["partitions"]:
+            p.update(data_loss_output.partition_fields(losses.get(TopicPartition(p["topic"], p["partition"]))))
+        emit_json(value)
         return
     table(f"Group {group.group_id}: {group.state}, {len(group.members)} members, total lag {group.total_lag}",
-           ["Topic", "Partition", "Latest", "Committed", "Lag", "Member"],
-           [(p.topic, p.partition, p.latest_offset, _committed(p), _lag(p), _client(group, p.member_id))
-            for p in group.partitions])
+           ["Topic", "Partition", "Latest", "Committed", "Lag", "Member", "Data loss"],
+           [(p.topic, p.partition, p.latest_offset, _committed(p), _lag(p), _client(group, p.member_id),
+             data_loss_output.short(losses.get(TopicPartition(p.topic, p.partition)))) for p in group.partitions])
+    warning = data_loss_output.headline(losses)
+    if warning:
+        print(warning)
 
 
 def group_json(g: GroupInfo, with_partitions: bool) -> dict[str, Any]:

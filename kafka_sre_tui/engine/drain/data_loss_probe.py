@@ -1,0 +1,126 @@
+"""The Kafka side of time to data loss: per sample of a group, the log start offsets (one ListOffsets
+per leader), the topics' effective retention settings (one DescribeConfigs, cached for a minute), the
+partition sizes when a topic has ``retention.bytes`` (one DescribeLogDirs per broker), and a bounded
+history of those to see the log start move and the log grow. The committed record's timestamp comes
+with the sample (timestamps.py). :class:`DataLossSampler` wraps a group sampler with it."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+from kafka_sre_tui.engine.drain.data_loss import DataLoss, RetentionView, estimate
+from kafka_sre_tui.engine.drain.monitor import Sampler
+from kafka_sre_tui.engine.drain.sampler import GroupSampler
+from kafka_sre_tui.engine.drain.samples import GroupSample
+from kafka_sre_tui.engine.kafka.log_dirs import describe_log_dirs
+from kafka_sre_tui.engine.kafka.metadata import partition_leaders
+from kafka_sre_tui.engine.kafka.offsets import EARLIEST, list_offsets
+from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.models import TopicPartition
+
+CONFIG_TTL_SECONDS = 60.0
+HISTORY = 120  # looks kept per partition for the rates
+
+
+class DataLossProbe:
+    def __init__(self, session: KafkaSession, clock: Callable[[], float] = time.time) -> None:
+        self.session = session
+        self.clock = clock
+        self._configs: dict[str, tuple[float, int, int]] = {}  # topic -> (read at, retention.ms, retention.bytes)
+        self._history: dict[TopicPartition, deque[tuple[float, int, int | None, int | None]]] = {}
+
+    async def look(self, sample: GroupSample) -> dict[TopicPartition, DataLoss]:
+        parts = [p for p in sample.partitions if p.committed is not None]
+        if not parts:
+            return {}
+        topics = sorted({p.topic for p in parts})
+        meta = await self.session.metadata_object(topics)
+        leaders = partition_leaders(meta)
+        tps = {p.tp: leaders.get(p.tp) for p in parts}
+        starts = await list_offsets(self.session, tps, EARLIEST)
+        configs = await self._retention(topics)
+        sized = {t for t in topics if configs[t][1] >= 0}
+        sizes = await describe_log_dirs(self.session, {t: [p.partition for p in parts if p.topic == t]
+                                                       for t in sized}) if sized else None
+        result = {}
+        for p in parts:
+            size = sizes.replica_size(p.tp, leaders.get(p.tp)) if sizes and p.topic in sized else None
+            history = self._history.setdefault(p.tp, deque(maxlen=HISTORY))
+            if p.tp in starts:
+                history.append((sample.at, starts[p.tp], p.end_offset, size))
+            retention_ms, retention_bytes = configs[p.topic]
+            view = RetentionView(
+                committed=p.committed, log_start=starts.get(p.tp), end_offset=p.end_offset,
+                committed_timestamp_ms=p.record.timestamp_ms if p.record else None,
+                retention_ms=retention_ms, retention_bytes=retention_bytes if p.topic in sized else -1,
+                size_bytes=size, growth_bytes_per_second=_growth(history), log_start_rate=_start_rate(history))
+            result[p.tp] = estimate(view, int(sample.at * 1000))
+        self._history = {tp: h for tp, h in self._history.items() if tp in tps}
+        return result
+
+    async def _retention(self, topics: list[str]) -> dict[str, tuple[int, int]]:
+        now = self.clock()
+        stale = [t for t in topics if t not in self._configs or now - self._configs[t][0] > CONFIG_TTL_SECONDS]
+        if stale:
+            resources = [ConfigResource(ConfigResourceType.TOPIC, t) for t in stale]
+            responses = await self.session.guard(self.session.admin.describe_configs(resources),
+                                                 "reading retention settings")
+            for response in responses:
+                for error_code, _msg, _type, name, entries, *_ in response.resources:
+                    self.session.raise_for_code(error_code, f"reading configs of topic '{name}'")
+                    values = {e[0]: e[1] for e in entries}
+                    deletes = "delete" in (values.get("cleanup.policy") or "delete")
+                    self._configs[name] = (now, int(values.get("retention.ms") or -1) if deletes else -1,
+                                           int(values.get("retention.bytes") or -1) if deletes else -1)
+        return {t: self._configs[t][1:] for t in topics}
+
+
+def _start_rate(history: deque[tuple[float, int, int | None, int | None]]) -> float | None:
+    if len(history) < 2 or history[-1][0] <= history[0][0]:
+        return None
+    moved = history[-1][1] - history[0][1]
+    return moved / (history[-1][0] - history[0][0]) if moved > 0 else None
+
+
+def _growth(history: deque[tuple[float, int, int | None, int | None]]) -> float | None:
+    """Bytes per second the partition's end grows: records produced per second × bytes per record."""
+    if len(history) < 2:
+        return None
+    (t0, _s0, e0, _z0), (t1, s1, e1, size) = history[0], history[-1]
+    if e0 is None or e1 is None or size is None or t1 <= t0 or e1 <= s1 or e1 <= e0:
+        return None
+    return (e1 - e0) / (t1 - t0) * size / (e1 - s1)
+
+
+class DataLossSampler:
+    """A group sampler whose every sample also gets its time-to-data-loss estimates (``latest``)."""
+
+    def __init__(self, inner: Sampler, probe: DataLossProbe) -> None:
+        self.inner = inner
+        self.probe = probe
+        self.timestamps = getattr(inner, "timestamps", None)
+        self.latest: dict[TopicPartition, DataLoss] = {}
+        self.latest_at: float | None = None
+
+    async def sample(self) -> GroupSample:
+        sample = await self.inner.sample()
+        self.latest = await self.probe.look(sample)
+        self.latest_at = sample.at
+        return sample
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+
+async def group_data_loss(session: KafkaSession, group_id: str,
+                          clock: Callable[[], float] = time.time) -> dict[TopicPartition, DataLoss]:
+    """One look (``lag GROUP``): retention settings and the committed records' ages; the log start's
+    movement and the log's growth need a watch (``lag --watch``) to be seen."""
+    async with GroupSampler(session, group_id, clock=clock) as sampler:
+        sample = await sampler.sample()
+    return await DataLossProbe(session, clock).look(sample)

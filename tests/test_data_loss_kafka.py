@@ -1,0 +1,66 @@
+"""Time to data loss against a real broker whose retention runs every half second: a stopped group on
+a topic with a short retention.ms is AT RISK, then LOST with the exact count once the segment goes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.drain.data_loss import LossStatus
+from kafka_sre_tui.engine.drain.data_loss_probe import group_data_loss
+from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.models import TopicPartition
+from kafka_sre_tui.localkafka import LocalKafka
+from tests.conftest import _start
+from tests.drain_helpers import run_cli
+from tests.kafka_helpers import consume_and_commit, create_topic
+
+RETENTION_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def retention_kafka() -> Iterator[LocalKafka]:
+    broker = _start(broker_properties={"log.retention.check.interval.ms": "500", "log.initial.task.delay.ms": "0"})
+    yield broker
+    broker.stop()
+
+
+async def test_stopped_group_is_at_risk_then_lost_with_the_right_count(retention_kafka: LocalKafka) -> None:
+    bs, topic, group = retention_kafka.bootstrap_servers, "short-retention", "stopped-group"
+    await create_topic(bs, topic, 1, {"retention.ms": str(RETENTION_MS), "segment.ms": "100"})
+    producer = AIOKafkaProducer(bootstrap_servers=bs)
+    await producer.start()
+    try:
+        old = int(time.time() * 1000) - 2_000
+        for i in range(10):  # one segment of records two seconds old
+            await producer.send(topic, f"old-{i}".encode(), partition=0, timestamp_ms=old)
+        await producer.flush()
+        await consume_and_commit(bs, group, topic, {0: 2})  # then stopped: 8 unread in the old segment
+        # a newer record rolls the segment (segment.ms has passed); it stays after the old one is deleted
+        await producer.send_and_wait(topic, b"new", partition=0, timestamp_ms=int(time.time() * 1000) + 600_000)
+    finally:
+        await producer.stop()
+
+    cluster = ClusterConfig(name="retention", bootstrap_servers=(bs,), request_timeout_seconds=15)
+    tp = TopicPartition(topic, 0)
+    async with KafkaSession(cluster) as session:
+        risk = (await group_data_loss(session, group))[tp]
+        assert risk.status == LossStatus.AT_RISK, risk
+        assert risk.eta_seconds is not None and 0 < risk.eta_seconds < RETENTION_MS / 1000 - 1.5
+        assert risk.reason.startswith("retention.ms 15 s; oldest unread record is") and risk.records_lost == 0
+        deadline = time.monotonic() + 60
+        while (loss := (await group_data_loss(session, group))[tp]).status != LossStatus.LOST:
+            assert time.monotonic() < deadline, f"retention never deleted the old segment: {loss}"
+            await asyncio.sleep(0.25)  # retention runs on the broker's clock: look again
+    assert loss.records_lost == 8 and loss.eta_seconds == 0 and "auto.offset.reset" in loss.reason
+
+    run = await run_cli("drain", "--cluster", bs, "--group-id", group, "--timeout-seconds", "0.5",
+                        "--interval", "0.25")
+    sample = run.samples[-1]
+    assert (sample["data_loss"], sample["records_lost"], sample["data_loss_eta_seconds"]) == ("LOST", 8, 0.0)
+    assert sample["partitions"][0]["records_lost"] == 8
