@@ -130,7 +130,7 @@ class _Printer:
         self.losses: DataLossSampler | None = None  # time to data loss of the latest sample
 
     def _losses(self, a: Assessment) -> dict[TopicPartition, DataLoss]:
-        return self.losses.latest if self.losses and self.losses.latest_at == a.at else {}
+        return self.losses.latest if self.losses else {}
 
     def event(self, event: Event) -> None:
         if self.as_json:

@@ -19,6 +19,7 @@ from kafka_sre_tui.cli import migrate as migrate_cli
 from kafka_sre_tui.cli import offsets as offsets_cli
 from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli import records as records_cli
+from kafka_sre_tui.cli import replay as replay_cli
 from kafka_sre_tui.cli import restore as restore_cli
 from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig, load_config
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_cli.add_commands(sub, parents)
     records_cli.add_commands(sub, parents)
     offsets_cli.add_commands(sub, parents)
+    replay_cli.add_commands(sub, parents)
     return parser
 
 
@@ -186,4 +188,5 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, AppConfig], int]] = {
     "backups": backup_cli.cmd_backups,
     "records": records_cli.cmd_records,
     "offsets": offsets_cli.cmd_offsets,
+    "replay": replay_cli.cmd_replay,
 }

@@ -9,13 +9,15 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from kafka_sre_tui.engine.drain.data_loss import DataLoss, RetentionView, estimate
+from kafka_sre_tui.engine.drain.data_loss import DataLoss, LossStatus, RetentionView, estimate
 from kafka_sre_tui.engine.drain.monitor import Sampler
 from kafka_sre_tui.engine.drain.sampler import GroupSampler
 from kafka_sre_tui.engine.drain.samples import GroupSample
+from kafka_sre_tui.engine.errors import AuthorizationFailed
 from kafka_sre_tui.engine.kafka.log_dirs import describe_log_dirs
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, list_offsets
@@ -24,6 +26,7 @@ from kafka_sre_tui.engine.models import TopicPartition
 
 CONFIG_TTL_SECONDS = 60.0
 HISTORY = 120  # looks kept per partition for the rates
+LOOK_EVERY_SECONDS = 5.0
 
 
 class DataLossProbe:
@@ -34,7 +37,7 @@ class DataLossProbe:
         self._history: dict[TopicPartition, deque[tuple[float, int, int | None, int | None]]] = {}
 
     async def look(self, sample: GroupSample) -> dict[TopicPartition, DataLoss]:
-        parts = [p for p in sample.partitions if p.committed is not None]
+        parts = [p for p in sample.partitions if p.committed is not None and (p.lag or 0) > 0]
         if not parts:
             return {}
         topics = sorted({p.topic for p in parts})
@@ -43,7 +46,7 @@ class DataLossProbe:
         tps = {p.tp: leaders.get(p.tp) for p in parts}
         starts = await list_offsets(self.session, tps, EARLIEST)
         configs = await self._retention(topics)
-        sized = {t for t in topics if configs[t][1] >= 0}
+        sized = {t for t in topics if (configs[t][1] or -1) >= 0}
         sizes = await describe_log_dirs(self.session, {t: [p.partition for p in parts if p.topic == t]
                                                        for t in sized}) if sized else None
         result = {}
@@ -62,13 +65,16 @@ class DataLossProbe:
         self._history = {tp: h for tp, h in self._history.items() if tp in tps}
         return result
 
-    async def _retention(self, topics: list[str]) -> dict[str, tuple[int, int]]:
+    async def _retention(self, topics: list[str]) -> dict[str, tuple[int | None, int | None]]:
         now = self.clock()
         stale = [t for t in topics if t not in self._configs or now - self._configs[t][0] > CONFIG_TTL_SECONDS]
         if stale:
             resources = [ConfigResource(ConfigResourceType.TOPIC, t) for t in stale]
-            responses = await self.session.guard(self.session.admin.describe_configs(resources),
-                                                 "reading retention settings")
+            try:
+                responses = await self.session.guard(self.session.admin.describe_configs(resources),
+                                                     "reading retention settings")
+            except AuthorizationFailed:  # no DescribeConfigs on the topic: retention stays unknown
+                return {t: self._configs[t][1:] if t in self._configs else (None, None) for t in topics}
             for response in responses:
                 for error_code, _msg, _type, name, entries, *_ in response.resources:
                     self.session.raise_for_code(error_code, f"reading configs of topic '{name}'")
@@ -97,24 +103,34 @@ def _growth(history: deque[tuple[float, int, int | None, int | None]]) -> float 
 
 
 class DataLossSampler:
-    """A group sampler whose every sample also gets its time-to-data-loss estimates (``latest``)."""
+    """A group sampler whose samples also get time-to-data-loss estimates (``latest``): looked up on the
+    first sample and then at most every ``every_seconds`` (retention moves slowly; the drain monitor
+    samples fast), the times left counted down in between."""
 
-    def __init__(self, inner: Sampler, probe: DataLossProbe) -> None:
+    def __init__(self, inner: Sampler, probe: DataLossProbe, every_seconds: float = LOOK_EVERY_SECONDS) -> None:
         self.inner = inner
         self.probe = probe
+        self.every_seconds = every_seconds
         self.timestamps = getattr(inner, "timestamps", None)
         self.latest: dict[TopicPartition, DataLoss] = {}
-        self.latest_at: float | None = None
+        self._looked: tuple[float, dict[TopicPartition, DataLoss]] | None = None
 
     async def sample(self) -> GroupSample:
         sample = await self.inner.sample()
-        self.latest = await self.probe.look(sample)
-        self.latest_at = sample.at
+        if self._looked is None or sample.at - self._looked[0] >= self.every_seconds:
+            self._looked = (sample.at, await self.probe.look(sample))
+        at, found = self._looked
+        self.latest = {tp: _later(d, sample.at - at) for tp, d in found.items()}
         return sample
 
     async def close(self) -> None:
         await self.inner.close()
 
+
+def _later(loss: DataLoss, seconds: float) -> DataLoss:
+    if loss.eta_seconds is None or seconds <= 0 or loss.status == LossStatus.LOST:
+        return loss
+    return replace(loss, eta_seconds=max(loss.eta_seconds - seconds, 0.0))
 
 
 async def group_data_loss(session: KafkaSession, group_id: str,

@@ -22,6 +22,11 @@ class Record:
     headers: tuple[tuple[str, bytes | None], ...]
 
     @property
+    def timestamp(self) -> int:
+        """What the faithful writer (engine/kafka/topic_writer.py) sends."""
+        return self.timestamp_ms
+
+    @property
     def size(self) -> int:
         """Key, value and header bytes: what a copy of this record carries."""
         return (len(self.key or b"") + len(self.value or b"")
