@@ -15,13 +15,16 @@ from kafka_sre_tui.engine.drain import Assessment
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.models import GroupInfo
+from kafka_sre_tui.engine.records import RecordQuery
+from kafka_sre_tui.tui.screens.records import RecordsScreen
 from kafka_sre_tui.tui.widgets.cells import num
 from kafka_sre_tui.tui.widgets.status_cell import status_cell
 
 
 class GroupScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Refresh"),
-                Binding("d", "drain", "Drain monitor")]
+                Binding("d", "drain", "Drain monitor"), Binding("v", "records", "Records"),
+                Binding("p", "stuck_record", "Stuck record")]
 
     def __init__(self, group_id: str, history: deque[int], refresh_seconds: float,
                  assessment: Callable[[], Assessment | None] = lambda: None) -> None:
@@ -48,6 +51,28 @@ class GroupScreen(Screen[None]):
 
     def action_drain(self) -> None:
         self.app.action_drain_group(self.group_id)  # type: ignore[attr-defined]
+
+    def _selected(self) -> tuple[str, int] | None:
+        table = self.query_one("#group-partitions", DataTable)
+        if not table.row_count:
+            return None
+        row = table.get_row_at(table.cursor_row)
+        return str(row[0]), int(str(row[1]).replace(",", ""))
+
+    def action_records(self) -> None:
+        """The records from the group's committed offset on the selected partition."""
+        if (selected := self._selected()) is not None:
+            self.app.push_screen(RecordsScreen(RecordQuery(selected[0], (selected[1],), group=self.group_id)))
+
+    def action_stuck_record(self) -> None:
+        """The poison pill: the record at the committed offset and the next few, with why it is stuck."""
+        if (selected := self._selected()) is None:
+            return
+        judged = self.assessment()
+        view = next((v for v in judged.partitions if (v.topic, v.partition) == selected), None) if judged else None
+        why = f"why: {view.status.value}: {view.reason}" if view else "why: not judged yet (no lag engine sample)"
+        self.app.push_screen(RecordsScreen(RecordQuery(selected[0], (selected[1],), group=self.group_id, limit=5),
+                                           note=f"the record group {self.group_id} is at, and the next 4 · {why}"))
 
     @work(exclusive=True, group="group-detail")
     async def action_reload(self) -> None:

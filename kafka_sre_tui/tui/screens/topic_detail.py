@@ -17,12 +17,15 @@ from kafka_sre_tui.cli.output import human_bytes
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.cluster import inspect_topics
 from kafka_sre_tui.engine.models import TopicInfo, TopicListing
+from kafka_sre_tui.engine.records import RecordQuery
+from kafka_sre_tui.tui.screens.records import RecordsScreen
 from kafka_sre_tui.tui.table_sync import sync_rows
 from kafka_sre_tui.tui.widgets.cells import num, size
 
 
 class TopicScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Refresh")]
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Refresh"),
+                Binding("v", "records", "Records")]
 
     def __init__(self, topic: str, consumers: list[str],
                  rates: Callable[[], Mapping[int, float]] = dict, refresh_seconds: float | None = None) -> None:
@@ -50,6 +53,13 @@ class TopicScreen(Screen[None]):
         self.action_reload()
         if self.refresh_seconds:
             self.set_interval(self.refresh_seconds, self.action_reload)
+
+    def action_records(self) -> None:
+        """The last records of the selected partition (`s` in the view chooses another start)."""
+        table = self.query_one("#partitions-table", DataTable)
+        partition = int(str(table.get_row_at(table.cursor_row)[0]).replace(",", "")) if table.row_count else None
+        self.app.push_screen(RecordsScreen(RecordQuery(self.topic, None if partition is None else (partition,),
+                                                       tail=50)))
 
     @work(exclusive=True, group="topic-detail")
     async def action_reload(self) -> None:

@@ -1,0 +1,57 @@
+"""The dashboard's record view (Pilot, real broker): from group detail, the stuck record at the committed
+offset; `/` filters; Enter shows one record whole; `c` copies its value."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from aiokafka import AIOKafkaProducer
+from textual.widgets import DataTable, Static
+
+from kafka_sre_tui.config import ClusterConfig, UiSettings
+from kafka_sre_tui.localkafka import LocalKafka
+from kafka_sre_tui.tui.app import KsreApp
+from kafka_sre_tui.tui.screens.group_detail import GroupScreen
+from kafka_sre_tui.tui.screens.record_detail import RecordDetail
+from kafka_sre_tui.tui.screens.records import RecordsScreen
+from tests.kafka_helpers import consume_and_commit, create_topic, wait_for
+
+POISON = b'{"order": 3, "amount": "NaN"}'
+
+
+async def test_stuck_record_filter_and_whole_record(kafka: LocalKafka, cluster: ClusterConfig, unique: str) -> None:
+    bs, group = kafka.bootstrap_servers, f"{unique}-g"
+    await create_topic(bs, unique, 1)
+    producer = AIOKafkaProducer(bootstrap_servers=bs)
+    await producer.start()
+    try:
+        for i in range(6):
+            await producer.send(unique, POISON if i == 3 else f'{{"order": {i}}}'.encode(), key=f"k{i}".encode(),
+                                partition=0, headers=[("attempt", b"1")])
+        await producer.flush()
+    finally:
+        await producer.stop()
+    await consume_and_commit(bs, group, unique, {0: 3})  # stuck before the poison pill at offset 3
+
+    app = KsreApp(cluster, UiSettings(refresh_seconds=1))
+    async with app.run_test(size=(140, 36)) as pilot:
+        app.push_screen(GroupScreen(group, deque(), 1.0))
+        await pilot.pause()
+        await wait_for(lambda: app.screen.query_one("#group-partitions", DataTable).row_count == 1,
+                       "the group's partition row")
+        await pilot.press("p")
+        assert isinstance(app.screen, RecordsScreen)
+        table = app.screen.query_one("#records-table", DataTable)
+        await wait_for(lambda: table.row_count == 3, "the records from the committed offset")
+        assert [str(table.get_row_at(i)[1]) for i in range(3)] == ["3", "4", "5"]  # the stuck one first
+        title = str(app.screen.query_one("#records-title", Static).render())
+        assert f"group {unique}-g" in title and "why:" in title
+
+        await pilot.press("slash", *"NaN", "enter")
+        await wait_for(lambda: table.row_count == 1, "the filtered row")
+        await pilot.press("enter")
+        assert isinstance(app.screen, RecordDetail)
+        text = str(app.screen.query_one("#record-text", Static).render())
+        assert '"amount": "NaN"' in text and "header     attempt = \"1\"" in text and "offset 3" in text
+        await pilot.press("c")
+        assert app.clipboard == '{\n  "order": 3,\n  "amount": "NaN"\n}'
