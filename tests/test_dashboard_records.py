@@ -1,25 +1,34 @@
 """The dashboard's record view (Pilot, real broker): from group detail, the stuck record at the committed
-offset; `/` filters; Enter shows one record whole; `c` copies its value."""
+offset; `/` filters; Enter shows one record whole; `c` copies its value; `k` skips it through the offsets
+reset form (dry run first, typed confirmation)."""
 
 from __future__ import annotations
 
 from collections import deque
+from pathlib import Path
 
+import pytest
 from aiokafka import AIOKafkaProducer
-from textual.widgets import DataTable, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from kafka_sre_tui.config import ClusterConfig, UiSettings
+from kafka_sre_tui.engine.audit import read_audit
 from kafka_sre_tui.localkafka import LocalKafka
 from kafka_sre_tui.tui.app import KsreApp
 from kafka_sre_tui.tui.screens.group_detail import GroupScreen
+from kafka_sre_tui.tui.screens.offsets_form import OffsetsResetForm
 from kafka_sre_tui.tui.screens.record_detail import RecordDetail
 from kafka_sre_tui.tui.screens.records import RecordsScreen
 from tests.kafka_helpers import consume_and_commit, create_topic, wait_for
+from tests.test_offsets_reset import committed
 
 POISON = b'{"order": 3, "amount": "NaN"}'
 
 
-async def test_stuck_record_filter_and_whole_record(kafka: LocalKafka, cluster: ClusterConfig, unique: str) -> None:
+async def test_stuck_record_filter_whole_record_and_skip(kafka: LocalKafka, cluster: ClusterConfig, unique: str,
+                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    monkeypatch.delenv("KAFKA_SRE_TUI_AUDIT_LOG", raising=False)
     bs, group = kafka.bootstrap_servers, f"{unique}-g"
     await create_topic(bs, unique, 1)
     producer = AIOKafkaProducer(bootstrap_servers=bs)
@@ -55,3 +64,20 @@ async def test_stuck_record_filter_and_whole_record(kafka: LocalKafka, cluster: 
         assert '"amount": "NaN"' in text and "header     attempt = \"1\"" in text and "offset 3" in text
         await pilot.press("c")
         assert app.clipboard == '{\n  "order": 3,\n  "amount": "NaN"\n}'
+
+        await pilot.press("escape", "k")  # skip this record: the reset form, dry run first
+        assert isinstance(app.screen, OffsetsResetForm)
+        plan = app.screen.query_one("#reset-plan", Static)
+        commit = app.screen.query_one("#reset-commit", Button)
+        app.screen.query_one("#reset-target", Input).focus()
+        await pilot.press("enter")
+        await wait_for(lambda: "partition 0: 3 → 4" in str(plan.render()), "the dry run")
+        assert commit.disabled and (await committed(bs, group, unique, 1)) == {0: 3}
+        app.screen.query_one("#reset-confirm", Input).focus()
+        await pilot.press(*group)
+        await wait_for(lambda: not commit.disabled, "commit enabled by the typed group name")
+        await pilot.click("#reset-commit")
+        await wait_for(lambda: "committed." in str(plan.render()), "the commit")
+    assert (await committed(bs, group, unique, 1)) == {0: 4}
+    [entry] = read_audit(tmp_path / "kafka-sre-tui" / "audit.log")
+    assert (entry["action"], entry["result"], entry["parameters"]["offsets"]) == ("offsets reset", "ok", {"0": 4})

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Iterator
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from textual.widgets import DataTable, Static
 
-from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.config import ClusterConfig, UiSettings
 from kafka_sre_tui.engine.drain.data_loss import LossStatus
 from kafka_sre_tui.engine.drain.data_loss_probe import group_data_loss
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.localkafka import LocalKafka
+from kafka_sre_tui.tui.app import KsreApp
+from kafka_sre_tui.tui.screens.group_detail import GroupScreen
 from tests.conftest import _start
 from tests.drain_helpers import run_cli
-from tests.kafka_helpers import consume_and_commit, create_topic
+from tests.kafka_helpers import consume_and_commit, create_topic, wait_for
 
 RETENTION_MS = 15_000
 
@@ -64,3 +68,12 @@ async def test_stopped_group_is_at_risk_then_lost_with_the_right_count(retention
     sample = run.samples[-1]
     assert (sample["data_loss"], sample["records_lost"], sample["data_loss_eta_seconds"]) == ("LOST", 8, 0.0)
     assert sample["partitions"][0]["records_lost"] == 8
+
+    app = KsreApp(cluster, UiSettings(refresh_seconds=1))
+    async with app.run_test(size=(160, 36)) as pilot:
+        app.push_screen(GroupScreen(group, deque(), 1.0))
+        await pilot.pause()
+        table = app.screen.query_one("#group-partitions", DataTable)
+        await wait_for(lambda: table.row_count == 1 and str(table.get_row_at(0)[-1]) == "LOST 8",
+                       "LOST 8 in group detail")
+        assert "DATA LOSS LOST 8" in str(app.screen.query_one("#members", Static).render())

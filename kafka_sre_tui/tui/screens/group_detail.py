@@ -5,17 +5,23 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Sparkline, Static
 
+from kafka_sre_tui.cli import data_loss_output
 from kafka_sre_tui.engine.drain import Assessment
+from kafka_sre_tui.engine.drain.data_loss import DataLoss
+from kafka_sre_tui.engine.drain.data_loss_probe import DataLossProbe, DataLossSampler
+from kafka_sre_tui.engine.drain.sampler import GroupSampler
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.groups import describe_group
-from kafka_sre_tui.engine.models import GroupInfo
+from kafka_sre_tui.engine.models import GroupInfo, TopicPartition
 from kafka_sre_tui.engine.records import RecordQuery
+from kafka_sre_tui.tui.screens.offsets_form import OffsetsResetForm
 from kafka_sre_tui.tui.screens.records import RecordsScreen
 from kafka_sre_tui.tui.widgets.cells import num
 from kafka_sre_tui.tui.widgets.status_cell import status_cell
@@ -24,7 +30,7 @@ from kafka_sre_tui.tui.widgets.status_cell import status_cell
 class GroupScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Refresh"),
                 Binding("d", "drain", "Drain monitor"), Binding("v", "records", "Records"),
-                Binding("p", "stuck_record", "Stuck record")]
+                Binding("p", "stuck_record", "Stuck record"), Binding("o", "reset_offsets", "Reset offsets")]
 
     def __init__(self, group_id: str, history: deque[int], refresh_seconds: float,
                  assessment: Callable[[], Assessment | None] = lambda: None) -> None:
@@ -34,6 +40,11 @@ class GroupScreen(Screen[None]):
         self.history = history
         self.refresh_seconds = refresh_seconds
         self.assessment = assessment
+        self.losses: DataLossSampler | None = None  # time to data loss, looked up on the engine's loop
+
+    async def on_unmount(self) -> None:
+        if self.losses is not None:
+            await self.app.engine.run(self.losses.close())  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -45,7 +56,8 @@ class GroupScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#group-partitions", DataTable).add_columns(
-            "Topic", "Partition", "Latest", "Committed", "Lag", "Lag in time", "In/s", "Out/s", "Status", "Member")
+            "Topic", "Partition", "Latest", "Committed", "Lag", "Lag in time", "In/s", "Out/s", "Status", "Member",
+            "Data loss")
         self.action_reload()
         self.set_interval(self.refresh_seconds, self.action_reload)
 
@@ -64,6 +76,10 @@ class GroupScreen(Screen[None]):
         if (selected := self._selected()) is not None:
             self.app.push_screen(RecordsScreen(RecordQuery(selected[0], (selected[1],), group=self.group_id)))
 
+    def action_reset_offsets(self) -> None:
+        if (selected := self._selected()) is not None:
+            self.app.push_screen(OffsetsResetForm(self.group_id, selected[0], (selected[1],)))
+
     def action_stuck_record(self) -> None:
         """The poison pill: the record at the committed offset and the next few, with why it is stuck."""
         if (selected := self._selected()) is None:
@@ -78,12 +94,16 @@ class GroupScreen(Screen[None]):
     async def action_reload(self) -> None:
         app = self.app
 
-        async def fetch() -> GroupInfo:
+        async def fetch() -> tuple[GroupInfo, dict[TopicPartition, DataLoss]]:
             session = await app.refresher.session()  # type: ignore[attr-defined]
-            return await describe_group(session, self.group_id)
+            if self.losses is None:
+                self.losses = DataLossSampler(GroupSampler(session, self.group_id), DataLossProbe(session))
+            group = await describe_group(session, self.group_id)
+            await self.losses.sample()
+            return group, self.losses.latest
 
         try:
-            group = await app.engine.run(fetch())  # type: ignore[attr-defined]  # the session lives on the engine's loop
+            group, losses = await app.engine.run(fetch())  # type: ignore[attr-defined]  # the session lives on the engine's loop
         except KsreError as exc:
             self.query_one("#detail-title", Static).update(f"Group {self.group_id}: [b red]{exc}[/]")
             return
@@ -107,7 +127,10 @@ class GroupScreen(Screen[None]):
             table.add_row(p.topic, num(p.partition), num(p.latest_offset), committed, lag,
                           v.lag_time.describe() if v and v.lag_time else "-",
                           num(v.production_rate if v else None), num(v.consumption_rate if v else None),
-                          status_cell(v.status.value) if v else "-", clients.get(p.member_id or "", "-"))
+                          status_cell(v.status.value) if v else "-", clients.get(p.member_id or "", "-"),
+                          data_loss_output.short(losses.get(TopicPartition(p.topic, p.partition))))
+        warning = data_loss_output.headline(losses)
         members = [f"{clients[m.member_id]}: {', '.join(f'{tp.topic}/{tp.partition}' for tp in m.assignment)}"
                    for m in group.members]
-        self.query_one("#members", Static).update("Members\n" + ("\n".join(members) or "none (no active member)"))
+        self.query_one("#members", Static).update((f"[b red]{escape(warning)}[/]\n" if warning else "") + "Members\n"
+                                                  + escape("\n".join(members) or "none (no active member)"))

@@ -19,6 +19,7 @@ from kafka_sre_tui.cli.args import parse_time
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.records import ReadEnd, Record, RecordQuery, read_records
 from kafka_sre_tui.engine.records.render import show, timestamp_text
+from kafka_sre_tui.tui.screens.offsets_form import OffsetsResetForm
 from kafka_sre_tui.tui.screens.record_detail import RecordDetail
 
 SHOWN = 200  # records kept on screen at most
@@ -45,7 +46,8 @@ def parse_start(text: str, topic: str, partitions: tuple[int, ...] | None) -> Re
 
 class RecordsScreen(Screen[None]):
     BINDINGS = [Binding("escape", "back", "Back"), Binding("slash", "filter", "Filter"),
-                Binding("s", "start", "Start at…"), Binding("r", "reload", "Reload")]
+                Binding("s", "start", "Start at…"), Binding("r", "reload", "Reload"),
+                Binding("k", "skip", "Skip this record")]
 
     def __init__(self, query: RecordQuery, note: str = "") -> None:
         """``note``: shown under the title (why a poison-pill view was opened)."""
@@ -114,6 +116,15 @@ class RecordsScreen(Screen[None]):
             if self.pattern and not any(self.pattern.search(cell) for cell in line):
                 continue
             table.add_row(str(r.partition), str(r.offset), timestamp_text(r.timestamp_ms), *line, key=str(i))
+
+    def action_skip(self) -> None:
+        """From a group's view: the offsets reset form with ``skip 1`` for the selected record's partition."""
+        table = self.query_one("#records-table", DataTable)
+        if self.query_.group is None or not table.row_count:
+            self.notify("skip needs a view opened from a group (p or v in group detail)", severity="warning")
+            return
+        partition = int(str(table.get_row_at(table.cursor_row)[0]))
+        self.app.push_screen(OffsetsResetForm(self.query_.group, self.query_.topic, (partition,), "skip 1"))
 
     def action_filter(self) -> None:
         box = self.query_one("#records-filter", Input)
