@@ -120,6 +120,11 @@ class BackupSettings:
 
 
 @dataclass(frozen=True)
+class AuditSettings:
+    path: Path = field(default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "audit.log")
+
+
+@dataclass(frozen=True)
 class UiSettings:
     refresh_seconds: float = 5.0
     theme: str = "ksre-night"
@@ -132,6 +137,7 @@ class AppConfig:
     default_cluster: str | None = None
     backup: BackupSettings = field(default_factory=BackupSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     def cluster(self, ref: str | None) -> ClusterConfig:
         """A configured cluster by name, or a bare ``host:port[,host:port]`` (PLAINTEXT)."""
@@ -189,7 +195,7 @@ def _read_document(path: Path) -> dict[str, Any]:
 
 
 def parse_config(doc: Mapping[str, Any], path: Path) -> AppConfig:
-    _check_keys(doc, {"default_cluster", "clusters", "backup", "ui"}, path, "")
+    _check_keys(doc, {"default_cluster", "clusters", "backup", "ui", "audit"}, path, "")
     clusters_doc = _table(doc.get("clusters", {}), path, "clusters")
     clusters = {name: _parse_cluster(name, _table(body, path, f"clusters.{name}"), path)
                 for name, body in clusters_doc.items()}
@@ -199,7 +205,8 @@ def parse_config(doc: Mapping[str, Any], path: Path) -> AppConfig:
                           f"add [clusters.{default}] or fix the name")
     backup = _parse_section(BackupSettings, _BACKUP_KEYS, doc.get("backup", {}), path, "backup")
     ui = _parse_section(UiSettings, _UI_KEYS, doc.get("ui", {}), path, "ui")
-    return AppConfig(path=path, clusters=clusters, default_cluster=default, backup=backup, ui=ui)
+    audit = _parse_section(AuditSettings, {"path": _path}, doc.get("audit", {}), path, "audit")
+    return AppConfig(path=path, clusters=clusters, default_cluster=default, backup=backup, ui=ui, audit=audit)
 
 
 def _parse_cluster(name: str, body: Mapping[str, Any], path: Path) -> ClusterEntry:

@@ -18,15 +18,17 @@ from textual.binding import Binding
 from textual.widgets import TabbedContent
 
 from kafka_sre_tui.config import AppConfig, ClusterConfig, UiSettings
+from kafka_sre_tui.engine.audit import refuse_read_only
 from kafka_sre_tui.engine.backup.catalog import verify
 from kafka_sre_tui.engine.backup.plan import BackupRequest
 from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult, backup_topic
 from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorResult, MonitorSettings, Outcome, monitor_group
-from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.cluster import list_topics
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.migrate.request import MigrateProgress, MigrateRequest, MigrateResult
-from kafka_sre_tui.engine.migrate.run import migrate
+from kafka_sre_tui.engine.migrate.run import migrate, migration_parameters
+from kafka_sre_tui.engine.migrate.run import refuse_read_only as refuse_migration
 from kafka_sre_tui.engine.migrate.verify import VerifyResult as MigrateVerify
 from kafka_sre_tui.engine.migrate.verify import verify_migration
 from kafka_sre_tui.engine.restore.events import RestoreProgress, RestoreResult
@@ -202,8 +204,11 @@ class JobActions(App[None]):
         if backup is None or backup.status != "complete":
             self.notify("select a complete backup on the Backups tab first", severity="warning")
             return
-        if self.cluster.read_only:
-            self.notify(f"cluster {self.cluster.name} is read-only: restore is disabled here", severity="error")
+        try:
+            refuse_read_only(self.cluster.read_only, self.cluster.name, self.cluster.source, "restore",
+                             "restore into", "pick another cluster", parameters={"backup_id": backup.backup_id})
+        except KsreError as exc:
+            self.notify(str(exc), title="Restore refused", severity="error", timeout=15)
             return
         self.push_screen(RestoreForm(self.config.backup.base_path.expanduser(), backup.backup_id, backup.topic,
                                      self.cluster.name), self._restore_chosen)
@@ -274,8 +279,8 @@ class JobActions(App[None]):
         name, request = choice.cluster, choice.request
         try:
             target = self.cluster if name == self.cluster.name else self.config.cluster(name)
-            if target.read_only:
-                raise ConfigError(f"cluster {name} is read-only: migrating into it is disabled")
+            refuse_migration(target, "migrate into", "migrate", request.target,
+                             migration_parameters(self.cluster, request))
             existing = await self.engine.run(_topic_names(target))
         except KsreError as exc:
             self.notify(str(exc), title="Migration refused", severity="error", timeout=15)
