@@ -26,7 +26,7 @@ from kafka_sre_tui.engine.errors import ConfigError
 
 ENV_VAR = "KAFKA_SRE_TUI_CONFIG"
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
-SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
 COMPRESSIONS = ("none", "gzip", "snappy", "lz4", "zstd")
 MIN_REFRESH_SECONDS = 1.0
 _BARE_ADDRESS = re.compile(r"^(?:[\w.\-]+|\[[0-9a-fA-F:]+\]):\d{1,5}(?:,(?:[\w.\-]+|\[[0-9a-fA-F:]+\]):\d{1,5})*$")
@@ -47,6 +47,9 @@ class ClusterConfig:
     ssl_key_file: Path | None = None
     ssl_key_password: str | None = field(default=None, repr=False)
     ssl_check_hostname: bool = True
+    oauth_token_command: str | None = field(default=None, repr=False)
+    oauth_token_file: Path | None = None
+    aws_msk_iam_region: str | None = None
     read_only: bool = False
     request_timeout_seconds: float = 10.0
     color: str | None = None
@@ -55,6 +58,10 @@ class ClusterConfig:
     @property
     def uses_sasl(self) -> bool:
         return self.security_protocol.startswith("SASL")
+
+    @property
+    def uses_oauth(self) -> bool:
+        return self.uses_sasl and self.sasl_mechanism == "OAUTHBEARER"
 
     @property
     def uses_tls(self) -> bool:
@@ -100,7 +107,14 @@ class ClusterEntry:
         elif password_file:
             values["password"] = _read_secret(password_file, f"{where}.password_file")
         cluster = ClusterConfig(name=self.name, source=str(self.source), **values)
-        if cluster.uses_sasl and (not cluster.username or cluster.password is None):
+        token_sources = [k for k in _TOKEN_KEYS if getattr(cluster, k) is not None]
+        if cluster.uses_oauth and len(token_sources) != 1:
+            raise ConfigError(f"{where}: OAUTHBEARER needs exactly one of {', '.join(_TOKEN_KEYS)}"
+                              + (f" (got {', '.join(token_sources)})" if token_sources else ""))
+        if token_sources and not cluster.uses_oauth:
+            raise ConfigError(f"{where}.{token_sources[0]}: only used with sasl_mechanism = \"OAUTHBEARER\" "
+                              "and a SASL security_protocol")
+        if cluster.uses_sasl and not cluster.uses_oauth and (not cluster.username or cluster.password is None):
             raise ConfigError(f"{where}: {cluster.security_protocol} needs username and password_env "
                               "or password_file")
         for key in ("ssl_ca_file", "ssl_cert_file", "ssl_key_file"):
@@ -335,11 +349,15 @@ _CLUSTER_KEYS: dict[str, Callable[[Path], Callable[[Any], Any]]] = {
     "ssl_cert_file": _path,
     "ssl_key_file": _path,
     "ssl_check_hostname": _bool,
+    "oauth_token_command": _str,
+    "oauth_token_file": _path,
+    "aws_msk_iam_region": _str,
     "read_only": _bool,
     "request_timeout_seconds": _number(0.1),
     "color": _str,
     "client_properties": _path,
 }
+_TOKEN_KEYS = ("oauth_token_command", "oauth_token_file", "aws_msk_iam_region")
 # Secrets are read inline only from a client.properties file, which SREs already keep that way.
 _PROPERTIES_ONLY_KEYS: dict[str, Callable[[Path], Callable[[Any], Any]]] = {
     "password": _str,

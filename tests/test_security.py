@@ -1,8 +1,13 @@
-"""SASL/SCRAM and ACLs on a real broker: the config's security keys reach Kafka, and auth
+"""SASL/SCRAM, TLS, SASL/OAUTHBEARER and ACLs on one real broker with four client listeners
+(SCRAM in the clear, TLS, SCRAM-SHA-512 over TLS, OAUTHBEARER with Kafka's unsecured validator): the
+config's security keys reach Kafka, data moves between a TLS and a plaintext cluster, and auth
 failures become typed one-line errors."""
 
 from __future__ import annotations
 
+import base64
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,19 +20,36 @@ from kafka_sre_tui.engine.inspect.cluster import list_topics
 from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.localkafka import Listener, LocalKafka, ScramUser
-from tests.kafka_helpers import create_topic
+from tests.kafka_helpers import create_topic, wait_for
+from tests.tls_helpers import TlsFiles, broker_tls_properties, make_tls_files
+
+OAUTH_PROPERTIES = {
+    "listener.name.oauth.sasl.enabled.mechanisms": "OAUTHBEARER",
+    "listener.name.oauth.oauthbearer.sasl.jaas.config":
+        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
+    "listener.name.oauth.oauthbearer.sasl.server.callback.handler.class":
+        "org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredValidatorCallbackHandler",
+}
 
 
 @pytest.fixture(scope="module")
-def secure_kafka() -> Iterator[LocalKafka]:
-    """SCRAM listener, ACLs enforced; ``admin`` is a super user, ``alice`` has no ACL at all."""
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def secure_kafka(tls_files: TlsFiles) -> Iterator[LocalKafka]:
+    """ACLs enforced; ``admin`` is a super user, ``alice`` has no ACL at all. TLS clients (no client
+    certificate) are ANONYMOUS, a super user like the PLAINTEXT inter-broker listener."""
     kafka = LocalKafka(
-        listeners=[Listener("SASL", "SASL_PLAINTEXT")],
+        listeners=[Listener("SASL", "SASL_PLAINTEXT"), Listener("TLS", "SSL"), Listener("SCRAMTLS", "SASL_SSL"),
+                   Listener("OAUTH", "SASL_PLAINTEXT")],
         scram_users=[ScramUser("admin", "admin-secret", "SCRAM-SHA-512"), ScramUser("alice", "alice-secret")],
         broker_properties={
             "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-            "super.users": "User:ANONYMOUS;User:admin",  # ANONYMOUS: the PLAINTEXT inter-broker listener
+            "super.users": "User:ANONYMOUS;User:admin",
             "allow.everyone.if.no.acl.found": "false",
+            **broker_tls_properties(tls_files), **OAUTH_PROPERTIES,
         })
     kafka.start()
     yield kafka
@@ -85,8 +107,10 @@ async def test_group_without_acl_is_an_authorization_error(secure_kafka: LocalKa
     config = load_config(str(_config(tmp_path, secure_kafka)))
     async with KafkaSession(config.cluster("secure-alice")) as s:
         assert await list_topics(s) == []  # no Describe ACL on any topic: Kafka hides them
-        with pytest.raises(AuthorizationFailed, match="not authorized"):
+        with pytest.raises(AuthorizationFailed) as refused:
             await describe_group(s, "payments-ledger")
+    assert "User:alice may not Describe group 'payments-ledger'" in str(refused.value)
+    assert "ask for an ACL allowing Describe on group 'payments-ledger'" in str(refused.value)
 
 
 def test_cli_authorization_failure_exit_1(secure_kafka: LocalKafka, tmp_path: Path,
@@ -95,3 +119,37 @@ def test_cli_authorization_failure_exit_1(secure_kafka: LocalKafka, tmp_path: Pa
     assert main(["--config", str(path), "lag", "some-group", "--cluster", "secure-alice"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not authorized" in err and "secure-alice" in err
+
+
+def unsecured_jws(subject: str | None, lifetime_seconds: float) -> str:
+    """An unsecured JWS (``alg: none``), what Kafka's unsecured OAUTHBEARER validator accepts."""
+    def part(doc: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(doc).encode()).rstrip(b"=").decode()
+    now = time.time()
+    claims = {"iat": now, "exp": now + lifetime_seconds} | ({"sub": subject} if subject else {})
+    return f"{part({'alg': 'none'})}.{part(claims)}."
+
+
+async def test_oauth_token_file_is_read_again_once_the_token_nears_expiry(secure_kafka: LocalKafka,
+                                                                          tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(unsecured_jws("admin", 3))  # within the refresh margin at once
+    config = tmp_path / "config.toml"
+    config.write_text(f'[clusters.oauth]\nbootstrap_servers = "{secure_kafka.bootstrap_for("OAUTH")}"\n'
+                      'security_protocol = "SASL_PLAINTEXT"\nsasl_mechanism = "OAUTHBEARER"\n'
+                      f'oauth_token_file = "{token_file}"\n')
+    cluster = load_config(str(config)).cluster("oauth")
+    async with KafkaSession(cluster) as s:
+        await list_topics(s)
+    expired_at = time.time() + 3.5
+    await wait_for(lambda: time.time() > expired_at, "the first token to expire")
+    with pytest.raises(AuthenticationFailed, match=r"the OAuth token expired at .*; make its source hand out"):
+        async with KafkaSession(cluster) as s:  # the file still holds the expired token: read again, refused
+            await list_topics(s)
+    token_file.write_text(unsecured_jws(None, 3600))
+    with pytest.raises(AuthenticationFailed, match="the broker refused the OAuth token"):
+        async with KafkaSession(cluster) as s:  # no subject: Kafka's validator refuses it
+            await list_topics(s)
+    token_file.write_text(unsecured_jws("admin", 3600))
+    async with KafkaSession(cluster) as s:  # read again: the new token is used
+        assert isinstance(await list_topics(s), list)
