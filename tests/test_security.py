@@ -5,8 +5,10 @@ failures become typed one-line errors."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,14 +17,18 @@ import pytest
 
 from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.config import load_config
+from kafka_sre_tui.engine.audit import ENV_VAR as AUDIT_ENV_VAR
 from kafka_sre_tui.engine.errors import AuthenticationFailed, AuthorizationFailed
 from kafka_sre_tui.engine.inspect.cluster import list_topics
 from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.localkafka import Listener, LocalKafka, ScramUser
-from tests.kafka_helpers import create_topic, wait_for
+from tests.kafka_helpers import create_topic, produce, read_all, wait_for
+from tests.restore_helpers import content
 from tests.tls_helpers import TlsFiles, broker_tls_properties, make_tls_files
 
+SCRAM_SECRET = "Pw-7f1e9c-SCRAM-only-here"  # the secrets the full run must never show
+WRONG_SECRET = "Wrong-pw-3b7d-never-shown"
 OAUTH_PROPERTIES = {
     "listener.name.oauth.sasl.enabled.mechanisms": "OAUTHBEARER",
     "listener.name.oauth.oauthbearer.sasl.jaas.config":
@@ -44,10 +50,11 @@ def secure_kafka(tls_files: TlsFiles) -> Iterator[LocalKafka]:
     kafka = LocalKafka(
         listeners=[Listener("SASL", "SASL_PLAINTEXT"), Listener("TLS", "SSL"), Listener("SCRAMTLS", "SASL_SSL"),
                    Listener("OAUTH", "SASL_PLAINTEXT")],
-        scram_users=[ScramUser("admin", "admin-secret", "SCRAM-SHA-512"), ScramUser("alice", "alice-secret")],
+        scram_users=[ScramUser("admin", "admin-secret", "SCRAM-SHA-512"), ScramUser("alice", "alice-secret"),
+                     ScramUser("ops", SCRAM_SECRET, "SCRAM-SHA-512")],
         broker_properties={
             "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-            "super.users": "User:ANONYMOUS;User:admin",
+            "super.users": "User:ANONYMOUS;User:admin;User:ops",
             "allow.everyone.if.no.acl.found": "false",
             **broker_tls_properties(tls_files), **OAUTH_PROPERTIES,
         })
@@ -153,3 +160,75 @@ async def test_oauth_token_file_is_read_again_once_the_token_nears_expiry(secure
     token_file.write_text(unsecured_jws("admin", 3600))
     async with KafkaSession(cluster) as s:  # read again: the new token is used
         assert isinstance(await list_topics(s), list)
+
+
+def test_full_run_between_tls_and_plaintext_clusters_never_shows_a_secret(
+        secure_kafka: LocalKafka, kafka: LocalKafka, tls_files: TlsFiles, unique: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    """Back up over SCRAM-SHA-512 + TLS, restore into a plaintext cluster, migrate TLS -> plaintext and
+    plaintext -> OAUTHBEARER, fail a login: then grep every output, log line and file for the secrets."""
+    token = unsecured_jws("admin", 3600)
+    secrets = [SCRAM_SECRET, WRONG_SECRET, token, token.split(".")[1]]
+    home = tmp_path / "secret-sources"
+    home.mkdir()
+    (home / "token").write_text(token)
+    monkeypatch.setenv("KSRE_TEST_OPS_PASSWORD", SCRAM_SECRET)
+    monkeypatch.setenv("KSRE_TEST_WRONG", WRONG_SECRET)
+    monkeypatch.setenv(AUDIT_ENV_VAR, str(tmp_path / "audit.log"))
+    config = home / "config.toml"
+    tls = f'ssl_ca_file = "{tls_files.ca}"\n'
+    config.write_text(
+        f'[clusters.plain]\nbootstrap_servers = "{kafka.bootstrap_servers}"\n\n'
+        f'[clusters.tls]\nbootstrap_servers = "{secure_kafka.bootstrap_for("TLS")}"\nsecurity_protocol = "SSL"\n{tls}\n'
+        f'[clusters.scram-tls]\nbootstrap_servers = "{secure_kafka.bootstrap_for("SCRAMTLS")}"\n'
+        f'security_protocol = "SASL_SSL"\nsasl_mechanism = "SCRAM-SHA-512"\nusername = "ops"\n'
+        f'password_env = "KSRE_TEST_OPS_PASSWORD"\n{tls}\n'
+        f'[clusters.oauth]\nbootstrap_servers = "{secure_kafka.bootstrap_for("OAUTH")}"\n'
+        f'security_protocol = "SASL_PLAINTEXT"\nsasl_mechanism = "OAUTHBEARER"\noauth_token_file = "token"\n\n'
+        f'[clusters.wrong]\nbootstrap_servers = "{secure_kafka.bootstrap_for("SCRAMTLS")}"\n'
+        f'security_protocol = "SASL_SSL"\nsasl_mechanism = "SCRAM-SHA-512"\nusername = "ops"\n'
+        f'password_env = "KSRE_TEST_WRONG"\n{tls}\n')
+    asyncio.run(create_topic(secure_kafka.bootstrap_servers, unique, 2))
+    asyncio.run(produce(secure_kafka.bootstrap_servers, unique, {0: 40, 1: 25}))
+    caplog.set_level(logging.DEBUG)
+    shown: list[str] = []
+
+    def run(*args: str, expect: int = 0) -> str:
+        code = main(["--config", str(config), *args])
+        out, err = capsys.readouterr()
+        shown.append(out + err)
+        assert code == expect, out + err
+        return out
+
+    base, states = str(tmp_path / "backups"), str(tmp_path / "states")
+    backup_id = json.loads(run("--debug", "backup", "--cluster", "scram-tls", "--topic", unique, "--backup-dir", base,
+                               "--json"))["backup_id"]
+    run("verify", backup_id, "--backup-dir", base, "--json")
+    run("restore", "--cluster", "plain", "--backup-id", backup_id, "--backup-dir", base, "--target-topic",
+        f"{unique}-r", "--create-topic", "--json")
+    run("migrate", "--source-cluster", "tls", "--source-topic", unique, "--target-cluster", "plain",
+        "--target-topic", f"{unique}-m", "--create-topic", "--state-dir", states, "--json")
+    run("migrate", "--source-cluster", "plain", "--source-topic", f"{unique}-m", "--target-cluster", "oauth",
+        "--target-topic", f"{unique}-o", "--create-topic", "--state-dir", states)
+    run("topics", "--cluster", "oauth", "--json")
+    failed = run("clusters", "--json", expect=1)
+    assert "authentication failed" in json.loads(failed)[-1]["error"]
+    run("lag", "g", "--cluster", "wrong", expect=1)
+    assert "error: connecting on cluster 'wrong'" in shown[-1] and "authentication failed" in shown[-1]
+
+    def records(bootstrap: str, topic: str) -> dict[int, list[tuple[object, ...]]]:
+        return {p: content(r) for p, r in asyncio.run(read_all(bootstrap, topic)).items()}
+
+    source = records(secure_kafka.bootstrap_servers, unique)
+    assert [len(source[0]), len(source[1])] == [40, 25]
+    for bootstrap, topic in ((kafka.bootstrap_servers, f"{unique}-r"), (kafka.bootstrap_servers, f"{unique}-m"),
+                             (secure_kafka.bootstrap_servers, f"{unique}-o")):
+        assert records(bootstrap, topic) == source, topic
+
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and home not in p.parents]
+    assert any(p.name == "manifest.json" for p in written) and (tmp_path / "audit.log") in written
+    assert "SaslAuthenticateRequest" in caplog.text or "SCRAM" in caplog.text  # --debug logged the login
+    for secret in secrets:
+        assert not any(secret in text for text in shown), "a secret in the output"
+        assert secret not in caplog.text, "a secret in the log"
+        assert not [p for p in written if secret.encode() in p.read_bytes()], "a secret in a file"
