@@ -131,6 +131,8 @@ class BackupSettings:
     max_concurrent_backups: int = 2
     retention_days: int = 30
     max_backup_size_gb: float = 100.0
+    encryption_key_file: Path | None = None  # AES-256-GCM at rest when one of these two is set
+    encryption_key_env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -369,6 +371,8 @@ _BACKUP_KEYS = {
     "max_concurrent_backups": _number(1, integer=True),
     "retention_days": _number(0, integer=True),
     "max_backup_size_gb": _number(0),
+    "encryption_key_file": _path,
+    "encryption_key_env": _str,
 }
 _UI_KEYS = {
     "refresh_seconds": _number(MIN_REFRESH_SECONDS),

@@ -23,7 +23,7 @@ import os
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -126,9 +126,18 @@ def audited(action: str, *, cluster: str | None, topic: str | None = None, group
 
 
 def request_parameters(request: Any, *drop: str) -> dict[str, Any]:
-    """A request dataclass as plain audit parameters: set fields only, paths as text."""
-    return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(request).items()
-            if v is not None and k not in drop}
+    """A request dataclass as plain audit parameters: set fields only, paths as text, an encryption
+    key as its key id (never the key)."""
+    parameters = {}
+    for f in fields(request):
+        value = getattr(request, f.name)
+        if value is None or f.name in drop:
+            continue
+        if hasattr(value, "key_id"):
+            parameters[f"{f.name}_id"] = value.key_id
+        else:
+            parameters[f.name] = str(value) if isinstance(value, Path) else value
+    return parameters
 
 
 def refuse_read_only(read_only: bool, cluster: str, source: str, action: str, what: str, hint: str, *,

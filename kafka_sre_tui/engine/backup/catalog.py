@@ -12,6 +12,7 @@ from kafka_sre_tui.engine.audit import audited
 from kafka_sre_tui.engine.backup.partition import STATE_FILE, PartitionState
 from kafka_sre_tui.engine.backup.run import PLAN_FILE
 from kafka_sre_tui.engine.errors import NotFound
+from kafka_sre_tui.engine.storage.encryption import EncryptionKey, unlock_backup
 from kafka_sre_tui.engine.storage.files import read_json
 from kafka_sre_tui.engine.storage.layout import backup_dir, is_backup_id, is_running
 from kafka_sre_tui.engine.storage.manifest import MANIFEST, ManifestError, read_manifest
@@ -68,8 +69,10 @@ def find_backup(base: Path, backup_id: str) -> Path:
     return folder
 
 
-async def verify(base: Path, backup_id: str) -> VerifyResult:
-    return await asyncio.to_thread(verify_backup, find_backup(base, backup_id))
+async def verify(base: Path, backup_id: str, encryption_key: EncryptionKey | None = None) -> VerifyResult:
+    folder = find_backup(base, backup_id)
+    unlock_backup(folder, encryption_key)
+    return await asyncio.to_thread(verify_backup, folder)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from kafka_sre_tui.engine.restore.state import (
 )
 from kafka_sre_tui.engine.restore.target import create_topic, end_offsets, inspect_target, stable_end_offsets
 from kafka_sre_tui.engine.restore.write import outcomes, skip_written, write_all
+from kafka_sre_tui.engine.storage.encryption import unlock_backup
 from kafka_sre_tui.engine.storage.manifest import Manifest, read_manifest
 from kafka_sre_tui.engine.storage.verify import verify_backup
 
@@ -69,6 +70,7 @@ async def restore_backup(cluster: ClusterConfig, request: RestoreRequest, emit: 
 async def _restore(cluster: ClusterConfig, request: RestoreRequest, emit: Emit, now: Callable[[], datetime],
                    settle_seconds: float, outcome: AuditOutcome) -> RestoreResult:
     folder = find_backup(request.backup_base, request.backup_id)
+    unlock_backup(folder, request.encryption_key)  # the right key, or a clear error before anything
     keep_large_buffers()
     manifest, selections, stats = await _verified_plan(folder, request)
     topic = outcome.topic = request.target_topic or manifest.topic["name"]
