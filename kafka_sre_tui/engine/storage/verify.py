@@ -1,9 +1,13 @@
-"""Recompute every checksum of a backup and name what is damaged: partition, file, offsets."""
+"""Recompute every checksum of a backup and name what is damaged: partition, file, offsets.
+
+A caller that needs the records too (restore's preflight scan) passes ``inspect``: it is handed each
+block's Kafka batches once the block has passed its checks, so the backup is read once for both."""
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -18,6 +22,8 @@ from kafka_sre_tui.engine.storage.manifest import ManifestError, PartitionManife
 from kafka_sre_tui.engine.storage.writer import SegmentInfo
 
 VERIFY_THREADS = 2
+
+BlockHook = Callable[[int, bytes], None]  # (partition, the block's raw Kafka batches)
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ class VerifyResult:
         return not self.damage
 
 
-def verify_backup(folder: Path) -> VerifyResult:
+def verify_backup(folder: Path, inspect: BlockHook | None = None) -> VerifyResult:
     """Every checksum; in an encrypted backup also every block's AES-GCM tag, with the key
     :func:`~kafka_sre_tui.engine.storage.encryption.unlock` registered (without it: an error)."""
     started = time.monotonic()
@@ -64,7 +70,7 @@ def verify_backup(folder: Path) -> VerifyResult:
     if not intact:
         damage.append(Damage("manifest.json was changed after it was written (its checksum does not match)"))
     with ThreadPoolExecutor(VERIFY_THREADS) as pool:
-        results = list(pool.map(lambda p: _verify_partition(folder, p, cipher), manifest.partitions))
+        results = list(pool.map(lambda p: _verify_partition(folder, p, cipher, inspect), manifest.partitions))
     records = checked = 0
     for part_damage, part_records, part_bytes in results:
         damage.extend(part_damage)
@@ -73,13 +79,13 @@ def verify_backup(folder: Path) -> VerifyResult:
     return VerifyResult(manifest.backup_id, records, checked, time.monotonic() - started, tuple(damage))
 
 
-def _verify_partition(folder: Path, part: PartitionManifest,
-                      cipher: BackupCipher | None) -> tuple[list[Damage], int, int]:
+def _verify_partition(folder: Path, part: PartitionManifest, cipher: BackupCipher | None,
+                      inspect: BlockHook | None) -> tuple[list[Damage], int, int]:
     damage: list[Damage] = []
     records = checked = 0
     unseal = partial(cipher.open, part.partition) if cipher else None
     for segment in part.segments:
-        seg_damage, seg_records, seg_bytes = _verify_segment(folder, part.partition, segment, unseal)
+        seg_damage, seg_records, seg_bytes = _verify_segment(folder, part.partition, segment, unseal, inspect)
         damage.extend(seg_damage)
         records += seg_records
         checked += seg_bytes
@@ -88,8 +94,8 @@ def _verify_partition(folder: Path, part: PartitionManifest,
     return damage, records, checked
 
 
-def _verify_segment(folder: Path, partition: int, segment: SegmentInfo,
-                    unseal: Seal | None) -> tuple[list[Damage], int, int]:
+def _verify_segment(folder: Path, partition: int, segment: SegmentInfo, unseal: Seal | None,
+                    inspect: BlockHook | None) -> tuple[list[Damage], int, int]:
     """One sequential pass: hash every byte, and check every block against the index as it passes."""
     span = (segment.first_offset, segment.last_offset)
     path = folder / segment.file
@@ -119,6 +125,8 @@ def _verify_segment(folder: Path, partition: int, segment: SegmentInfo,
                     raise BlockError(f"block header at byte {block.position} disagrees with the manifest")
                 raw = decode_payload(info, codec, stored, unseal)
                 records += _check_batches(raw, block.first_offset, block.last_offset, block.records, block.batches)
+                if inspect is not None:
+                    inspect(partition, raw)
             except (BlockError, BatchFormatError) as exc:
                 damage.append(Damage(str(exc), partition, segment.file, block_span))
         while chunk := handle.read(1 << 20):  # bytes past the last block count in the checksum too
