@@ -19,10 +19,10 @@ from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.backup.catalog import verify
 from kafka_sre_tui.engine.backup.run import BackupResult
 from kafka_sre_tui.engine.kafka.session import KafkaSession
-from kafka_sre_tui.engine.restore.target import inspect_target
 from kafka_sre_tui.engine.storage.blocks import FRAME_SIZE
 from kafka_sre_tui.engine.storage.encryption import EncryptionKey, EncryptionKeyError, key_from_env, key_from_file
 from kafka_sre_tui.engine.storage.manifest import manifest_checksum
+from kafka_sre_tui.engine.target.topic import inspect_target
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.backup_helpers import backup
 from tests.kafka_helpers import create_topic, read_all
