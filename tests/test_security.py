@@ -14,15 +14,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import DataTable
 
 from kafka_sre_tui.cli.main import main
-from kafka_sre_tui.config import load_config
+from kafka_sre_tui.config import UiSettings, load_config
 from kafka_sre_tui.engine.audit import ENV_VAR as AUDIT_ENV_VAR
 from kafka_sre_tui.engine.errors import AuthenticationFailed, AuthorizationFailed
 from kafka_sre_tui.engine.inspect.cluster import list_topics
 from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.localkafka import Listener, LocalKafka, ScramUser
+from kafka_sre_tui.tui.app import KsreApp
+from kafka_sre_tui.tui.widgets.live_table import LiveTable
 from tests.kafka_helpers import create_topic, produce, read_all, wait_for
 from tests.restore_helpers import content
 from tests.tls_helpers import TlsFiles, broker_tls_properties, make_tls_files
@@ -232,3 +235,30 @@ def test_full_run_between_tls_and_plaintext_clusters_never_shows_a_secret(
         assert not any(secret in text for text in shown), "a secret in the output"
         assert secret not in caplog.text, "a secret in the log"
         assert not [p for p in written if secret.encode() in p.read_bytes()], "a secret in a file"
+
+
+async def test_dashboard_on_a_scram_tls_cluster_shows_no_secret(secure_kafka: LocalKafka, tls_files: TlsFiles,
+                                                                 unique: str, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KSRE_TEST_OPS_PASSWORD", SCRAM_SECRET)
+    monkeypatch.setenv("KSRE_TEST_WRONG", WRONG_SECRET)
+    scram = (f'bootstrap_servers = "{secure_kafka.bootstrap_for("SCRAMTLS")}"\nsecurity_protocol = "SASL_SSL"\n'
+             f'sasl_mechanism = "SCRAM-SHA-512"\nusername = "ops"\nssl_ca_file = "{tls_files.ca}"\n')
+    path = tmp_path / "config.toml"
+    path.write_text(f'[clusters.scram-tls]\n{scram}password_env = "KSRE_TEST_OPS_PASSWORD"\n\n'
+                    f'[clusters.wrong]\n{scram}password_env = "KSRE_TEST_WRONG"\n')
+    await create_topic(secure_kafka.bootstrap_servers, unique, 1)
+    config = load_config(str(path))
+    app = KsreApp(config.cluster("scram-tls"), UiSettings(refresh_seconds=1), config=config)
+    async with app.run_test(size=(160, 40)) as pilot:
+        topics = app.query_one("#topics-table", LiveTable)
+        await wait_for(lambda: unique in topics.row_keys(), "the topic over SCRAM-SHA-512 + TLS")
+        screens = [app.export_screenshot()]
+        await pilot.press("c")
+        table = app.query_one("#clusters-table", DataTable)
+        await wait_for(lambda: "wrong" in {k.value for k in table.rows}
+                       and str(table.get_row("wrong")[2]) == "unreachable", "the wrong password's failure")
+        screens.append(app.export_screenshot())
+    shown = "\n".join(screens) + "\n".join(str(n.message) for n in app._notifications)
+    assert SCRAM_SECRET not in shown and WRONG_SECRET not in shown
+    assert repr(config.cluster("scram-tls")).count(SCRAM_SECRET) == 0
