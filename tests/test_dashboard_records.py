@@ -28,7 +28,7 @@ POISON = b'{"order": 3, "amount": "NaN"}'
 async def test_stuck_record_filter_whole_record_and_skip(kafka: LocalKafka, cluster: ClusterConfig, unique: str,
                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    monkeypatch.delenv("KAFKA_SRE_TUI_AUDIT_LOG", raising=False)
+    monkeypatch.setenv("KAFKA_SRE_TUI_AUDIT_LOG", str(tmp_path / "kafka-sre-tui" / "audit.log"))
     bs, group = kafka.bootstrap_servers, f"{unique}-g"
     await create_topic(bs, unique, 1)
     producer = AIOKafkaProducer(bootstrap_servers=bs)

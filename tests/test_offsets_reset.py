@@ -41,8 +41,9 @@ async def committed(bs: str, group: str, topic: str, partitions: int) -> dict[in
 @pytest.fixture
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    monkeypatch.delenv("KAFKA_SRE_TUI_AUDIT_LOG", raising=False)
-    return tmp_path / "kafka-sre-tui"
+    state = tmp_path / "kafka-sre-tui"
+    monkeypatch.setenv("KAFKA_SRE_TUI_AUDIT_LOG", str(state / "audit.log"))  # wins over config.toml's [audit]
+    return state
 
 
 async def test_dry_run_writes_nothing_and_execute_then_rollback_restores_exactly(

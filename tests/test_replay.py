@@ -17,7 +17,7 @@ from tests.test_offsets_reset import ksre
 async def test_replay_copies_exactly_the_filtered_range(kafka: LocalKafka, unique: str, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    monkeypatch.delenv("KAFKA_SRE_TUI_AUDIT_LOG", raising=False)
+    monkeypatch.setenv("KAFKA_SRE_TUI_AUDIT_LOG", str(tmp_path / "kafka-sre-tui" / "audit.log"))
     bs, dlq, main = kafka.bootstrap_servers, f"{unique}-dlq", f"{unique}-main"
     await create_topic(bs, dlq, 2)
     await create_topic(bs, main, 2)
