@@ -137,6 +137,8 @@ async def group_data_loss(session: KafkaSession, group_id: str,
                           clock: Callable[[], float] = time.time) -> dict[TopicPartition, DataLoss]:
     """One look (``lag GROUP``): retention settings and the committed records' ages; the log start's
     movement and the log's growth need a watch (``lag --watch``) to be seen."""
-    async with GroupSampler(session, group_id, clock=clock) as sampler:
+    # one look, so the committed records' timestamps get the whole request time, not a sample's slice
+    async with GroupSampler(session, group_id, clock=clock,
+                            timestamp_budget_seconds=session.cluster.request_timeout_seconds) as sampler:
         sample = await sampler.sample()
     return await DataLossProbe(session, clock).look(sample)
