@@ -86,6 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: still one line; --debug shows where
+        if debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (a bug in kafka-sre-tui; rerun with --debug "
+              "for the traceback and report it)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _with_session(args: argparse.Namespace, config: AppConfig,

@@ -9,7 +9,6 @@ written last. See docs/backup-format.md.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -159,8 +158,10 @@ async def _run(session: KafkaSession, folder: Path, plan: BackupPlan, states: li
                 moved = await asyncio.gather(*(
                     _leader_loop(session, node, group, request, progress) for node, group in by_leader.items()))
             except KsreError as exc:
-                raise type(exc)(f"{exc}; backup {plan.backup_id} is incomplete: continue it with "
-                                f"kafka-sre-tui backup --resume {plan.backup_id}") from exc
+                raise type(exc)(f"{exc}; {_incomplete(plan)}") from exc
+            except Exception as exc:  # a bug: still one line, and the backup stays resumable
+                raise KsreError(f"backup of '{topic}' stopped on an unexpected {type(exc).__name__}: {exc} "
+                                f"(a bug; --debug shows where); {_incomplete(plan)}") from exc
             if any(moved) or len(by_leader) == 0:
                 errors += 1
                 await asyncio.sleep(0.5)
@@ -195,8 +196,8 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
     in_flight = ask(at) if at else None
     try:
         while in_flight is not None:
-            answer = await in_flight
-            in_flight = None
+            asked, in_flight = in_flight, None
+            answer = await asked
             moved = False
             work = []
             for tp, fetched in answer.items():
@@ -227,10 +228,16 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
                 in_flight = ask(at) if at else None
         return False
     finally:
-        if in_flight is not None:
+        if in_flight is not None:  # the loop stopped on another error: drop the prefetch, keep that error
             in_flight.cancel()
-            with contextlib.suppress(asyncio.CancelledError, KsreError):
-                await in_flight
+            await asyncio.wait([in_flight])
+            if not in_flight.cancelled():
+                in_flight.exception()  # retrieved, so asyncio does not log it as never retrieved
+
+
+def _incomplete(plan: BackupPlan) -> str:
+    return (f"backup {plan.backup_id} is incomplete: continue it with "
+            f"kafka-sre-tui backup --resume {plan.backup_id}")
 
 
 def _next_positions(parts: dict[TopicPartition, PartitionBackup],
