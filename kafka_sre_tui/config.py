@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kafka_sre_tui.client_properties import cluster_keys_from_properties
 from kafka_sre_tui.engine.errors import ConfigError
 
@@ -175,17 +173,26 @@ def _read_document(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror}); "
                           f"check --config or ${ENV_VAR}") from None
-    try:
-        if path.suffix in (".yaml", ".yml"):
+    if path.suffix in (".yaml", ".yml"):
+        import yaml  # only a YAML config pays for importing it
+
+        try:
             doc = yaml.safe_load(text) or {}
-        else:
+        except yaml.YAMLError as exc:
+            raise _not_valid(path, exc) from None
+    else:
+        try:
             doc = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        detail = str(exc).replace("\n", " ")
-        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {detail}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise _not_valid(path, exc) from None
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: the top level must be a table of settings")
     return doc
+
+
+def _not_valid(path: Path, exc: Exception) -> ConfigError:
+    detail = str(exc).replace("\n", " ")
+    return ConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {detail}")
 
 
 def parse_config(doc: Mapping[str, Any], path: Path) -> AppConfig:

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli.args import backup_base, cluster_from_args, partitions_arg, time_arg
 from kafka_sre_tui.config import AppConfig, ClusterConfig
-from kafka_sre_tui.engine.backup.catalog import find_backup, list_backups, prune, verify
-from kafka_sre_tui.engine.backup.plan import BackupRequest
-from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult, backup_topic, resume_backup
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.storage.manifest import read_manifest
+
+if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
+    from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -76,6 +74,11 @@ class _ProgressLine:
 
 
 def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
+    import asyncio
+
+    from kafka_sre_tui.engine.backup.plan import BackupRequest
+    from kafka_sre_tui.engine.backup.run import backup_topic, resume_backup
+
     base = backup_base(args, config)
     progress = _ProgressLine()
     try:
@@ -106,6 +109,8 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path) -> ClusterConfig:
+    from kafka_sre_tui.engine.backup.catalog import find_backup
+
     if getattr(args, "cluster", None):
         return cluster_from_args(args, config)
     plan_path = find_backup(base, args.resume) / "backup.json"
@@ -137,6 +142,10 @@ def _partition_json(p: Any) -> dict[str, Any]:
 
 
 def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
+    import asyncio
+
+    from kafka_sre_tui.engine.backup.catalog import verify
+
     result = asyncio.run(verify(backup_base(args, config), args.backup_id))
     mb_s = result.bytes_checked / 1e6 / result.seconds if result.seconds > 0 else 0.0
     if args.json:
@@ -154,6 +163,9 @@ def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_backups(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.engine.backup.catalog import find_backup, list_backups, prune
+    from kafka_sre_tui.engine.storage.manifest import read_manifest
+
     base = backup_base(args, config)
     if args.backups_action == "list":
         items = list_backups(base)

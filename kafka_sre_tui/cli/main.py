@@ -2,28 +2,32 @@
 
 Exit codes: 0 ok, 1 the operation failed (Kafka said no, cluster unreachable), 2 bad usage or
 config. Errors are one line on stderr; ``--debug`` shows the traceback as well.
+
+Start-up time is part of the interface: this module and the command modules import only argparse,
+the config and the errors at load time; each command imports the engine (aiokafka, asyncio, rich)
+it needs when it runs, so ``--help`` and a ``topics`` listing pay only for what they use
+(tests/test_startup.py checks it).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli import backup as backup_cli
 from kafka_sre_tui.cli import drain as drain_cli
 from kafka_sre_tui.cli import migrate as migrate_cli
-from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli import restore as restore_cli
 from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig, load_config
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.engine.inspect.cluster import describe_cluster, inspect_topics
-from kafka_sre_tui.engine.inspect.groups import describe_group, list_groups
-from kafka_sre_tui.engine.kafka.session import KafkaSession
+
+if TYPE_CHECKING:
+    from kafka_sre_tui.cli.output import ClusterRow
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -96,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _with_session(args: argparse.Namespace, config: AppConfig,
                   work: Callable[[KafkaSession], Awaitable[Any]]) -> Any:
+    import asyncio
+
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
+
     cluster = cluster_from_args(args, config)
 
     async def run() -> Any:
@@ -112,7 +120,13 @@ def cmd_clusters(args: argparse.Namespace, config: AppConfig) -> int:
               file=sys.stderr)
         return EXIT_USAGE
 
-    async def probe(name: str) -> output.ClusterRow:
+    import asyncio
+
+    from kafka_sre_tui.cli import output
+    from kafka_sre_tui.engine.inspect.cluster import describe_cluster
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
+
+    async def probe(name: str) -> ClusterRow:
         entry = config.clusters.get(name)
         bootstrap, read_only = (entry.bootstrap_text, entry.read_only) if entry else (name, False)
         try:
@@ -122,7 +136,7 @@ def cmd_clusters(args: argparse.Namespace, config: AppConfig) -> int:
         except KsreError as exc:
             return name, bootstrap, read_only, exc
 
-    async def run() -> list[output.ClusterRow]:
+    async def run() -> list[ClusterRow]:
         return list(await asyncio.gather(*(probe(n) for n in names)))
 
     results = asyncio.run(run())
@@ -131,6 +145,9 @@ def cmd_clusters(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_topics(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.cli import output
+    from kafka_sre_tui.engine.inspect.cluster import inspect_topics
+
     names = [args.topic] if args.topic else None
     listing = _with_session(args, config, lambda s: inspect_topics(
         s, names=names, include_internal=args.all or bool(names), with_configs=bool(names), with_sizes=True))
@@ -142,6 +159,9 @@ def cmd_topics(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_groups(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.cli import output
+    from kafka_sre_tui.engine.inspect.groups import list_groups
+
     output.groups(_with_session(args, config, list_groups), as_json=args.json)
     return EXIT_OK
 
@@ -149,6 +169,9 @@ def cmd_groups(args: argparse.Namespace, config: AppConfig) -> int:
 def cmd_lag(args: argparse.Namespace, config: AppConfig) -> int:
     if args.watch:
         return drain_cli.cmd_lag_watch(args, config)
+    from kafka_sre_tui.cli import output
+    from kafka_sre_tui.engine.inspect.groups import describe_group
+
     output.group_lag(_with_session(args, config, lambda s: describe_group(s, args.group)), as_json=args.json)
     return EXIT_OK
 

@@ -6,18 +6,20 @@ import json
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.models import ClusterOverview, GroupInfo, PartitionInfo, PartitionLag, TopicInfo
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 NO_COMMIT = "no commit"
 
 
 def _console() -> Console:
+    from rich.console import Console  # imported when a table is printed: JSON and --help do without it
+
     # Piped output keeps whole rows instead of wrapping them at 80 columns.
     return Console(width=None if sys.stdout.isatty() else 250, highlight=False)
 
@@ -27,6 +29,8 @@ def emit_json(value: Any) -> None:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    from rich.table import Table
+
     table = Table(box=None, header_style="bold")
     for col in columns:
         numeric = col.lower() in _NUMERIC_COLUMNS
