@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -42,6 +43,14 @@ def kcat_consume(kcat: str, bootstrap: str, topic: str, out: Path) -> ChildRun:
 
 def kcat_produce(kcat: str, bootstrap: str, topic: str, source: Path) -> ChildRun:
     return run_child([kcat, "-P", "-b", bootstrap, "-t", topic, "-K", "\t", "-l", str(source)])
+
+
+def kcat_pipe(kcat: str, source: str, topic: str, target: str, target_topic: str) -> ChildRun:
+    """The migration people do with kcat alone: consume to stdout, produce from stdin (keys and values;
+    headers and timestamps are dropped). Timed whole; peak RSS is the larger of the two."""
+    consume = [kcat, "-C", "-b", source, "-t", topic, "-o", "beginning", "-e", "-q", "-f", KCAT_FORMAT]
+    produce = [kcat, "-P", "-b", target, "-t", target_topic, "-K", "\t"]
+    return run_child(["sh", "-c", f"{shlex.join(consume)} | {shlex.join(produce)}"])
 
 
 def _java(libs: Path, main: str, *args: str) -> list[str]:

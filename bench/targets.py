@@ -39,6 +39,8 @@ def evaluate(rows: dict[str, Row], inspection: dict[str, Any]) -> list[Check]:
     restore = rows.get(f"restore ({DEFAULT_CODEC} backup) into a new topic")
     kcat_c, kcat_p = rows.get("kcat consume → file"), rows.get("kcat produce ← file")
     cperf = rows.get("Kafka ConsumerPerformance")
+    migrate = next((r for r in rows.values() if r.name.startswith("migrate ") and "small" not in r.name), None)
+    pipe = next((r for r in rows.values() if r.name.startswith("kcat -C | kcat -P")), None)
     backups = [r for r in rows.values() if r.name.startswith("backup ") and "small" not in r.name and r.available]
     best = max(backups, key=lambda r: r.mb_s, default=None)
     checks = [
@@ -50,6 +52,9 @@ def evaluate(rows: dict[str, Row], inspection: dict[str, Any]) -> list[Check]:
                   ratio(backup, cperf, "engine_mb_s"), 0.7, "≥ 0.7"),
         _at_least("restore ÷ kcat produce (we keep headers and timestamps)", ratio(restore, kcat_p), 1.0, "≥ 1.0"),
         _at_least(f"verify ÷ backup ({DEFAULT_CODEC})", ratio(verify, backup), 3.0, "≥ 3.0"),
+        _at_least("migrate ÷ kcat -C | kcat -P pipe (we keep headers and timestamps)", ratio(migrate, pipe), 2.0,
+                  "≥ 2.0"),
+        _at_least("migrate ÷ restore of the same data", ratio(migrate, restore), 0.9, "≥ 0.9"),
     ]
     for op, full_name in (("backup", f"backup {DEFAULT_CODEC}"),
                           ("restore", f"restore ({DEFAULT_CODEC} backup) into a new topic")):

@@ -152,6 +152,29 @@ def measure_migrate(cli: Cli, topic: Topic, target: str, settings: Settings, log
     return row
 
 
+def measure_kcat_pipe(kcat: str | None, kcat_note: str, topic: Topic, target: str, settings: Settings,
+                      log: Log) -> Row:
+    """``kcat -C | kcat -P`` from the topic into a new topic on ``target``; counted only when every
+    record arrived."""
+    row = Row("kcat -C | kcat -P pipe to a second cluster" if settings.second_cluster else
+              "kcat -C | kcat -P pipe (same cluster)", "peer", topic_bytes=topic.log_bytes, records=topic.records,
+              note="keys and values only: headers and timestamps dropped")
+    if kcat is None:
+        _fail(row, kcat_note)
+        return row
+    for n in range(settings.repeats):
+        name = f"kcat-piped-{n}"
+        asyncio.run(create_topics(target, [name], settings.partitions))
+        run = peers.kcat_pipe(kcat, topic.bootstrap, topic.name, target, name)
+        written = asyncio.run(count_records(target, name)) if run.ok else 0
+        if written != topic.records:
+            _fail(row, run.failure() if not run.ok else f"the pipe wrote {written:,} of {topic.records:,} records")
+            break
+        row.add(run.seconds, run.peak_rss_mb)
+        log(f"{row.name} #{n + 1}: {run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB RSS")
+    return row
+
+
 def measure_per_record(topic: Topic, workdir: Path, settings: Settings, log: Log) -> Row:
     """The per-record backup alternative (bench/per_record.py), same data, zstd."""
     row = Row("per-record decode + re-encode (aiokafka), zstd", "reference", topic_bytes=topic.log_bytes,

@@ -22,7 +22,7 @@ from kafka_sre_tui.engine.backup.plan import BackupPlan, BackupRequest, Partitio
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.jobs import Progress
 from kafka_sre_tui.engine.kafka.batches import whole_batches_end
-from kafka_sre_tui.engine.kafka.fetch import OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
+from kafka_sre_tui.engine.kafka.fetch import LEADER_MOVED, OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, list_offsets
 from kafka_sre_tui.engine.kafka.session import KafkaSession
@@ -33,7 +33,6 @@ from kafka_sre_tui.engine.storage.layout import backup_dir, new_backup_id, runni
 from kafka_sre_tui.engine.storage.manifest import MANIFEST, Manifest, PartitionManifest, write_manifest
 
 PLAN_FILE = "backup.json"
-_LEADER_ERRORS = {5, 6, 74, 75}  # leader not available, not leader, fenced/unknown leader epoch
 MAX_LEADER_RETRIES = 20
 
 
@@ -201,7 +200,7 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
             moved = False
             work = []
             for tp, fetched in answer.items():
-                if fetched.error_code in _LEADER_ERRORS:
+                if fetched.error_code in LEADER_MOVED:
                     moved = True
                 elif fetched.error_code == OFFSET_OUT_OF_RANGE:
                     start = await list_offsets(session, {tp: node}, EARLIEST)

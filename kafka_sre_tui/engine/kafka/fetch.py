@@ -21,6 +21,7 @@ from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 
 OFFSET_OUT_OF_RANGE = 1
+LEADER_MOVED = frozenset({5, 6, 74, 75})  # leader not available, not leader, fenced/unknown leader epoch
 _ABORT = 0  # control record type
 
 
