@@ -122,7 +122,7 @@ def run(settings: Settings, name: str, argv: list[str]) -> Path:
         log(f"loaded {topic.log_bytes / 1e6:,.0f} MB in {result['topic']['load_seconds']} s")
         cli = Cli.create(workdir)
         if settings.migrate_only:
-            rows += _migrate_only(cli, kafka, topic, settings, kcat, kcat_note)
+            rows += _migrate_only(cli, kafka, topic, settings, kcat, kcat_note, result)
             result["inspection"] = {}
             result["notes"] = notes
             path = report.write(settings.out_dir, name, result, rows, evaluate({r.name: r for r in rows}, {}))
@@ -141,6 +141,7 @@ def run(settings: Settings, name: str, argv: list[str]) -> Path:
                 rows.append(throughput.measure_kcat_pipe(kcat, kcat_note, topic, target.bootstrap_servers, settings,
                                                          log))
             rows += throughput.measure_peers(topic, kafka_libs(), kcat, kcat_note, workdir, settings, log)
+        rows += throughput.measure_kafka_backup(topic, workdir, settings, log)  # full and --restore-only
         if settings.profile and backup_id:
             result["profiles"] = _profiles(cli, topic, backup_id, workdir.parent / "ksre-bench-profiles")
         result["inspection"] = _inspection(kafka, settings)
@@ -152,10 +153,10 @@ def run(settings: Settings, name: str, argv: list[str]) -> Path:
 
 
 def _migrate_only(cli: Cli, kafka: LocalKafka, topic: Topic, settings: Settings, kcat: str | None,
-                  kcat_note: str) -> list[Row]:
+                  kcat_note: str, result: dict[str, Any]) -> list[Row]:
     """The topic, then a topic of ``small_fraction`` its records loaded the same way, each migrated to a
-    second cluster (``repeats`` times for the full size, once for the small one); and the topic piped
-    with ``kcat -C | kcat -P`` to the same second cluster."""
+    second cluster (``repeats`` times for the full size, once for the small one); the topic piped with
+    ``kcat -C | kcat -P`` to the same second cluster; with ``profile``, one more migration under py-spy."""
     small_records = max(int(topic.records * settings.small_fraction), 1)
     small_name = f"{TOPIC}.small"
     asyncio.run(load_topic(kafka.bootstrap_servers, small_name, small_records, settings.partitions,
@@ -167,6 +168,15 @@ def _migrate_only(cli: Cli, kafka: LocalKafka, topic: Topic, settings: Settings,
         once = dataclasses.replace(settings, repeats=1)
         row = throughput.measure_migrate(cli, small, target.bootstrap_servers, once, log, suffix="small")
         pipe = throughput.measure_kcat_pipe(kcat, kcat_note, topic, target.bootstrap_servers, settings, log)
+        if settings.profile:
+            out_dir = cli.backup_dir.parent.parent / "ksre-bench-profiles"
+            out_dir.mkdir(parents=True, exist_ok=True)
+            log(f"profiling one migration with py-spy (stacks in {out_dir})")
+            migrate = cli.command("migrate", "--source-cluster", topic.bootstrap, "--source-topic", topic.name,
+                                  "--target-cluster", target.bootstrap_servers, "--target-topic", "migrated-profiled",
+                                  "--create-topic", "--no-verify", "--state-dir",
+                                  str(cli.backup_dir.parent / "migrations" / "profiled"), "--json")
+            result["profiles"] = {"migrate": profile.profile(migrate, out_dir / "profile-migrate.txt")}
     return [full, row, pipe]
 
 
