@@ -113,7 +113,7 @@ class _Reporter:
 
 
 def _print_started(e: engine.MigrateStarted) -> None:
-    from kafka_sre_tui.engine.restore.preflight import FAIL, WARN
+    from kafka_sre_tui.engine.target.checks import FAIL, WARN
 
     for check in e.checks:
         print(f"  {({FAIL: 'FAIL', WARN: 'warn'}.get(check.level, 'ok')):<4}  {check.name}: {check.message}")

@@ -117,7 +117,7 @@ class _Reporter:
 
 
 def print_preflight(p: Preflight) -> None:
-    from kafka_sre_tui.engine.restore.preflight import FAIL, WARN
+    from kafka_sre_tui.engine.target.checks import FAIL, WARN
 
     print(f"preflight: restore into '{p.topic}' on cluster '{p.cluster}': {p.records:,} records, "
           f"{p.bytes / 1e6:,.1f} MB")
