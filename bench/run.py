@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import inspection, machine, peers, profile, report, throughput
+from bench import inspection, machine, peers, profile, report, startup, throughput
 from bench.data import Records, load_topic
 from bench.inspection import Scale
 from bench.ours import Cli
@@ -121,6 +121,8 @@ def run(settings: Settings, name: str, argv: list[str]) -> Path:
                            "load_seconds": round(time.monotonic() - t0, 1)}
         log(f"loaded {topic.log_bytes / 1e6:,.0f} MB in {result['topic']['load_seconds']} s")
         cli = Cli.create(workdir)
+        result["startup"] = startup.measure(kafka.bootstrap_servers, repeats=max(settings.repeats, 1))
+        log(f"start-up: {result['startup']}")
         if settings.migrate_only:
             rows += _migrate_only(cli, kafka, topic, settings, kcat, kcat_note, result)
             result["inspection"] = {}

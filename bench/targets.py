@@ -48,7 +48,7 @@ def evaluate(rows: dict[str, Row], inspection: dict[str, Any]) -> list[Check]:
     rust_backup = rows.get(f"kafka-backup (Rust) backup {DEFAULT_CODEC}")
     rust_restore = rows.get("kafka-backup (Rust) restore into a new topic")
     migrate = next((r for r in rows.values() if r.name.startswith("migrate ") and "small" not in r.name), None)
-    pipe = next((r for r in rows.values() if r.name.startswith("kcat -C | kcat -P")), None)
+    pipe = next((r for r in rows.values() if r.name.startswith("kcat -C → kcat -P")), None)
     backups = [r for r in rows.values() if r.name.startswith("backup ") and "small" not in r.name and r.available]
     best = max(backups, key=lambda r: r.mb_s, default=None)
     checks = [
@@ -63,7 +63,7 @@ def evaluate(rows: dict[str, Row], inspection: dict[str, Any]) -> list[Check]:
         _at_least(f"backup ({DEFAULT_CODEC}) ÷ kafka-backup (Rust) backup", ratio(backup, rust_backup), 1.2, "≥ 1.2"),
         _at_least("restore ÷ kafka-backup (Rust) restore", ratio(restore, rust_restore), 1.2, "≥ 1.2"),
         _at_most(f"backup ({DEFAULT_CODEC}) stored MB ÷ kafka-backup's", _stored(backup, rust_backup), 1.0, "≤ 1.0"),
-        _at_least("migrate ÷ kcat -C | kcat -P pipe (we keep headers and timestamps)", ratio(migrate, pipe), 2.0,
+        _at_least("migrate ÷ kcat -C → kcat -P pipe (we keep headers and timestamps)", ratio(migrate, pipe), 2.0,
                   "≥ 2.0"),
         _at_least("migrate ÷ restore of the same data", ratio(migrate, restore), 0.9, "≥ 0.9"),
     ]

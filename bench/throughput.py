@@ -156,8 +156,8 @@ def measure_kcat_pipe(kcat: str | None, kcat_note: str, topic: Topic, target: st
                       log: Log) -> Row:
     """``kcat -C | kcat -P`` from the topic into a new topic on ``target``; counted only when every
     record arrived."""
-    row = Row("kcat -C | kcat -P pipe to a second cluster" if settings.second_cluster else
-              "kcat -C | kcat -P pipe (same cluster)", "peer", topic_bytes=topic.log_bytes, records=topic.records,
+    row = Row("kcat -C → kcat -P pipe to a second cluster" if settings.second_cluster else
+              "kcat -C → kcat -P pipe (same cluster)", "peer", topic_bytes=topic.log_bytes, records=topic.records,
               note="keys and values only: headers and timestamps dropped")
     if kcat is None:
         _fail(row, kcat_note)
