@@ -13,7 +13,7 @@ from kafka_sre_tui.cli.migrate import CUTOVER_STEPS
 from kafka_sre_tui.engine.migrate import STEPS
 from kafka_sre_tui.localkafka import LocalKafka
 
-_HEAVY = ("aiokafka", "asyncio", "rich", "textual", "yaml", "zstandard", "lz4", "snappy", "crc32c",
+_HEAVY = ("aiokafka", "asyncio", "rich", "textual", "yaml", "zstandard", "lz4", "snappy", "crc32c", "cryptography",
           "kafka_sre_tui.engine.kafka", "kafka_sre_tui.engine.backup", "kafka_sre_tui.engine.restore",
           "kafka_sre_tui.engine.migrate", "kafka_sre_tui.engine.drain", "kafka_sre_tui.engine.storage",
           "kafka_sre_tui.engine.inspect", "kafka_sre_tui.tui")

@@ -81,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("aiokafka").setLevel(logging.DEBUG if debug else logging.CRITICAL)
     try:
         config = load_config(getattr(args, "config", None))
+        from kafka_sre_tui.engine.audit import use_audit_path  # after parsing: --help does without it
+
+        use_audit_path(config.audit.path)
         command = args.command or "dashboard"
         return _COMMANDS[command](args, config)
     except KsreError as exc:
