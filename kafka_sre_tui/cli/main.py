@@ -15,6 +15,7 @@ from typing import Any
 
 from kafka_sre_tui.cli import backup as backup_cli
 from kafka_sre_tui.cli import drain as drain_cli
+from kafka_sre_tui.cli import health as health_cli
 from kafka_sre_tui.cli import migrate as migrate_cli
 from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli import restore as restore_cli
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     drain_cli.add_commands(sub, parents)
     restore_cli.add_commands(sub, parents)
     migrate_cli.add_commands(sub, parents)
+    health_cli.add_commands(sub, parents)
     return parser
 
 
@@ -173,4 +175,5 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, AppConfig], int]] = {
     "verify": backup_cli.cmd_verify,
     "drain": drain_cli.cmd_drain,
     "backups": backup_cli.cmd_backups,
+    "health": health_cli.cmd_health,
 }
