@@ -17,7 +17,7 @@ from kafka_sre_tui.cli import backup as backup_cli
 from kafka_sre_tui.cli import drain as drain_cli
 from kafka_sre_tui.cli import health as health_cli
 from kafka_sre_tui.cli import migrate as migrate_cli
-from kafka_sre_tui.cli import output
+from kafka_sre_tui.cli import observability, output
 from kafka_sre_tui.cli import restore as restore_cli
 from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig, load_config
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="config file (default: $KAFKA_SRE_TUI_CONFIG, ./config.toml, XDG config dir)")
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks on errors")
+    observability.add_log_options(common)
     cluster = argparse.ArgumentParser(add_help=False)
     cluster.add_argument("--cluster", "-c", metavar="NAME|HOST:PORT", default=argparse.SUPPRESS,
                          help="configured cluster name or bootstrap address (default: default_cluster)")
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore_cli.add_commands(sub, parents)
     migrate_cli.add_commands(sub, parents)
     health_cli.add_commands(sub, parents)
+    observability.add_metrics_options(sub.choices)
     return parser
 
 
@@ -80,7 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(getattr(args, "config", None))
         command = args.command or "dashboard"
-        return _COMMANDS[command](args, config)
+        observability.start_logging(args, config, command)
+        return observability.run(command, args, config, _COMMANDS[command])
     except KsreError as exc:
         if debug:
             raise
