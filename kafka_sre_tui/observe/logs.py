@@ -85,11 +85,12 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def setup_logging(path: Path, level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> Path:
+def setup_logging(path: Path, level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = (),
+                  max_bytes: int = MAX_BYTES) -> Path:
     """Send this program's logs to ``path`` (replacing a handler a previous call installed)."""
     path = path.expanduser()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handler = OwnerOnlyRotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+    handler = OwnerOnlyRotatingFileHandler(path, maxBytes=max_bytes, backupCount=BACKUPS, encoding="utf-8")
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(Redact(secrets))
     logger = logging.getLogger(LOGGER)
