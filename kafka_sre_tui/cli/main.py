@@ -15,6 +15,7 @@ from typing import Any
 
 from kafka_sre_tui.cli import backup as backup_cli
 from kafka_sre_tui.cli import drain as drain_cli
+from kafka_sre_tui.cli import exporter as exporter_cli
 from kafka_sre_tui.cli import health as health_cli
 from kafka_sre_tui.cli import migrate as migrate_cli
 from kafka_sre_tui.cli import observability, output
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore_cli.add_commands(sub, parents)
     migrate_cli.add_commands(sub, parents)
     health_cli.add_commands(sub, parents)
+    exporter_cli.add_commands(sub, parents)
     observability.add_metrics_options(sub.choices)
     return parser
 
@@ -179,4 +181,5 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, AppConfig], int]] = {
     "drain": drain_cli.cmd_drain,
     "backups": backup_cli.cmd_backups,
     "health": health_cli.cmd_health,
+    "exporter": exporter_cli.cmd_exporter,
 }

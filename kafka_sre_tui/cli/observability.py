@@ -50,9 +50,10 @@ def job_kind(command: str, args: argparse.Namespace) -> str | None:
 
 
 def start_logging(args: argparse.Namespace, config: AppConfig, command: str) -> Path | None:
-    """Jobs always log (to the default file unless told otherwise); other commands only with --log-file."""
+    """Jobs and the exporter always log (to the default file unless told otherwise); other commands only
+    with --log-file."""
     chosen = getattr(args, "log_file", None)
-    if chosen is None and job_kind(command, args) is None:
+    if chosen is None and job_kind(command, args) is None and command != "exporter":
         return None
     path = Path(chosen) if chosen else default_log_file()
     try:
