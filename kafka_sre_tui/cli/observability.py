@@ -41,6 +41,9 @@ def add_metrics_options(choices: dict[str, argparse.ArgumentParser]) -> None:
                             help="address to serve metrics on (default 127.0.0.1)")
         parser.add_argument("--metrics-linger", type=float, default=0.0, metavar="S",
                             help="keep serving the final values this long after the job ends (default 0)")
+        if name != "lag":
+            parser.add_argument("--notify", action="store_true",
+                                help="tell the [notify] webhooks how the job ended")
 
 
 def job_kind(command: str, args: argparse.Namespace) -> str | None:
@@ -66,13 +69,13 @@ def start_logging(args: argparse.Namespace, config: AppConfig, command: str) -> 
 
 
 def config_secrets(config: AppConfig) -> list[str]:
-    """Every password the configured clusters resolve to, so the log can redact them."""
+    """Every password the configured clusters resolve to and the webhook URLs, so the log can redact them."""
     found = []
     for entry in config.clusters.values():
         with contextlib.suppress(KsreError, OSError):
             cluster = entry.build()
             found += [s for s in (cluster.password, cluster.ssl_key_password) if s]
-    return found
+    return found + list(config.notify.webhooks) + list(config.notify.slack_webhooks)  # URLs often hold tokens
 
 
 def run(command: str, args: argparse.Namespace, config: AppConfig,
@@ -84,7 +87,10 @@ def run(command: str, args: argparse.Namespace, config: AppConfig,
     from kafka_sre_tui.observe.tap import listening
 
     job = ObservedJob(kind, options=_options(args))
-    with _metrics(args, config, job) as feed:
+    notifier = _notifier(args, config)
+    if notifier is not None:
+        job.on_end.append(notifier.job_ended)
+    with _metrics(args, config, job) as feed, _delivered(notifier):
         job.start()
         with listening(job.event), listening(feed):
             try:
@@ -100,6 +106,26 @@ def run(command: str, args: argparse.Namespace, config: AppConfig,
                 raise
         job.end(code)
         return code
+
+
+def _notifier(args: argparse.Namespace, config: AppConfig) -> Any:
+    if not getattr(args, "notify", False):
+        return None
+    if not (config.notify.webhooks or config.notify.slack_webhooks):
+        raise ConfigError("--notify: no webhook configured; add webhooks or slack_webhooks under [notify]")
+    from kafka_sre_tui.observe.notify import Notifier
+
+    return Notifier(config.notify, _cluster_name(args, config))
+
+
+@contextlib.contextmanager
+def _delivered(notifier: Any) -> Iterator[None]:
+    """Wait for the notifications in flight when the job is over, ended well or not."""
+    try:
+        yield
+    finally:
+        if notifier is not None:
+            notifier.wait()
 
 
 @contextlib.contextmanager
@@ -131,6 +157,9 @@ def _metrics(args: argparse.Namespace, config: AppConfig, job: Any) -> Iterator[
 
 def _cluster_name(args: argparse.Namespace, config: AppConfig) -> str:
     from kafka_sre_tui.cli.args import cluster_from_args
+
+    if getattr(args, "source_cluster", None):
+        return f"{args.source_cluster} -> {getattr(args, 'target_cluster', None) or args.source_cluster}"
 
     try:
         return cluster_from_args(args, config).name
