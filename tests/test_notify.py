@@ -6,6 +6,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ import pytest
 
 from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.localkafka import LocalKafka
+from kafka_sre_tui.observe.job import JobState
+from kafka_sre_tui.observe.notify import event_name, payload
 from tests.kafka_helpers import consume_and_commit, create_topic, produce
 
 
@@ -103,3 +106,17 @@ def test_notify_without_webhooks_is_refused(tmp_path: Path, capsys: pytest.Captu
     assert main(["backup", "--topic", "t", "--cluster", "127.0.0.1:1", "--notify",
                  "--config", str(tmp_path / "config.toml")]) == 2
     assert "--notify: no webhook configured" in capsys.readouterr().err
+
+
+def test_event_names_follow_the_job_and_its_outcome() -> None:
+    def state(kind: str, exit_code: int, **kw: Any) -> JobState:
+        return JobState(kind, f"{kind}-1", 0.0, exit_code=exit_code, **kw)
+
+    assert event_name(state("migrate", 0)) == "migration.completed"
+    assert event_name(state("restore", 1)) == "restore.failed"
+    assert event_name(state("drain", 3, outcome="stalled")) == "drain.stalled"
+    assert event_name(state("drain", 1, outcome="timed_out")) == "drain.timed_out"
+    assert event_name(state("drain", 1, error="cannot connect")) == "drain.failed"
+    body = payload(state("backup", 130, state="interrupted", error="KeyboardInterrupt"), "prod",
+                   datetime(2026, 1, 1, tzinfo=UTC))
+    assert body["event"] == "backup.failed" and body["interrupted"] is True

@@ -13,9 +13,7 @@ from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.drain.tracker import TrackerSettings
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.observe.exporter import ClusterStats, ExporterCollector, ExporterSettings, export_cluster
-from kafka_sre_tui.observe.lag_metrics import MAX_PARTITION_SERIES, LagCollector
-from kafka_sre_tui.observe.server import DEFAULT_ADDR, serve_metrics
+from kafka_sre_tui.observe.limits import DEFAULT_ADDR, MAX_GROUPS, MAX_PARTITION_SERIES
 
 
 def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
@@ -36,13 +34,17 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
                           help="committed offset unchanged this long with lag and members: STALLED (300)")
     exporter.add_argument("--history-samples", type=int, default=40, metavar="N",
                           help="samples kept per group: lag in seconds looks back this far (40)")
-    exporter.add_argument("--max-groups", type=int, default=1000, metavar="N",
-                          help="export at most N groups per cluster (1000)")
+    exporter.add_argument("--max-groups", type=int, default=MAX_GROUPS, metavar="N",
+                          help=f"export at most N groups per cluster ({MAX_GROUPS})")
     exporter.add_argument("--max-partition-series", type=int, default=MAX_PARTITION_SERIES, metavar="N",
                           help=f"at most N per-partition series in all, largest lags first ({MAX_PARTITION_SERIES})")
 
 
 def cmd_exporter(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.observe.exporter import ClusterStats, ExporterCollector, ExporterSettings, export_cluster
+    from kafka_sre_tui.observe.lag_metrics import LagCollector
+    from kafka_sre_tui.observe.server import serve_metrics
+
     refs = getattr(args, "cluster", None) or [None]
     refs = [refs] if isinstance(refs, str) else refs
     clusters = [cluster_from_args(argparse.Namespace(**{**vars(args), "cluster": ref}), config) for ref in refs]

@@ -17,6 +17,7 @@ from typing import Any
 
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.observe.limits import DEFAULT_ADDR
 from kafka_sre_tui.observe.logs import FORMATS, LEVELS, default_log_file, setup_logging
 
 JOB_COMMANDS = ("backup", "restore", "migrate", "drain", "lag")
@@ -37,7 +38,7 @@ def add_metrics_options(choices: dict[str, argparse.ArgumentParser]) -> None:
         parser = choices[name]
         parser.add_argument("--metrics-port", type=int, metavar="N",
                             help="serve Prometheus metrics on this port while the job runs")
-        parser.add_argument("--metrics-addr", default="127.0.0.1", metavar="ADDR",
+        parser.add_argument("--metrics-addr", default=DEFAULT_ADDR, metavar="ADDR",
                             help="address to serve metrics on (default 127.0.0.1)")
         parser.add_argument("--metrics-linger", type=float, default=0.0, metavar="S",
                             help="keep serving the final values this long after the job ends (default 0)")

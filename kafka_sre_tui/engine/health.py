@@ -49,8 +49,9 @@ class HealthReport:
 
 async def check_health(cluster: ClusterConfig | None, base: Path, max_backup_size_gb: float,
                        now: datetime, clock: Callable[[], float] = time.monotonic) -> HealthReport:
-    """Run every check; ``cluster`` None skips the cluster check (no cluster configured)."""
-    checks = [await check_cluster(cluster, clock)] if cluster is not None else []
+    """Run every check; with ``cluster`` None (none configured) the cluster check says it did not run."""
+    checks = [await check_cluster(cluster, clock) if cluster is not None else
+              Check("cluster", True, "not checked: no --cluster given and no default_cluster configured")]
     checks += await asyncio.to_thread(check_backups, base, max_backup_size_gb, now)
     return HealthReport(tuple(checks))
 

@@ -28,6 +28,7 @@ from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.groups import list_groups
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.observe.lag_metrics import LagCollector
+from kafka_sre_tui.observe.limits import MAX_GROUPS
 
 _log = logging.getLogger("kafka_sre_tui.exporter")
 
@@ -36,7 +37,7 @@ _log = logging.getLogger("kafka_sre_tui.exporter")
 class ExporterSettings:
     interval_seconds: float = 15.0
     groups: re.Pattern[str] | None = None  # only groups whose id matches (re.search)
-    max_groups: int = 1000
+    max_groups: int = MAX_GROUPS
     tracker: TrackerSettings = field(default_factory=lambda: TrackerSettings(history_samples=40))
 
 

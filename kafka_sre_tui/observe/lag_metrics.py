@@ -18,8 +18,7 @@ from prometheus_client.registry import Collector
 
 from kafka_sre_tui.engine.drain.assessment import Assessment
 from kafka_sre_tui.engine.drain.status import Status
-
-MAX_PARTITION_SERIES = 10_000
+from kafka_sre_tui.observe.limits import MAX_PARTITION_SERIES
 
 
 class LagCollector(Collector):

@@ -10,8 +10,6 @@ from prometheus_client.registry import Collector
 
 from kafka_sre_tui.engine.errors import ConfigError
 
-DEFAULT_ADDR = "127.0.0.1"
-
 
 def serve_metrics(port: int, addr: str, collectors: Iterable[Collector]) -> WSGIServer:
     """Start serving ``/metrics`` on ``addr:port``; ConfigError when the port cannot be bound."""
