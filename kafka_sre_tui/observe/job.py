@@ -36,7 +36,8 @@ class JobState:
     bytes: int = 0
     elapsed_seconds: float = 0.0
     fraction: float | None = None  # of the work planned; None when open-ended
-    errors: int = 0  # failed samples, and the job's own failure
+    errors: int = 0  # the job's own failure
+    retries: int = 0  # samples that failed and were tried again
     last_progress_at: float | None = None
     migration_lag_records: int | None = None
     migration_lag_seconds: float | None = None
@@ -100,7 +101,7 @@ class ObservedJob:
             s.elapsed_seconds = event.elapsed
             s.outcome = event.outcome.value if event.outcome else s.outcome
         elif isinstance(event, SampleFailed):
-            s.errors += 1
+            s.retries += 1
             _log.warning("sample failed, retrying: %s", event.error, extra=self._fields())
             return
         else:

@@ -39,7 +39,9 @@ class JobCollector(Collector):
         yield counter("records", "Records handled by this run of the job", s.records)
         yield counter("bytes", "Bytes moved by this run: read by a backup, written by a restore or migration",
                       s.bytes)
-        yield counter("errors", "Failed samples retried, and the job's own failure", s.errors)
+        yield counter("errors", "1 when the job failed (an error, not an outcome such as a drain timing out)",
+                      s.errors)
+        yield counter("retries", "Samples that failed and were tried again (drain, watch)", s.retries)
         yield from gauge("throughput_bytes_per_second", "Bytes per second since the job started",
                          s.bytes_per_second)
         yield from gauge("throughput_records_per_second", "Records per second since the job started",
