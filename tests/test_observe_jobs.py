@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import stat
 from pathlib import Path
 
@@ -141,3 +142,33 @@ async def test_metrics_follow_a_real_drain_and_match_its_json_lines(kafka: Local
     assert value(final, "kafka_sre_group_status", group=group, status=last["status"]) == 1
     assert value(final, "kafka_sre_group_eta_seconds", group=group) == 0
     assert value(final, "kafka_sre_job_state", kind="drain", state="succeeded") == 1
+
+
+async def test_metrics_of_a_follow_migration_show_replication_lag_and_the_interrupt(
+        kafka: LocalKafka, unique: str, tmp_path: Path) -> None:
+    await create_topic(kafka.bootstrap_servers, unique, 2)
+    await produce(kafka.bootstrap_servers, unique, {0: 30, 1: 30})
+    port, bs = free_port(), kafka.bootstrap_servers
+    latest: Samples = {}
+
+    def scraped(**want: float) -> bool:
+        latest.clear()
+        latest.update(scrape(port) or {})
+        return all(value(latest, name) == v for name, v in want.items())
+
+    async with CliProcess("migrate", "--source-cluster", bs, "--source-topic", unique, "--target-cluster", bs,
+                          "--target-topic", f"{unique}-copy", "--create-topic", "--follow", "--state-dir",
+                          str(tmp_path / "state"), "--metrics-port", str(port), "--metrics-linger", "30",
+                          state_dir=tmp_path) as run:
+        await wait_for(lambda: scraped(kafka_sre_job_records_total=60, kafka_sre_job_replication_lag_records=0),
+                       "the mirror to catch up, seen through its metrics")
+        assert value(latest, "kafka_sre_job_state", kind="migrate", state="running") == 1
+        assert value(latest, "kafka_sre_job_progress_ratio") is None  # following has no end
+        assert value(latest, "kafka_sre_job_replication_lag_seconds") == 0
+        await produce(bs, unique, {0: 20})
+        await wait_for(lambda: scraped(kafka_sre_job_records_total=80, kafka_sre_job_replication_lag_records=0),
+                       "the mirror to copy the new records")
+        assert run.proc is not None
+        run.proc.send_signal(signal.SIGINT)
+        await wait_for(lambda: scraped(kafka_sre_job_records_total=80) and value(
+            latest, "kafka_sre_job_state", kind="migrate", state="interrupted") == 1, "the interrupted state")

@@ -150,10 +150,12 @@ def _metrics(args: argparse.Namespace, config: AppConfig, job: Any) -> Iterator[
     server = serve_metrics(port, args.metrics_addr, [JobCollector(job.state), lag])
     try:
         yield feed
-        time.sleep(max(args.metrics_linger, 0.0))  # a scrape interval can still see how it ended
     finally:
-        server.shutdown()
-        server.server_close()
+        try:
+            time.sleep(max(args.metrics_linger, 0.0))  # a scrape can still see how it ended, failed or not
+        finally:
+            server.shutdown()
+            server.server_close()
 
 
 def _cluster_name(args: argparse.Namespace, config: AppConfig) -> str:
