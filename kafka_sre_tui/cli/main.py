@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("demo", parents=[common], help="start a local Apache Kafka with demo traffic and open the "
                    "dashboard on it (stops the broker on exit)")
-    sub.add_parser("dashboard", parents=[common, cluster], help="open the dashboard (the default command)")
+    dashboard = sub.add_parser("dashboard", parents=[common, cluster], help="open the dashboard (the default command)")
+    observability.add_dashboard_options(dashboard)
     sub.add_parser("clusters", parents=[common, cluster, json_flag],
                    help="configured clusters: reachability, cluster id, controller, brokers")
     topics = sub.add_parser("topics", parents=[common, cluster, json_flag],
@@ -156,8 +157,11 @@ def cmd_lag(args: argparse.Namespace, config: AppConfig) -> int:
 
 def cmd_dashboard(args: argparse.Namespace, config: AppConfig) -> int:
     from kafka_sre_tui.tui.app import KsreApp
+    from kafka_sre_tui.tui.metrics import DashboardLag
 
-    KsreApp(cluster_from_args(args, config), config.ui, config=config).run()
+    app = KsreApp(cluster_from_args(args, config), config.ui, config=config)
+    with observability.serving(args, DashboardLag(app)):
+        app.run()
     return EXIT_OK
 
 

@@ -47,6 +47,30 @@ def add_metrics_options(choices: dict[str, argparse.ArgumentParser]) -> None:
                                 help="tell the [notify] webhooks how the job ended")
 
 
+def add_dashboard_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--metrics-port", type=int, metavar="N",
+                        help="serve the groups' lag metrics on this port while the dashboard runs")
+    parser.add_argument("--metrics-addr", default=DEFAULT_ADDR, metavar="ADDR",
+                        help="address to serve metrics on (default 127.0.0.1)")
+
+
+@contextlib.contextmanager
+def serving(args: argparse.Namespace, collector: Any) -> Iterator[None]:
+    """Serve ``collector`` on ``--metrics-port`` (if given) while the block runs."""
+    port = getattr(args, "metrics_port", None)
+    if port is None:
+        yield
+        return
+    from kafka_sre_tui.observe.server import serve_metrics
+
+    server = serve_metrics(port, args.metrics_addr, [collector])
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def job_kind(command: str, args: argparse.Namespace) -> str | None:
     if command == "lag":
         return "watch" if getattr(args, "watch", False) else None
