@@ -30,11 +30,14 @@ async def test_dashboard_serves_the_lag_it_shows(kafka: LocalKafka, cluster: Clu
             await wait_for(lambda: shown_lag() == "6", "the group's lag on screen")
             await wait_for(lambda: value(scrape(port) or {}, "kafka_sre_group_lag_records", group=group) == 6,
                            "the same lag on /metrics")
-            samples = scrape(port) or {}
-            status = [dict(ls)["status"] for (n, ls), v in samples.items()
-                      if n == "kafka_sre_group_status" and dict(ls)["group"] == group and v == 1]
-            assert status == [groups.row(group)[1].strip()]
-            assert value(samples, "kafka_sre_partition_lag_records", group=group, partition="1") == 6
+            def same_status() -> bool:  # the screen and a scrape agree once a refresh has been judged and drawn
+                samples = scrape(port) or {}
+                status = [dict(ls)["status"] for (n, ls), v in samples.items()
+                          if n == "kafka_sre_group_status" and dict(ls)["group"] == group and v == 1]
+                return status == [groups.row(group)[1].strip()] and status != ["UNKNOWN"]
+
+            await wait_for(same_status, "the same status on screen and on /metrics")
+            assert value(scrape(port) or {}, "kafka_sre_partition_lag_records", group=group, partition="1") == 6
             await consume_and_commit(bs, group, unique, {0: 10, 1: 10})
             await wait_for(lambda: value(scrape(port) or {}, "kafka_sre_group_lag_records", group=group) == 0,
                            "the lag to follow the commit")
