@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError, NotFound
+from kafka_sre_tui.observe.tap import tapped
 
 if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
     from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorResult
@@ -93,7 +94,7 @@ def _run(args: argparse.Namespace, config: AppConfig, group_id: str, goal: Drain
 
     async def run() -> MonitorResult:
         async with KafkaSession(cluster) as session:
-            return await monitor_group(session, group_id, printer.event, goal=goal, settings=settings)
+            return await monitor_group(session, group_id, tapped(printer.event), goal=goal, settings=settings)
 
     try:
         result = asyncio.run(run())

@@ -22,6 +22,7 @@ from kafka_sre_tui.engine.errors import ConfigError
 
 if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
     from kafka_sre_tui.engine import migrate as engine
+from kafka_sre_tui.observe.tap import tapped
 
 EXIT_OK, EXIT_FAILED = 0, 1
 CUTOVER_STEPS = ("catch-up", "drain", "commit", "switch")  # engine.migrate.STEPS, named here for --help
@@ -139,7 +140,7 @@ def cmd_migrate(args: argparse.Namespace, config: AppConfig) -> int:
         return _cutover(source, target, request, args)
     reporter = _Reporter(args.json)
     try:
-        result = asyncio.run(engine.migrate(source, target, request, reporter))
+        result = asyncio.run(engine.migrate(source, target, request, tapped(reporter)))
     except KeyboardInterrupt:
         reporter.close()
         print("stopped: run the same command to continue (nothing is written twice)", file=sys.stderr)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/ma
     from kafka_sre_tui.engine.restore.events import RestoreEvent, RestoreProgress, RestoreResult
     from kafka_sre_tui.engine.restore.plan import RestoreRequest
     from kafka_sre_tui.engine.restore.preflight import Preflight
+from kafka_sre_tui.observe.tap import tapped
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -143,7 +144,7 @@ def cmd_restore(args: argparse.Namespace, config: AppConfig) -> int:
     request = request_from(args, config)
     reporter = _Reporter(args.json)
     try:
-        result = asyncio.run(restore_backup(cluster_from_args(args, config), request, reporter))
+        result = asyncio.run(restore_backup(cluster_from_args(args, config), request, tapped(reporter)))
     except KeyboardInterrupt:
         reporter.close()
         if not request.dry_run:
