@@ -32,6 +32,14 @@ def audit_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _log_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Jobs run by the tests log under a temporary XDG state dir, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[LocalKafka]:
     broker = _start(broker_properties={"log.cleaner.backoff.ms": "250"})  # compaction within a test's patience

@@ -9,11 +9,13 @@ import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.storage.encryption import EncryptionKey, key_from_env, key_from_file
+
+if TYPE_CHECKING:  # cryptography is imported only when a key is read (see cli/main.py on start-up)
+    from kafka_sre_tui.engine.storage.encryption import EncryptionKey
 
 T = TypeVar("T")
 
@@ -41,6 +43,8 @@ def add_encryption_options(parser: argparse.ArgumentParser, action: str) -> None
 
 def encryption_key(args: argparse.Namespace, config: AppConfig) -> EncryptionKey | None:
     """The key from the command line, else from the config's [backup] section, else none."""
+    from kafka_sre_tui.engine.storage.encryption import key_from_env, key_from_file
+
     key_file, key_env = getattr(args, "encryption_key_file", None), getattr(args, "encryption_key_env", None)
     if key_file and key_env:
         raise ConfigError("give --encryption-key-file or --encryption-key-env, not both")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli.args import (
@@ -21,11 +20,11 @@ from kafka_sre_tui.cli.args import (
     time_arg,
 )
 from kafka_sre_tui.config import AppConfig, ClusterConfig
-from kafka_sre_tui.engine.backup.catalog import find_backup, list_backups, prune, verify
-from kafka_sre_tui.engine.backup.plan import BackupRequest
-from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult, backup_topic, resume_backup
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.storage.manifest import read_manifest
+
+if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
+    from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult
+from kafka_sre_tui.observe.tap import tapped
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -85,12 +84,17 @@ class _ProgressLine:
 
 
 def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
+    import asyncio
+
+    from kafka_sre_tui.engine.backup.plan import BackupRequest
+    from kafka_sre_tui.engine.backup.run import backup_topic, resume_backup
+
     base = backup_base(args, config)
     progress = _ProgressLine()
     try:
         if args.resume:
             cluster = _resume_cluster(args, config, base)
-            result = asyncio.run(resume_backup(cluster, base, args.resume, progress,
+            result = asyncio.run(resume_backup(cluster, base, args.resume, tapped(progress),
                                                config.backup.max_concurrent_backups, args.rate_limit,
                                                args.checkpoint_seconds, encryption_key(args, config)))
         else:
@@ -103,7 +107,7 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
                 max_concurrent_backups=config.backup.max_concurrent_backups,
                 checkpoint_seconds=args.checkpoint_seconds, rate_limit_mb_s=args.rate_limit,
                 encryption_key=encryption_key(args, config))
-            result = asyncio.run(backup_topic(cluster_from_args(args, config), request, progress))
+            result = asyncio.run(backup_topic(cluster_from_args(args, config), request, tapped(progress)))
     except KeyboardInterrupt:
         progress.close()
         if progress.backup_id:
@@ -116,6 +120,8 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path) -> ClusterConfig:
+    from kafka_sre_tui.engine.backup.catalog import find_backup
+
     if getattr(args, "cluster", None):
         return cluster_from_args(args, config)
     plan_path = find_backup(base, args.resume) / "backup.json"
@@ -147,6 +153,10 @@ def _partition_json(p: Any) -> dict[str, Any]:
 
 
 def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
+    import asyncio
+
+    from kafka_sre_tui.engine.backup.catalog import verify
+
     result = asyncio.run(verify(backup_base(args, config), args.backup_id, encryption_key(args, config)))
     mb_s = result.bytes_checked / 1e6 / result.seconds if result.seconds > 0 else 0.0
     if args.json:
@@ -164,6 +174,9 @@ def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_backups(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.engine.backup.catalog import find_backup, list_backups, prune
+    from kafka_sre_tui.engine.storage.manifest import read_manifest
+
     base = backup_base(args, config)
     if args.backups_action == "list":
         items = list_backups(base)

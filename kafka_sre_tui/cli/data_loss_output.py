@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kafka_sre_tui.engine.drain.data_loss import DataLoss, LossStatus
-from kafka_sre_tui.engine.drain.lag_time import format_seconds
-from kafka_sre_tui.engine.models import TopicPartition
+if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
+    from kafka_sre_tui.engine.drain.data_loss import DataLoss
+    from kafka_sre_tui.engine.models import TopicPartition
 
-_ORDER = [LossStatus.LOST, LossStatus.AT_RISK, LossStatus.UNKNOWN, LossStatus.SAFE, LossStatus.NONE]
+LOST, AT_RISK, UNKNOWN, SAFE, NONE = "LOST", "AT RISK", "UNKNOWN", "SAFE", "-"  # LossStatus values
+_ORDER = [LOST, AT_RISK, UNKNOWN, SAFE, NONE]
 
 
 def partition_fields(loss: DataLoss | None) -> dict[str, Any]:
@@ -24,20 +25,22 @@ def group_fields(losses: Mapping[TopicPartition, DataLoss]) -> dict[str, Any]:
     """The group's worst: the earliest time to data loss, and all records lost, summed."""
     etas = [d.eta_seconds for d in losses.values() if d.eta_seconds is not None]
     worst = worst_status(losses)
-    return {"data_loss": worst.value if worst else None, "records_lost": sum(d.records_lost for d in losses.values()),
+    return {"data_loss": worst, "records_lost": sum(d.records_lost for d in losses.values()),
             "data_loss_eta_seconds": round(min(etas), 3) if etas else None}
 
 
-def worst_status(losses: Mapping[TopicPartition, DataLoss]) -> LossStatus | None:
-    statuses = {d.status for d in losses.values()}
+def worst_status(losses: Mapping[TopicPartition, DataLoss]) -> str | None:
+    statuses = {d.status.value for d in losses.values()}
     return next((s for s in _ORDER if s in statuses), None)
 
 
 def short(loss: DataLoss | None) -> str:
     """``LOST 120``, ``AT RISK ~3 h 00 m``, ``SAFE ~6 d 03 h``, ``UNKNOWN`` or ``-``."""
-    if loss is None or loss.status == LossStatus.NONE:
+    from kafka_sre_tui.engine.drain.lag_time import format_seconds
+
+    if loss is None or loss.status.value == NONE:
         return "-"
-    if loss.status == LossStatus.LOST:
+    if loss.status.value == LOST:
         return f"LOST {loss.records_lost:,}"
     if loss.eta_seconds is not None:
         return f"{loss.status.value} ~{format_seconds(loss.eta_seconds)}"
@@ -46,8 +49,8 @@ def short(loss: DataLoss | None) -> str:
 
 def headline(losses: Mapping[TopicPartition, DataLoss]) -> str | None:
     """One line for the most urgent partition, with its reasoning; None when nothing is at risk."""
-    urgent = [(tp, d) for tp, d in losses.items() if d.status in (LossStatus.LOST, LossStatus.AT_RISK)]
+    urgent = [(tp, d) for tp, d in losses.items() if d.status.value in (LOST, AT_RISK)]
     if not urgent:
         return None
-    tp, d = min(urgent, key=lambda item: (_ORDER.index(item[1].status), item[1].eta_seconds or 0.0))
+    tp, d = min(urgent, key=lambda item: (_ORDER.index(item[1].status.value), item[1].eta_seconds or 0.0))
     return f"DATA LOSS {short(d)} on {tp.topic}/{tp.partition}: {d.reason}"

@@ -7,39 +7,26 @@ Wired into cli.py by ``add_commands`` plus the two handlers. Exit codes of ``dra
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli import data_loss_output
 from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig
-from kafka_sre_tui.engine.drain import (
-    Assessment,
-    DrainGoal,
-    MonitorResult,
-    MonitorSettings,
-    Outcome,
-    SampleFailed,
-    TrackerSettings,
-    assessment_json,
-    monitor_group,
-)
-from kafka_sre_tui.engine.drain.data_loss import DataLoss
-from kafka_sre_tui.engine.drain.data_loss_probe import DataLossProbe, DataLossSampler
-from kafka_sre_tui.engine.drain.monitor import Event
-from kafka_sre_tui.engine.drain.sampler import GroupSampler
 from kafka_sre_tui.engine.errors import ConfigError, NotFound
-from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
+from kafka_sre_tui.observe.tap import tapped
 
-EXIT_CODES = {Outcome.DRAINED: 0, Outcome.TIMED_OUT: 1, Outcome.STALLED: 3}
+if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
+    from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorResult
+    from kafka_sre_tui.engine.drain.data_loss import DataLoss
+    from kafka_sre_tui.engine.drain.data_loss_probe import DataLossSampler
+    from kafka_sre_tui.engine.drain.monitor import Event
+
+EXIT_DRAINED, EXIT_TIMED_OUT, EXIT_STALLED = 0, 1, 3
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -77,12 +64,15 @@ def _sampling_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_drain(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.engine.drain import DrainGoal, Outcome
+
     goal = DrainGoal(max_lag=args.max_lag, max_partition_lag=args.max_partition_lag,
                      max_lag_seconds=args.max_lag_seconds, hold_samples=args.hold,
                      timeout_seconds=args.timeout_seconds)
     result = _run(args, config, args.group_id, goal, None)
     assert result.outcome is not None  # a drain always ends with an outcome
-    return EXIT_CODES[result.outcome]
+    return {Outcome.DRAINED: EXIT_DRAINED, Outcome.TIMED_OUT: EXIT_TIMED_OUT,
+            Outcome.STALLED: EXIT_STALLED}[result.outcome]
 
 
 def cmd_lag_watch(args: argparse.Namespace, config: AppConfig) -> int:
@@ -92,6 +82,13 @@ def cmd_lag_watch(args: argparse.Namespace, config: AppConfig) -> int:
 
 def _run(args: argparse.Namespace, config: AppConfig, group_id: str, goal: DrainGoal | None,
          count: int | None) -> MonitorResult:
+    import asyncio
+
+    from kafka_sre_tui.engine.drain import MonitorSettings, TrackerSettings, monitor_group
+    from kafka_sre_tui.engine.drain.data_loss_probe import DataLossProbe, DataLossSampler
+    from kafka_sre_tui.engine.drain.sampler import GroupSampler
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
+
     settings = MonitorSettings(
         interval_seconds=args.interval, max_samples=count,
         tracker=TrackerSettings(window_seconds=args.window_seconds, stall_seconds=args.stall_seconds))
@@ -105,7 +102,7 @@ def _run(args: argparse.Namespace, config: AppConfig, group_id: str, goal: Drain
         async with KafkaSession(cluster) as session:
             inner = GroupSampler(session, group_id, timestamp_budget_seconds=min(1.0, max(0.2, args.interval / 2)))
             printer.losses = DataLossSampler(inner, DataLossProbe(session))
-            return await monitor_group(session, group_id, printer.event, goal=goal, settings=settings,
+            return await monitor_group(session, group_id, tapped(printer.event), goal=goal, settings=settings,
                                        sampler=printer.losses)
 
     try:
@@ -133,6 +130,8 @@ class _Printer:
         return self.losses.latest if self.losses else {}
 
     def event(self, event: Event) -> None:
+        from kafka_sre_tui.engine.drain import Assessment, SampleFailed
+
         if self.as_json:
             self._json(self._sample_json(event) if isinstance(event, Assessment)
                        else {"event": "sample_failed", "time": round(event.at, 3), "error": event.error})
@@ -146,6 +145,8 @@ class _Printer:
             self._status(status_line(event) + (f"  {warning}" if warning else ""))
 
     def _sample_json(self, a: Assessment) -> dict[str, Any]:
+        from kafka_sre_tui.engine.drain import assessment_json
+
         losses = self._losses(a)
         value = {"event": "sample", **assessment_json(a), **data_loss_output.group_fields(losses)}
         for p in value["partitions"]:
@@ -181,6 +182,9 @@ class _Printer:
             print(line, file=self.out, flush=True)
 
     def _table(self, a: Assessment) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
         console = Console(file=self.out, highlight=False)
         table = Table(box=None, header_style="bold")
         losses = self._losses(a)

@@ -7,28 +7,15 @@ active members, writes a snapshot of the previous offsets first and prints its i
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli.args import cluster_from_args, partitions_arg, time_arg
 from kafka_sre_tui.config import AppConfig
-from kafka_sre_tui.engine.group_offsets.execute import Executed, active_members_text, execute, plan_rollback
-from kafka_sre_tui.engine.group_offsets.reset import (
-    EARLIEST_SPEC,
-    LATEST_SPEC,
-    OFFSET,
-    SHIFT,
-    SKIP,
-    TIME,
-    ResetPlan,
-    ResetTarget,
-    plan_reset,
-)
-from kafka_sre_tui.engine.group_offsets.snapshots import list_snapshots, load_snapshot
-from kafka_sre_tui.engine.kafka.session import KafkaSession
-from kafka_sre_tui.engine.models import GroupInfo
+
+if TYPE_CHECKING:
+    from kafka_sre_tui.engine.group_offsets.execute import Executed
+    from kafka_sre_tui.engine.group_offsets.reset import ResetPlan, ResetTarget
 
 
 def add_commands(subparsers: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
@@ -58,6 +45,16 @@ def add_commands(subparsers: Any, parents: dict[str, argparse.ArgumentParser]) -
 
 
 def target_from_args(args: argparse.Namespace) -> ResetTarget:
+    from kafka_sre_tui.engine.group_offsets.reset import (
+        EARLIEST_SPEC,
+        LATEST_SPEC,
+        OFFSET,
+        SHIFT,
+        SKIP,
+        TIME,
+        ResetTarget,
+    )
+
     if args.to_earliest:
         return ResetTarget(EARLIEST_SPEC)
     if args.to_latest:
@@ -71,6 +68,13 @@ def target_from_args(args: argparse.Namespace) -> ResetTarget:
 def cmd_offsets(args: argparse.Namespace, config: AppConfig) -> int:
     if args.offsets_command == "snapshots":
         return _snapshots(args)
+    import asyncio  # the engine is imported when the command runs (start-up time, tests/test_startup.py)
+
+    from kafka_sre_tui.engine.group_offsets.execute import execute, plan_rollback
+    from kafka_sre_tui.engine.group_offsets.reset import plan_reset
+    from kafka_sre_tui.engine.group_offsets.snapshots import load_snapshot
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
+
     cluster = cluster_from_args(args, config)
 
     async def run() -> tuple[ResetPlan, Executed | None]:
@@ -86,6 +90,8 @@ def cmd_offsets(args: argparse.Namespace, config: AppConfig) -> int:
             return plan, await execute(session, plan, action)
 
     plan, done = asyncio.run(run())
+    from kafka_sre_tui.cli import output
+
     if args.json:
         output.emit_json(plan_json(plan, done))
     else:
@@ -106,6 +112,8 @@ def plan_json(plan: ResetPlan, done: Executed | None) -> dict[str, Any]:
 
 
 def _print(plan: ResetPlan, done: Executed | None) -> None:
+    from kafka_sre_tui.cli import output
+
     skipped, replayed = sum(m.skipped for m in plan.moves), sum(m.replayed for m in plan.moves)
     head = "committed" if done else "DRY RUN (nothing written)"
     output.table(f"{head}: group {plan.group} on {plan.topic}, {plan.target.describe()}: "
@@ -125,10 +133,16 @@ def _print(plan: ResetPlan, done: Executed | None) -> None:
 
 
 def _members(plan: ResetPlan) -> str:
+    from kafka_sre_tui.engine.group_offsets.execute import active_members_text
+    from kafka_sre_tui.engine.models import GroupInfo
+
     return active_members_text(GroupInfo(plan.group, plan.state, plan.protocol_type, "", -1, plan.members))
 
 
 def _snapshots(args: argparse.Namespace) -> int:
+    from kafka_sre_tui.cli import output
+    from kafka_sre_tui.engine.group_offsets.snapshots import list_snapshots
+
     snapshots = list_snapshots()
     if args.json:
         output.emit_json([s.to_json() for s in snapshots])

@@ -6,13 +6,9 @@ import json
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli import data_loss_output
-from kafka_sre_tui.engine.drain.data_loss import DataLoss
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.models import (
     ClusterOverview,
@@ -23,10 +19,17 @@ from kafka_sre_tui.engine.models import (
     TopicPartition,
 )
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from kafka_sre_tui.engine.drain.data_loss import DataLoss
+
 NO_COMMIT = "no commit"
 
 
 def _console() -> Console:
+    from rich.console import Console  # imported when a table is printed: JSON and --help do without it
+
     # Piped output keeps whole rows instead of wrapping them at 80 columns.
     return Console(width=None if sys.stdout.isatty() else 250, highlight=False)
 
@@ -36,6 +39,8 @@ def emit_json(value: Any) -> None:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    from rich.table import Table
+
     table = Table(box=None, header_style="bold")
     for col in columns:
         numeric = col.lower() in _NUMERIC_COLUMNS

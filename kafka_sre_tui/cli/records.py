@@ -11,7 +11,7 @@ from typing import Any
 from kafka_sre_tui.cli.args import cluster_from_args, partitions_arg, time_arg
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.kafka.session import KafkaSession
-from kafka_sre_tui.engine.records import ReadEnd, Record, RecordFilter, RecordQuery, read_records
+from kafka_sre_tui.engine.records import ReadEnd, Record, RecordFilter, RecordQuery
 from kafka_sre_tui.engine.records.query import DEFAULT_LIMIT, DEFAULT_MAX_SCANNED
 from kafka_sre_tui.engine.records.read import LIMIT, SCAN_LIMIT
 from kafka_sre_tui.engine.records.render import (
@@ -68,13 +68,16 @@ def cmd_records(args: argparse.Namespace, config: AppConfig) -> int:
     query = RecordQuery(args.topic, args.partitions, offset=args.offset, time_ms=args.time, tail=args.tail,
                         group=args.group, filter=record_filter(args), limit=args.limit,
                         max_scanned=args.max_scanned, read_committed=not args.read_uncommitted)
+
+    from kafka_sre_tui.engine.records.read import read_records
+
     cluster = cluster_from_args(args, config)
     max_chars = args.max_chars if args.max_chars is not None else (None if args.json else DEFAULT_MAX_CHARS)
 
     async def run() -> ReadEnd | None:
         async with KafkaSession(cluster) as session:
             async for item in read_records(session, query):
-                if isinstance(item, ReadEnd):
+                if not isinstance(item, Record):
                     return item
                 if args.json:
                     print(json.dumps(record_json(item, args.format, max_chars)), flush=True)
@@ -102,6 +105,7 @@ def record_text(r: Record, fmt: str, max_chars: int | None) -> str:
 
 
 def summary(end: ReadEnd) -> str:
+
     why = {LIMIT: "--limit reached", SCAN_LIMIT: "--max-scanned reached"}.get(end.stopped, "end of range")
     ranges = ", ".join(f"{r.partition}: [{r.start}, {r.end})" for r in end.ranges) or "none"
     text = f"{end.matched:,} records shown, {end.scanned:,} read ({why}); offsets per partition {ranges}"

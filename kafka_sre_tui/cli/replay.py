@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli.args import cluster_from_args, partitions_arg, time_arg
 from kafka_sre_tui.cli.records import add_filter_options, record_filter
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.jobs import Progress
-from kafka_sre_tui.engine.kafka.session import KafkaSession
-from kafka_sre_tui.engine.records import RecordQuery
-from kafka_sre_tui.engine.replay.run import ReplayRequest, ReplayResult, replay
+from kafka_sre_tui.engine.records.query import RecordQuery
+
+if TYPE_CHECKING:
+    from kafka_sre_tui.engine.jobs import Progress
+    from kafka_sre_tui.engine.replay.run import ReplayRequest, ReplayResult
 
 
 def add_commands(subparsers: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
@@ -44,6 +42,13 @@ def cmd_replay(args: argparse.Namespace, config: AppConfig) -> int:
         raise ConfigError("choose one start: --from-offset or --from-time")
     if args.rate_limit is not None and not args.rate_limit > 0:
         raise ConfigError(f"--rate-limit must be above 0 MB/s, got {args.rate_limit}")
+    import asyncio  # the engine is imported when the command runs (start-up time, tests/test_startup.py)
+    import contextlib
+
+    from kafka_sre_tui.cli import output
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
+    from kafka_sre_tui.engine.replay.run import ReplayRequest, replay
+
     source = cluster_from_args(args, config)
     target = config.cluster(args.target_cluster) if args.target_cluster else source
     query = RecordQuery(args.source_topic, args.partitions, offset=args.from_offset, time_ms=args.from_time,

@@ -7,11 +7,10 @@ failed preflight check, Kafka said no, a group's offsets not committed); 2 bad u
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli.args import (
@@ -24,11 +23,12 @@ from kafka_sre_tui.cli.args import (
 )
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.restore.events import RestoreEvent, RestoreProgress, RestoreResult, Resumed
-from kafka_sre_tui.engine.restore.plan import RestoreRequest, parse_partition_map
-from kafka_sre_tui.engine.restore.preflight import Preflight
-from kafka_sre_tui.engine.restore.run import restore_backup
-from kafka_sre_tui.engine.target.checks import FAIL, WARN
+
+if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
+    from kafka_sre_tui.engine.restore.events import RestoreEvent, RestoreProgress, RestoreResult
+    from kafka_sre_tui.engine.restore.plan import RestoreRequest
+    from kafka_sre_tui.engine.restore.preflight import Preflight
+from kafka_sre_tui.observe.tap import tapped
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -68,6 +68,8 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
 
 
 def _partition_map(text: str) -> dict[int, int]:
+    from kafka_sre_tui.engine.restore.plan import parse_partition_map
+
     try:
         return parse_partition_map(text)
     except ConfigError as exc:
@@ -75,6 +77,8 @@ def _partition_map(text: str) -> dict[int, int]:
 
 
 def request_from(args: argparse.Namespace, config: AppConfig) -> RestoreRequest:
+    from kafka_sre_tui.engine.restore.plan import RestoreRequest
+
     base = backup_base(args, config)
     groups = args.restore_consumer_offsets
     return RestoreRequest(
@@ -97,6 +101,9 @@ class _Reporter:
         self.line = output.StatusLine()
 
     def __call__(self, event: RestoreEvent) -> None:
+        from kafka_sre_tui.engine.restore.events import Resumed
+        from kafka_sre_tui.engine.restore.preflight import Preflight
+
         if isinstance(event, Preflight):
             if not self.as_json:
                 print_preflight(event)
@@ -120,6 +127,8 @@ class _Reporter:
 
 
 def print_preflight(p: Preflight) -> None:
+    from kafka_sre_tui.engine.target.checks import FAIL, WARN
+
     print(f"preflight: restore into '{p.topic}' on cluster '{p.cluster}': {p.records:,} records, "
           f"{p.bytes / 1e6:,.1f} MB")
     for check in p.checks:
@@ -128,10 +137,14 @@ def print_preflight(p: Preflight) -> None:
 
 
 def cmd_restore(args: argparse.Namespace, config: AppConfig) -> int:
+    import asyncio
+
+    from kafka_sre_tui.engine.restore.run import restore_backup
+
     request = request_from(args, config)
     reporter = _Reporter(args.json)
     try:
-        result = asyncio.run(restore_backup(cluster_from_args(args, config), request, reporter))
+        result = asyncio.run(restore_backup(cluster_from_args(args, config), request, tapped(reporter)))
     except KeyboardInterrupt:
         reporter.close()
         if not request.dry_run:

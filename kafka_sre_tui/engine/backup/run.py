@@ -9,7 +9,6 @@ written last. See docs/backup-format.md.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from kafka_sre_tui.engine.backup.plan import BackupPlan, BackupRequest, Partitio
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.jobs import Progress
 from kafka_sre_tui.engine.kafka.batches import whole_batches_end
-from kafka_sre_tui.engine.kafka.fetch import OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
+from kafka_sre_tui.engine.kafka.fetch import LEADER_MOVED, OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, list_offsets
 from kafka_sre_tui.engine.kafka.session import KafkaSession
@@ -42,7 +41,6 @@ from kafka_sre_tui.engine.storage.manifest import (
 )
 
 PLAN_FILE = "backup.json"
-_LEADER_ERRORS = {5, 6, 74, 75}  # leader not available, not leader, fenced/unknown leader epoch
 MAX_LEADER_RETRIES = 20
 
 
@@ -170,8 +168,10 @@ async def _run(session: KafkaSession, folder: Path, plan: BackupPlan, states: li
                 moved = await asyncio.gather(*(
                     _leader_loop(session, node, group, request, progress) for node, group in by_leader.items()))
             except KsreError as exc:
-                raise type(exc)(f"{exc}; backup {plan.backup_id} is incomplete: continue it with "
-                                f"kafka-sre-tui backup --resume {plan.backup_id}") from exc
+                raise type(exc)(f"{exc}; {_incomplete(plan)}") from exc
+            except Exception as exc:  # a bug: still one line, and the backup stays resumable
+                raise KsreError(f"backup of '{topic}' stopped on an unexpected {type(exc).__name__}: {exc} "
+                                f"(a bug; --debug shows where); {_incomplete(plan)}") from exc
             if any(moved) or len(by_leader) == 0:
                 errors += 1
                 await asyncio.sleep(0.5)
@@ -206,12 +206,12 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
     in_flight = ask(at) if at else None
     try:
         while in_flight is not None:
-            answer = await in_flight
-            in_flight = None
+            asked, in_flight = in_flight, None
+            answer = await asked
             moved = False
             work = []
             for tp, fetched in answer.items():
-                if fetched.error_code in _LEADER_ERRORS:
+                if fetched.error_code in LEADER_MOVED:
                     moved = True
                 elif fetched.error_code == OFFSET_OUT_OF_RANGE:
                     start = await list_offsets(session, {tp: node}, EARLIEST)
@@ -238,10 +238,16 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
                 in_flight = ask(at) if at else None
         return False
     finally:
-        if in_flight is not None:
+        if in_flight is not None:  # the loop stopped on another error: drop the prefetch, keep that error
             in_flight.cancel()
-            with contextlib.suppress(asyncio.CancelledError, KsreError):
-                await in_flight
+            await asyncio.wait([in_flight])
+            if not in_flight.cancelled():
+                in_flight.exception()  # retrieved, so asyncio does not log it as never retrieved
+
+
+def _incomplete(plan: BackupPlan) -> str:
+    return (f"backup {plan.backup_id} is incomplete: continue it with "
+            f"kafka-sre-tui backup --resume {plan.backup_id}")
 
 
 def _next_positions(parts: dict[TopicPartition, PartitionBackup],

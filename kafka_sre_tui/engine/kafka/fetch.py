@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from aiokafka.protocol.fetch import FetchRequest
+from aiokafka.protocol.types import Array, Schema
 from aiokafka.record.default_records import DefaultRecordBatch
 
 from kafka_sre_tui.engine.kafka.batches import BatchHeader
@@ -21,6 +21,7 @@ from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 
 OFFSET_OUT_OF_RANGE = 1
+LEADER_MOVED = frozenset({5, 6, 74, 75})  # leader not available, not leader, fenced/unknown leader epoch
 _ABORT = 0  # control record type
 
 
@@ -42,22 +43,27 @@ async def fetch_raw(session: KafkaSession, node: int, positions: dict[TopicParti
         per_topic[tp.topic].append((tp.partition, offset, partition_max_bytes))
     request = FetchRequest(max_wait_ms, 1, max_bytes, isolation_level, list(per_topic.items()))
     response = await session.send(node, request, "fetching records")
-    # read field by field: aiokafka's to_object() breaks on the null aborted-transactions list that
-    # read_uncommitted answers carry
-    topic_schema = _array_of(response.SCHEMA, "topics")
+    # Not ``response.to_object()``: a partition the broker could not read (offset out of range, not
+    # the leader...) comes with a null list of aborted transactions, on which aiokafka's to_object
+    # fails with "'NoneType' object is not iterable" and the error code is lost.
+    topic_schema = _array_of(type(response).SCHEMA, "topics")
     partition_schema = _array_of(topic_schema, "partitions")
     result = {}
-    for topic_name, partitions in response.topics:
-        for values in partitions:
+    for topic_values in response.topics:
+        topic = dict(zip(topic_schema.names, topic_values, strict=True))
+        for values in topic["partitions"]:
             p = dict(zip(partition_schema.names, values, strict=True))
-            result[TopicPartition(topic_name, p["partition"])] = FetchedPartition(
+            result[TopicPartition(topic["topics"], p["partition"])] = FetchedPartition(
                 p["error_code"], p["highwater_offset"], p["last_stable_offset"], p.get("log_start_offset", -1),
-                tuple((a[0], a[1]) for a in p["aborted_transactions"] or ()), p["message_set"] or b"")
+                tuple((a[0], a[1]) for a in p["aborted_transactions"] or ()),
+                p["message_set"] or b"")
     return result
 
 
-def _array_of(schema: Any, name: str) -> Any:
-    return schema.fields[schema.names.index(name)].array_of
+def _array_of(schema: Schema, name: str) -> Schema:
+    field = schema.fields[schema.names.index(name)]
+    assert isinstance(field, Array) and isinstance(field.array_of, Schema)
+    return field.array_of
 
 
 def committed_only(batches: Iterable[tuple[BatchHeader, memoryview]],

@@ -15,7 +15,9 @@ from kafka_sre_tui.engine.jobs import Progress
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.kafka.topic_writer import TopicWriter, WriterSettings
-from kafka_sre_tui.engine.records import ReadEnd, Record, RecordQuery, read_records
+from kafka_sre_tui.engine.records.model import Record
+from kafka_sre_tui.engine.records.query import RecordQuery
+from kafka_sre_tui.engine.records.read import ReadEnd, read_records
 
 PROGRESS_EVERY_SECONDS = 0.5
 

@@ -20,7 +20,7 @@ from kafka_sre_tui.engine.drain.sampler import GroupSampler
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.models import GroupInfo, TopicPartition
-from kafka_sre_tui.engine.records import RecordQuery
+from kafka_sre_tui.engine.records.query import RecordQuery
 from kafka_sre_tui.tui.screens.offsets_form import OffsetsResetForm
 from kafka_sre_tui.tui.screens.records import RecordsScreen
 from kafka_sre_tui.tui.widgets.cells import num

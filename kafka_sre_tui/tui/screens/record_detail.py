@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from kafka_sre_tui.engine.records import Record
+from kafka_sre_tui.engine.records.model import Record
 from kafka_sre_tui.engine.records.render import describe, show, timestamp_text
 
 

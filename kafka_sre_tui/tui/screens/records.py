@@ -17,7 +17,9 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from kafka_sre_tui.cli.args import parse_time
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
-from kafka_sre_tui.engine.records import ReadEnd, Record, RecordQuery, read_records
+from kafka_sre_tui.engine.records.model import Record
+from kafka_sre_tui.engine.records.query import RecordQuery
+from kafka_sre_tui.engine.records.read import ReadEnd, read_records
 from kafka_sre_tui.engine.records.render import show, timestamp_text
 from kafka_sre_tui.tui.screens.offsets_form import OffsetsResetForm
 from kafka_sre_tui.tui.screens.record_detail import RecordDetail

@@ -17,7 +17,7 @@ from kafka_sre_tui.cli.output import human_bytes
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.cluster import inspect_topics
 from kafka_sre_tui.engine.models import TopicInfo, TopicListing
-from kafka_sre_tui.engine.records import RecordQuery
+from kafka_sre_tui.engine.records.query import RecordQuery
 from kafka_sre_tui.tui.screens.records import RecordsScreen
 from kafka_sre_tui.tui.table_sync import sync_rows
 from kafka_sre_tui.tui.widgets.cells import num, size
