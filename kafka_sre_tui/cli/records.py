@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli.args import cluster_from_args, partitions_arg, time_arg
 from kafka_sre_tui.config import AppConfig
-from kafka_sre_tui.engine.kafka.session import KafkaSession
-from kafka_sre_tui.engine.records import ReadEnd, Record, RecordFilter, RecordQuery
-from kafka_sre_tui.engine.records.query import DEFAULT_LIMIT, DEFAULT_MAX_SCANNED
-from kafka_sre_tui.engine.records.read import LIMIT, SCAN_LIMIT
+from kafka_sre_tui.engine.records.filters import RecordFilter
+from kafka_sre_tui.engine.records.model import Record
+from kafka_sre_tui.engine.records.query import DEFAULT_LIMIT, DEFAULT_MAX_SCANNED, RecordQuery
 from kafka_sre_tui.engine.records.render import (
     AUTO,
     DEFAULT_MAX_CHARS,
@@ -23,6 +21,9 @@ from kafka_sre_tui.engine.records.render import (
     show,
     timestamp_text,
 )
+
+if TYPE_CHECKING:
+    from kafka_sre_tui.engine.records.read import ReadEnd
 
 
 def add_commands(subparsers: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
@@ -68,7 +69,9 @@ def cmd_records(args: argparse.Namespace, config: AppConfig) -> int:
     query = RecordQuery(args.topic, args.partitions, offset=args.offset, time_ms=args.time, tail=args.tail,
                         group=args.group, filter=record_filter(args), limit=args.limit,
                         max_scanned=args.max_scanned, read_committed=not args.read_uncommitted)
+    import asyncio  # the engine is imported when the command runs (start-up time, tests/test_startup.py)
 
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
     from kafka_sre_tui.engine.records.read import read_records
 
     cluster = cluster_from_args(args, config)
@@ -105,6 +108,8 @@ def record_text(r: Record, fmt: str, max_chars: int | None) -> str:
 
 
 def summary(end: ReadEnd) -> str:
+    from kafka_sre_tui.engine.records.read import LIMIT, SCAN_LIMIT
+
 
     why = {LIMIT: "--limit reached", SCAN_LIMIT: "--max-scanned reached"}.get(end.stopped, "end of range")
     ranges = ", ".join(f"{r.partition}: [{r.start}, {r.end})" for r in end.ranges) or "none"
