@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.localkafka import LocalKafka, LocalKafkaError
+from kafka_sre_tui.localkafka import KAFKA_VERSION, LocalKafka, LocalKafkaError
+from tests.java_clients import share_group_properties
 
 _names = itertools.count()
 
@@ -23,7 +24,8 @@ def _start(**kwargs: object) -> LocalKafka:
 
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[LocalKafka]:
-    broker = _start(broker_properties={"log.cleaner.backoff.ms": "250"})  # compaction within a test's patience
+    broker = _start(broker_properties={"log.cleaner.backoff.ms": "250",  # compaction within a test's patience
+                                       **share_group_properties(KAFKA_VERSION)})
     yield broker
     broker.stop()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from kafka_sre_tui.engine.errors import NotFound
 from kafka_sre_tui.engine.inspect.groups import committed_offsets_for_topic, describe_group
 from kafka_sre_tui.engine.kafka.session import KafkaSession
-from kafka_sre_tui.engine.restore.offsets import GroupCommit, commit_group_offsets
+from kafka_sre_tui.engine.restore.offsets import GroupCommit, active_members, commit_group_offsets
 from kafka_sre_tui.engine.restore.state import PartitionProgress
 
 
@@ -36,11 +36,11 @@ async def _one(source: KafkaSession, target: KafkaSession, target_topic: str, gr
                                          f"'{source.cluster.name}'", {}, {})
     if idle_source:
         try:
-            members = len((await describe_group(source, group)).members)
+            info = await describe_group(source, group)
         except NotFound:
-            members = 0
-        if members:
-            return GroupCommit(group, False, f"{members} active member(s) on the source cluster "
+            info = None
+        if info is not None and info.members:
+            return GroupCommit(group, False, f"{active_members(info)} on the source cluster "
                                              f"'{source.cluster.name}': stop them first (their offsets still move)",
                                {}, offsets)
     ahead = {s: (o, copied[s].source_position) for s, o in offsets.items()

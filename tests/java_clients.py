@@ -1,0 +1,86 @@
+"""Kafka's own Java clients, from the jars the launcher runs the broker with: groups made by them are
+the groups production has (aiokafka speaks only the classic group protocol).
+
+``console_consumer(kafka, topic, group, protocol="consumer")`` joins a group with the new consumer
+protocol (KIP-848), ``protocol="classic"`` with the classic one; ``console_share_consumer`` joins a
+share group (KIP-932; Kafka 4.1+, with share groups enabled on the broker). Each is a running JVM;
+leave the ``with`` block to stop it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from kafka_sre_tui.localkafka import LocalKafka, kafka_libs
+
+CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer"
+CONSOLE_SHARE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleShareConsumer"
+PRODUCER_PERFORMANCE = "org.apache.kafka.tools.ProducerPerformance"
+
+_QUIET_LOG4J = "Configuration:\n  Loggers:\n    Root:\n      level: WARN\n"
+
+
+def _java(kafka: LocalKafka, main: str, args: Sequence[str]) -> list[str]:
+    log4j = kafka.data_dir / "java-clients-log4j2.yaml"
+    if not log4j.exists():
+        log4j.write_text(_QUIET_LOG4J)
+    return ["java", "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{kafka_libs(kafka.version)}/*", main, *args]
+
+
+@contextmanager
+def _running(command: list[str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """The client runs while the block does; its stderr goes to ``log_path`` (next to the broker's log)."""
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL)
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+def _properties(values: dict[str, str]) -> list[str]:
+    return [arg for key, value in values.items() for arg in ("--consumer-property", f"{key}={value}")]
+
+
+@contextmanager
+def console_consumer(kafka: LocalKafka, topic: str, group: str, protocol: str = "consumer",
+                     properties: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Kafka's console consumer in ``group``, committing every 200 ms, reading from the beginning."""
+    props = {"group.protocol": protocol, "auto.commit.interval.ms": "200", "client.id": f"java-{group}",
+             **(properties or {})}
+    args = ["--bootstrap-server", kafka.bootstrap_servers, "--topic", topic, "--group", group, "--from-beginning",
+            *_properties(props)]
+    with _running(_java(kafka, CONSOLE_CONSUMER, args), kafka.data_dir / f"java-{group}.log") as proc:
+        yield proc
+
+
+@contextmanager
+def console_share_consumer(kafka: LocalKafka, topic: str, group: str) -> Iterator[subprocess.Popen[bytes]]:
+    """Kafka's console share consumer in share group ``group``."""
+    args = ["--bootstrap-server", kafka.bootstrap_servers, "--topic", topic, "--group", group,
+            "--consumer-property", f"client.id=java-{group}"]
+    with _running(_java(kafka, CONSOLE_SHARE_CONSUMER, args), kafka.data_dir / f"java-{group}.log") as proc:
+        yield proc
+
+
+def produce(kafka: LocalKafka, topic: str, records: int, record_size: int = 100) -> None:
+    """``records`` records into ``topic`` with Kafka's ProducerPerformance (keys none: spread round-robin)."""
+    args = ["--topic", topic, "--num-records", str(records), "--record-size", str(record_size), "--throughput",
+            "-1", "--producer-props", f"bootstrap.servers={kafka.bootstrap_servers}", "acks=all"]
+    subprocess.run(_java(kafka, PRODUCER_PERFORMANCE, args), check=True, capture_output=True, timeout=120)
+
+
+def share_group_properties(version: str) -> dict[str, str]:
+    """Broker properties that make share groups available on ``version``: Kafka 4.1 has them behind
+    ``group.share.enable`` (a preview); from 4.2 on they are on by default."""
+    major, minor = (int(x) for x in version.split(".")[:2])
+    return {"group.share.enable": "true"} if (4, 1) <= (major, minor) < (4, 2) else {}
