@@ -53,7 +53,7 @@ async def describe_group(session: KafkaSession, group_id: str) -> GroupInfo:
     groups = await _groups_with_lag(session, meta, {coordinator: {group_id: types.get(group_id, "classic")}})
     group = groups[0]
     if group.state == "Dead" and not group.partitions:
-        raise NotFound(f"consumer group '{group_id}' not found on cluster '{session.cluster.name}'; "
+        raise NotFound(f"group '{group_id}' not found on cluster '{session.cluster.name}'; "
                        "list groups with: kafka-sre-tui groups")
     return group
 
