@@ -19,6 +19,7 @@ from kafka_sre_tui.localkafka import LocalKafka, kafka_libs
 CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer"
 CONSOLE_SHARE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleShareConsumer"
 PRODUCER_PERFORMANCE = "org.apache.kafka.tools.ProducerPerformance"
+SHARE_GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ShareGroupCommand"
 
 _QUIET_LOG4J = "Configuration:\n  Loggers:\n    Root:\n      level: WARN\n"
 
@@ -84,3 +85,20 @@ def share_group_properties(version: str) -> dict[str, str]:
     ``group.share.enable`` (a preview); from 4.2 on they are on by default."""
     major, minor = (int(x) for x in version.split(".")[:2])
     return {"group.share.enable": "true"} if (4, 1) <= (major, minor) < (4, 2) else {}
+
+
+def share_group_offsets(kafka: LocalKafka, group: str) -> dict[tuple[str, int], tuple[int | None, int | None]]:
+    """What Kafka's own ``kafka-share-groups.sh --describe`` shows per partition: ``(start offset,
+    lag)``, each None where it prints ``-`` (the lag column exists from Kafka 4.2 on)."""
+    args = ["--bootstrap-server", kafka.bootstrap_servers, "--describe", "--group", group]
+    out = subprocess.run(_java(kafka, SHARE_GROUP_COMMAND, args), check=True, capture_output=True, text=True,
+                         timeout=120).stdout
+    lines = [line.split() for line in out.splitlines() if line.strip()]
+    header = next(line for line in lines if "START-OFFSET" in line)
+    column = {name: i for i, name in enumerate(header)}
+
+    def number(row: list[str], name: str) -> int | None:
+        return int(row[column[name]]) if name in column and row[column[name]].lstrip("-").isdigit() else None
+
+    return {(row[column["TOPIC"]], int(row[column["PARTITION"]])): (number(row, "START-OFFSET"), number(row, "LAG"))
+            for row in lines[lines.index(header) + 1:] if len(row) == len(header)}

