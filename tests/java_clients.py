@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from kafka_sre_tui.localkafka import LocalKafka, kafka_libs
+from kafka_sre_tui.localkafka import LocalKafka, _die_with_parent, kafka_libs
 
 CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer"
 CONSOLE_SHARE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleShareConsumer"
@@ -36,7 +36,8 @@ def _java(kafka: LocalKafka, main: str, args: Sequence[str]) -> list[str]:
 def _running(command: list[str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """The client runs while the block does; its stderr goes to ``log_path`` (next to the broker's log)."""
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
+                                preexec_fn=_die_with_parent)  # a killed test run leaves no JVM behind
         try:
             yield proc
         finally:
