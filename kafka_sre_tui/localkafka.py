@@ -196,7 +196,7 @@ class LocalKafka:
         log4j.write_text(_LOG4J2.format(log=self.log_file))
         base = [java, f"-Xmx{self.heap}", "-Xss1m", "-XX:+UseG1GC",
                 f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{libs}/*"]
-        if not (self.data_dir / "log" / "meta.properties").exists():
+        if not (self.data_dir / "log" / "meta.properties").exists():  # first start: format storage
             self.cluster_id = _cluster_id()
             self._format(base, props)
         log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
@@ -208,7 +208,12 @@ class LocalKafka:
         self._wait_started(log_offset)
         return self
 
-    def stop(self, timeout: float = 20.0) -> None:
+    def stop(self, timeout: float = 20.0, *, keep_data: bool = False) -> None:
+        """Shut the broker down cleanly (SIGTERM, SIGKILL after ``timeout`` seconds).
+
+        A data directory the launcher made itself is deleted unless ``keep_data``; with it kept,
+        :meth:`start` brings the same broker back (same ports, same cluster id, same topics).
+        """
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             proc.terminate()
@@ -217,7 +222,7 @@ class LocalKafka:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
-        if self._own_dir:
+        if self._own_dir and not keep_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def kill(self) -> None:
@@ -226,6 +231,15 @@ class LocalKafka:
             self._proc.kill()
             self._proc.wait(10)
             self._proc = None
+
+    def restart(self, *, hard: bool = False) -> LocalKafka:
+        """Stop the broker (cleanly, or with SIGKILL if ``hard``) and start it again on the same
+        ports with its data; returns once it serves again."""
+        if hard:
+            self.kill()
+        else:
+            self.stop(keep_data=True)
+        return self.start()
 
     def log_tail(self, lines: int = 12) -> str:
         """The broker's errors and their causes (first), then the last lines of its log."""
