@@ -9,7 +9,9 @@ leave the ``with`` block to stop it.
 
 from __future__ import annotations
 
+import re
 import subprocess
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,7 @@ CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer"
 CONSOLE_SHARE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleShareConsumer"
 PRODUCER_PERFORMANCE = "org.apache.kafka.tools.ProducerPerformance"
 SHARE_GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ShareGroupCommand"
+CONFIG_COMMANDS = ("org.apache.kafka.tools.ConfigCommand", "kafka.admin.ConfigCommand")  # moved to tools in 4.2+
 
 _QUIET_LOG4J = "Configuration:\n  Loggers:\n    Root:\n      level: WARN\n"
 
@@ -34,9 +37,10 @@ def _java(kafka: LocalKafka, main: str, args: Sequence[str]) -> list[str]:
 
 @contextmanager
 def _running(command: list[str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """The client runs while the block does; its stderr goes to ``log_path`` (next to the broker's log)."""
+    """The client runs while the block does; what it prints goes to ``log_path`` (next to the broker's
+    log; records on stdout, one a line, so :func:`printed` can count them)."""
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 preexec_fn=_die_with_parent)  # a killed test run leaves no JVM behind
         try:
             yield proc
@@ -72,6 +76,25 @@ def console_share_consumer(kafka: LocalKafka, topic: str, group: str) -> Iterato
             "--consumer-property", f"client.id=java-{group}"]
     with _running(_java(kafka, CONSOLE_SHARE_CONSUMER, args), kafka.data_dir / f"java-{group}.log") as proc:
         yield proc
+
+
+def read_share_group_from_earliest(kafka: LocalKafka, group: str) -> None:
+    """``kafka-configs.sh --alter --entity-type groups``: the share group starts at the earliest record
+    (the default, latest, races with a test producing right after the consumer joins)."""
+    args = ["--bootstrap-server", kafka.bootstrap_servers, "--alter", "--entity-type", "groups", "--entity-name",
+            group, "--add-config", "share.auto.offset.reset=earliest"]
+    libs = kafka_libs(kafka.version)
+    present = {name for jar in libs.glob("kafka*.jar") for name in zipfile.ZipFile(jar).namelist()}
+    main = next(c for c in CONFIG_COMMANDS if c.replace(".", "/") + ".class" in present)
+    subprocess.run(_java(kafka, main, args), check=True, capture_output=True, timeout=120)
+
+
+def printed(kafka: LocalKafka, group: str) -> int:
+    """How many records the console client of ``group`` has printed: values ``P-N`` as
+    ``tests.kafka_helpers.produce`` writes them, one a line."""
+    path = kafka.data_dir / f"java-{group}.log"
+    text = path.read_text(errors="replace") if path.exists() else ""
+    return sum(bool(re.fullmatch(r"\d+-\d+", line)) for line in text.splitlines())
 
 
 def produce(kafka: LocalKafka, topic: str, records: int, record_size: int = 100) -> None:

@@ -23,8 +23,14 @@ from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import GroupInfo, TopicPartition
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.backup_helpers import backup
-from tests.java_clients import console_consumer, console_share_consumer, share_group_offsets
-from tests.kafka_helpers import create_topic, produce
+from tests.java_clients import (
+    console_consumer,
+    console_share_consumer,
+    printed,
+    read_share_group_from_earliest,
+    share_group_offsets,
+)
+from tests.kafka_helpers import create_topic, produce, wait_for
 from tests.restore_helpers import restore
 
 JAVA_PATIENCE = 150.0  # seconds: a JVM starting on a loaded 2-core machine takes long to join
@@ -133,15 +139,18 @@ async def test_a_share_group_shows_its_members_and_the_records_not_yet_acknowled
         kafka: LocalKafka, cluster: ClusterConfig, unique: str, capsys: pytest.CaptureFixture[str]) -> None:
     bs, group = kafka.bootstrap_servers, f"{unique}-share"
     await create_topic(bs, unique, 2)
+    await produce(bs, unique, {0: 7, 1: 3})
+    await asyncio.to_thread(read_share_group_from_earliest, kafka, group)
     async with KafkaSession(cluster) as session:
         with console_share_consumer(kafka, unique, group):
             g = await _until(session, group, lambda x: len(x.members) == 1 and len(x.members[0].assignment) == 2,
                              "the share consumer to be assigned both partitions")
             assert (g.group_type, g.state, g.protocol_type) == ("share", "Stable", "share")  # was: Dead, 0 members
             assert g.members[0].client_id == f"java-{group}" and g.members[0].target_assignment is None
-            await produce(bs, unique, {0: 7, 1: 3})
+            await wait_for(lambda: printed(kafka, group) == 10, "the share consumer to print the 10 records",
+                           JAVA_PATIENCE, step=0.5)
             await _until(session, group, lambda x: all(p.committed is not None for p in x.partitions),
-                         "share-partition start offsets once records are delivered")
+                         "share-partition start offsets once records are delivered", seconds=60)
 
         await _until(session, group, lambda x: not x.members, "the share group to empty")
         await produce(bs, unique, {0: 5, 1: 2})
