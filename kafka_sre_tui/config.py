@@ -147,12 +147,23 @@ class UiSettings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """``[notify]``: webhooks told when a job run with ``--notify`` ends (see observe/notify.py)."""
+
+    webhooks: tuple[str, ...] = ()  # generic JSON POST
+    slack_webhooks: tuple[str, ...] = ()  # Slack-compatible {"text": ...}
+    timeout_seconds: float = 5.0
+    retries: int = 3
+
+
+@dataclass(frozen=True)
 class AppConfig:
     path: Path | None = None
     clusters: Mapping[str, ClusterEntry] = field(default_factory=dict)
     default_cluster: str | None = None
     backup: BackupSettings = field(default_factory=BackupSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
 
     def cluster(self, ref: str | None) -> ClusterConfig:
@@ -211,7 +222,7 @@ def _read_document(path: Path) -> dict[str, Any]:
 
 
 def parse_config(doc: Mapping[str, Any], path: Path) -> AppConfig:
-    _check_keys(doc, {"default_cluster", "clusters", "backup", "ui", "audit"}, path, "")
+    _check_keys(doc, {"default_cluster", "clusters", "backup", "ui", "audit", "notify"}, path, "")
     clusters_doc = _table(doc.get("clusters", {}), path, "clusters")
     clusters = {name: _parse_cluster(name, _table(body, path, f"clusters.{name}"), path)
                 for name, body in clusters_doc.items()}
@@ -221,8 +232,10 @@ def parse_config(doc: Mapping[str, Any], path: Path) -> AppConfig:
                           f"add [clusters.{default}] or fix the name")
     backup = _parse_section(BackupSettings, _BACKUP_KEYS, doc.get("backup", {}), path, "backup")
     ui = _parse_section(UiSettings, _UI_KEYS, doc.get("ui", {}), path, "ui")
+    notify = _parse_section(NotifySettings, _NOTIFY_KEYS, doc.get("notify", {}), path, "notify")
     audit = _parse_section(AuditSettings, {"path": _path}, doc.get("audit", {}), path, "audit")
-    return AppConfig(path=path, clusters=clusters, default_cluster=default, backup=backup, ui=ui, audit=audit)
+    return AppConfig(path=path, clusters=clusters, default_cluster=default, backup=backup, ui=ui, audit=audit,
+                     notify=notify)
 
 
 def _parse_cluster(name: str, body: Mapping[str, Any], path: Path) -> ClusterEntry:
@@ -377,4 +390,22 @@ _BACKUP_KEYS = {
 _UI_KEYS = {
     "refresh_seconds": _number(MIN_REFRESH_SECONDS),
     "theme": _str,
+}
+
+
+def _urls(_: Path) -> Callable[[Any], tuple[str, ...]]:
+    def conv(v: Any) -> tuple[str, ...]:
+        items = [v] if isinstance(v, str) else v
+        if not isinstance(items, list) or not all(isinstance(u, str) and u.startswith(("http://", "https://"))
+                                                   for u in items):
+            raise ValueError(f"expected http(s) URLs, got {_describe(v)}")
+        return tuple(items)
+    return conv
+
+
+_NOTIFY_KEYS = {
+    "webhooks": _urls,
+    "slack_webhooks": _urls,
+    "timeout_seconds": _number(0.1),
+    "retries": _number(0, integer=True),
 }

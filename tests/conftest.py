@@ -33,6 +33,14 @@ def audit_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _log_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Jobs run by the tests log under a temporary XDG state dir, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def kafka_cluster() -> Iterator[LocalKafkaCluster]:
     """Three KRaft nodes (each a broker and a controller voter), started by the first test that asks.

@@ -26,6 +26,7 @@ from kafka_sre_tui.engine.backup.plan import BackupRequest
 from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult, backup_topic, resume_backup
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.storage.manifest import read_manifest
+from kafka_sre_tui.observe.tap import tapped
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -90,7 +91,7 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
     try:
         if args.resume:
             cluster = _resume_cluster(args, config, base)
-            result = asyncio.run(resume_backup(cluster, base, args.resume, progress,
+            result = asyncio.run(resume_backup(cluster, base, args.resume, tapped(progress),
                                                config.backup.max_concurrent_backups, args.rate_limit,
                                                args.checkpoint_seconds, encryption_key(args, config)))
         else:
@@ -103,7 +104,7 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
                 max_concurrent_backups=config.backup.max_concurrent_backups,
                 checkpoint_seconds=args.checkpoint_seconds, rate_limit_mb_s=args.rate_limit,
                 encryption_key=encryption_key(args, config))
-            result = asyncio.run(backup_topic(cluster_from_args(args, config), request, progress))
+            result = asyncio.run(backup_topic(cluster_from_args(args, config), request, tapped(progress)))
     except KeyboardInterrupt:
         progress.close()
         if progress.backup_id:

@@ -33,6 +33,7 @@ from kafka_sre_tui.engine.drain import (
 from kafka_sre_tui.engine.drain.monitor import Event
 from kafka_sre_tui.engine.errors import ConfigError, NotFound
 from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.observe.tap import tapped
 
 EXIT_CODES = {Outcome.DRAINED: 0, Outcome.TIMED_OUT: 1, Outcome.STALLED: 3}
 SPARK = "▁▂▃▄▅▆▇█"
@@ -98,7 +99,7 @@ def _run(args: argparse.Namespace, config: AppConfig, group_id: str, goal: Drain
 
     async def run() -> MonitorResult:
         async with KafkaSession(cluster) as session:
-            return await monitor_group(session, group_id, printer.event, goal=goal, settings=settings)
+            return await monitor_group(session, group_id, tapped(printer.event), goal=goal, settings=settings)
 
     try:
         result = asyncio.run(run())

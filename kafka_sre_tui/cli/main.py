@@ -15,8 +15,10 @@ from typing import Any
 
 from kafka_sre_tui.cli import backup as backup_cli
 from kafka_sre_tui.cli import drain as drain_cli
+from kafka_sre_tui.cli import exporter as exporter_cli
+from kafka_sre_tui.cli import health as health_cli
 from kafka_sre_tui.cli import migrate as migrate_cli
-from kafka_sre_tui.cli import output
+from kafka_sre_tui.cli import observability, output
 from kafka_sre_tui.cli import restore as restore_cli
 from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig, load_config
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="config file (default: $KAFKA_SRE_TUI_CONFIG, ./config.toml, XDG config dir)")
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks on errors")
+    observability.add_log_options(common)
     cluster = argparse.ArgumentParser(add_help=False)
     cluster.add_argument("--cluster", "-c", metavar="NAME|HOST:PORT", default=argparse.SUPPRESS,
                          help="configured cluster name or bootstrap address (default: default_cluster)")
@@ -52,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("demo", parents=[common], help="start a local Apache Kafka with demo traffic and open the "
                    "dashboard on it (stops the broker on exit)")
-    sub.add_parser("dashboard", parents=[common, cluster], help="open the dashboard (the default command)")
+    dashboard = sub.add_parser("dashboard", parents=[common, cluster], help="open the dashboard (the default command)")
+    observability.add_dashboard_options(dashboard)
     sub.add_parser("clusters", parents=[common, cluster, json_flag],
                    help="configured clusters: reachability, cluster id, controller, brokers")
     topics = sub.add_parser("topics", parents=[common, cluster, json_flag],
@@ -68,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     drain_cli.add_commands(sub, parents)
     restore_cli.add_commands(sub, parents)
     migrate_cli.add_commands(sub, parents)
+    health_cli.add_commands(sub, parents)
+    exporter_cli.add_commands(sub, parents)
+    observability.add_metrics_options(sub.choices)
     return parser
 
 
@@ -80,7 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(getattr(args, "config", None))
         use_audit_path(config.audit.path)
         command = args.command or "dashboard"
-        return _COMMANDS[command](args, config)
+        observability.start_logging(args, config, command)
+        return observability.run(command, args, config, _COMMANDS[command])
     except KsreError as exc:
         if debug:
             raise
@@ -151,8 +159,11 @@ def cmd_lag(args: argparse.Namespace, config: AppConfig) -> int:
 
 def cmd_dashboard(args: argparse.Namespace, config: AppConfig) -> int:
     from kafka_sre_tui.tui.app import KsreApp
+    from kafka_sre_tui.tui.metrics import DashboardLag
 
-    KsreApp(cluster_from_args(args, config), config.ui, config=config).run()
+    app = KsreApp(cluster_from_args(args, config), config.ui, config=config)
+    with observability.serving(args, DashboardLag(app)):
+        app.run()
     return EXIT_OK
 
 
@@ -175,4 +186,6 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, AppConfig], int]] = {
     "verify": backup_cli.cmd_verify,
     "drain": drain_cli.cmd_drain,
     "backups": backup_cli.cmd_backups,
+    "health": health_cli.cmd_health,
+    "exporter": exporter_cli.cmd_exporter,
 }

@@ -24,6 +24,7 @@ from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.migrate.request import default_state_dir
 from kafka_sre_tui.engine.restore.plan import parse_partition_map
 from kafka_sre_tui.engine.target.checks import FAIL, WARN
+from kafka_sre_tui.observe.tap import tapped
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -126,7 +127,7 @@ def cmd_migrate(args: argparse.Namespace, config: AppConfig) -> int:
         return _cutover(source, target, request, args)
     reporter = _Reporter(args.json)
     try:
-        result = asyncio.run(engine.migrate(source, target, request, reporter))
+        result = asyncio.run(engine.migrate(source, target, request, tapped(reporter)))
     except KeyboardInterrupt:
         reporter.close()
         print("stopped: run the same command to continue (nothing is written twice)", file=sys.stderr)

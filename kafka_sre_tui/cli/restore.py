@@ -29,6 +29,7 @@ from kafka_sre_tui.engine.restore.plan import RestoreRequest, parse_partition_ma
 from kafka_sre_tui.engine.restore.preflight import Preflight
 from kafka_sre_tui.engine.restore.run import restore_backup
 from kafka_sre_tui.engine.target.checks import FAIL, WARN
+from kafka_sre_tui.observe.tap import tapped
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -131,7 +132,7 @@ def cmd_restore(args: argparse.Namespace, config: AppConfig) -> int:
     request = request_from(args, config)
     reporter = _Reporter(args.json)
     try:
-        result = asyncio.run(restore_backup(cluster_from_args(args, config), request, reporter))
+        result = asyncio.run(restore_backup(cluster_from_args(args, config), request, tapped(reporter)))
     except KeyboardInterrupt:
         reporter.close()
         if not request.dry_run:

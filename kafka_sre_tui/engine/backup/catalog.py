@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,12 +14,13 @@ from kafka_sre_tui.engine.backup.partition import STATE_FILE, PartitionState
 from kafka_sre_tui.engine.backup.run import PLAN_FILE
 from kafka_sre_tui.engine.errors import NotFound
 from kafka_sre_tui.engine.storage.encryption import EncryptionKey, unlock_backup
-from kafka_sre_tui.engine.storage.files import read_json
+from kafka_sre_tui.engine.storage.files import read_json, write_json_atomic
 from kafka_sre_tui.engine.storage.layout import backup_dir, is_backup_id, is_running
 from kafka_sre_tui.engine.storage.manifest import MANIFEST, ManifestError, read_manifest
 from kafka_sre_tui.engine.storage.verify import VerifyResult, verify_backup
 
 COMPLETE, RUNNING, INCOMPLETE = "complete", "running", "incomplete"
+VERIFY_RECORD = "verify.json"  # the last verify's verdict, in the backup's folder
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,14 @@ def find_backup(base: Path, backup_id: str) -> Path:
 
 
 async def verify(base: Path, backup_id: str, encryption_key: EncryptionKey | None = None) -> VerifyResult:
+    """Verify a backup and keep the verdict next to it (``verify.json``, read by ``health``)."""
     folder = find_backup(base, backup_id)
     unlock_backup(folder, encryption_key)
-    return await asyncio.to_thread(verify_backup, folder)
+    result = await asyncio.to_thread(verify_backup, folder)
+    with contextlib.suppress(OSError):  # a backup on a read-only mount is verified all the same
+        write_json_atomic(folder / VERIFY_RECORD, {"intact": result.intact, "at": datetime.now(UTC).isoformat(),
+                                                   "damage": [d.describe(backup_id) for d in result.damage]})
+    return result
 
 
 @dataclass(frozen=True)

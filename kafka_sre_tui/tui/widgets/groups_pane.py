@@ -80,6 +80,11 @@ class GroupsPane(Vertical):
                 self.statuses[g.group_id] = (assessment.status.value, assessment.reason)
                 self.assessments[g.group_id] = assessment
 
+    def latest_assessments(self) -> list[Assessment]:
+        """The lag engine's latest verdict on every group (a copy; safe from another thread)."""
+        with self._judging:
+            return list(self.assessments.values())
+
     def clear(self) -> None:
         """Another cluster: its groups share nothing with these, not even when names match."""
         self.workers.cancel_group(self, "judge-groups")
