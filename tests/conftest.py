@@ -10,7 +10,8 @@ import pytest
 
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.audit import ENV_VAR as AUDIT_ENV_VAR
-from kafka_sre_tui.localkafka import LocalKafka, LocalKafkaError
+from kafka_sre_tui.localkafka import KAFKA_VERSION, LocalKafka, LocalKafkaCluster, LocalKafkaError
+from tests.java_clients import share_group_properties
 
 _names = itertools.count()
 
@@ -41,8 +42,22 @@ def _log_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def kafka_cluster() -> Iterator[LocalKafkaCluster]:
+    """Three KRaft nodes (each a broker and a controller voter), started by the first test that asks.
+    Tests that stop a node must start it again before they end (``try/finally``)."""
+    cluster = LocalKafkaCluster(3)
+    try:
+        cluster.start()
+    except LocalKafkaError as exc:
+        pytest.fail(f"local Kafka cluster did not start: {exc}", pytrace=False)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
 def kafka() -> Iterator[LocalKafka]:
-    broker = _start(broker_properties={"log.cleaner.backoff.ms": "250"})  # compaction within a test's patience
+    broker = _start(broker_properties={"log.cleaner.backoff.ms": "250",  # compaction within a test's patience
+                                       **share_group_properties(KAFKA_VERSION)})
     yield broker
     broker.stop()
 

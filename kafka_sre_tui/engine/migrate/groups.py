@@ -13,7 +13,7 @@ from kafka_sre_tui.engine.audit import REFUSED, audit
 from kafka_sre_tui.engine.errors import NotFound
 from kafka_sre_tui.engine.inspect.groups import committed_offsets_for_topic, describe_group
 from kafka_sre_tui.engine.kafka.session import KafkaSession
-from kafka_sre_tui.engine.restore.offsets import GroupCommit, commit_group_offsets
+from kafka_sre_tui.engine.restore.offsets import GroupCommit, active_members, commit_group_offsets
 from kafka_sre_tui.engine.restore.state import PartitionProgress
 
 ACTION = "migrate.commit_offsets"
@@ -52,11 +52,11 @@ async def _refusal(source: KafkaSession, group: str, offsets: dict[int, int], mi
         return f"no committed offsets on the migrated partitions of cluster '{source.cluster.name}'"
     if idle_source:
         try:
-            members = len((await describe_group(source, group)).members)
+            info = await describe_group(source, group)
         except NotFound:
-            members = 0
-        if members:
-            return (f"{members} active member(s) on the source cluster '{source.cluster.name}': stop them first "
+            info = None
+        if info is not None and info.members:
+            return (f"{active_members(info)} on the source cluster '{source.cluster.name}': stop them first "
                     "(their offsets still move)")
     ahead = {s: (o, copied[s].source_position) for s, o in offsets.items()
              if s in copied and o > copied[s].source_position}

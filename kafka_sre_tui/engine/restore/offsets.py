@@ -1,6 +1,11 @@
 """Consumer offsets after a restore: each backed-up group's committed offsets, translated through the
 exact offset map, committed on the target for groups with no active members, never backwards
-unless forced. Also migration's committer (engine/migrate/groups.py)."""
+unless forced. Also migration's committer (engine/migrate/groups.py).
+
+Groups of the consumer protocol (KIP-848) and streams groups take the commit like classic ones when
+they are empty: an OffsetCommit with no member and generation -1, as Kafka's Admin
+alterConsumerGroupOffsets sends. Their members are read with the request of their type, so a group
+with live members of any type is refused, its members named, and nothing is written."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from kafka_sre_tui.engine.audit import audited
 from kafka_sre_tui.engine.errors import ConfigError, KafkaRequestFailed, NotFound
 from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.kafka.session import KafkaSession, client_settings, translate_error
+from kafka_sre_tui.engine.models import GroupInfo
 from kafka_sre_tui.engine.restore.state import PartitionProgress
 
 T = TypeVar("T")
@@ -38,6 +44,14 @@ async def with_coordinator_retries(call: Callable[[], Awaitable[T]], tries: int 
                 raise
             await sleep(COORDINATOR_PAUSE_SECONDS)
     raise AssertionError("unreachable")
+
+
+def active_members(group: GroupInfo, shown: int = 3) -> str:
+    """``2 active member(s) of consumer group 'g': client-a (member id M1), client-b (member id M2)``"""
+    names = [f"{m.client_id} (member id {m.member_id})" for m in group.members[:shown]]
+    more = f" and {len(group.members) - shown} more" if len(group.members) > shown else ""
+    return (f"{len(group.members)} active member(s) of {group.group_type} group '{group.group_id}': "
+            f"{', '.join(names)}{more}")
 
 
 @dataclass(frozen=True)
@@ -92,12 +106,12 @@ async def _commit_one(session: KafkaSession, topic: str, group: str, backed_up: 
         return GroupCommit(group, False, "no offsets on the restored partitions", offsets, source)
     try:
         info = await describe_group(session, group)
-        members, current = len(info.members), {p.partition: p.committed for p in info.partitions
-                                               if p.topic == topic and p.committed is not None}
+        members, current = info.members, {p.partition: p.committed for p in info.partitions
+                                          if p.topic == topic and p.committed is not None}
     except NotFound:
-        members, current = 0, {}
+        members, current = (), {}
     if members:
-        return GroupCommit(group, False, f"{members} active member(s) on cluster '{session.cluster.name}': stop "
+        return GroupCommit(group, False, f"{active_members(info)} on cluster '{session.cluster.name}': stop "
                                          "them, then run the restore again with --resume to commit", offsets, source)
     backwards = {p: (current[p], o) for p, o in offsets.items() if p in current and o < current[p]}
     if backwards and not force:

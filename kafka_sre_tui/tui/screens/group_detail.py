@@ -19,7 +19,7 @@ from kafka_sre_tui.engine.drain.data_loss_probe import DataLossProbe, DataLossSa
 from kafka_sre_tui.engine.drain.sampler import GroupSampler
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.groups import describe_group
-from kafka_sre_tui.engine.models import GroupInfo, TopicPartition
+from kafka_sre_tui.engine.models import GroupInfo, GroupMember, TopicPartition
 from kafka_sre_tui.engine.records.query import RecordQuery
 from kafka_sre_tui.tui.screens.offsets_form import OffsetsResetForm
 from kafka_sre_tui.tui.screens.records import RecordsScreen
@@ -108,7 +108,7 @@ class GroupScreen(Screen[None]):
             self.query_one("#detail-title", Static).update(f"Group {self.group_id}: [b red]{exc}[/]")
             return
         self.query_one("#detail-title", Static).update(
-            f"Group {group.group_id}: {group.state}, {len(group.members)} members, total lag {group.total_lag:,}, "
+            f"Group {group.group_id}: {group.summary}, total lag {group.total_lag:,}, "
             f"{group.partitions_without_commit} partitions without a commit")
         self.query_one("#lag-trend", Sparkline).data = [*self.history] or [group.total_lag]
         clients = {m.member_id: f"{m.client_id}@{m.host.lstrip('/')}" for m in group.members}
@@ -116,8 +116,8 @@ class GroupScreen(Screen[None]):
         views = {(v.topic, v.partition): v for v in judged.partitions} if judged else {}
         if judged:
             self.query_one("#detail-title", Static).update(
-                f"Group {group.group_id}: {judged.status.value} ({judged.reason}) · {group.state}, "
-                f"{len(group.members)} members, total lag {group.total_lag:,}, ETA {judged.eta.describe()}")
+                f"Group {group.group_id}: {judged.status.value} ({judged.reason}) · {group.summary}, "
+                f"total lag {group.total_lag:,}, ETA {judged.eta.describe()}")
         table = self.query_one("#group-partitions", DataTable)
         table.clear()
         for p in group.partitions:
@@ -130,7 +130,20 @@ class GroupScreen(Screen[None]):
                           status_cell(v.status.value) if v else "-", clients.get(p.member_id or "", "-"),
                           data_loss_output.short(losses.get(TopicPartition(p.topic, p.partition))))
         warning = data_loss_output.headline(losses)
-        members = [f"{clients[m.member_id]}: {', '.join(f'{tp.topic}/{tp.partition}' for tp in m.assignment)}"
-                   for m in group.members]
+        members = [member_line(m, clients[m.member_id]) for m in group.members]
         self.query_one("#members", Static).update((f"[b red]{escape(warning)}[/]\n" if warning else "") + "Members\n"
                                                   + escape("\n".join(members) or "none (no active member)"))
+
+
+def member_line(m: GroupMember, client: str) -> str:
+    """``client@host (epoch 5): t/0, t/1 · target t/0, t/1, t/2 (+1 pending)``; the target only
+    where the group type has one (consumer, streams) and it differs from what the member owns."""
+    epoch = "" if m.member_epoch is None else f" (epoch {m.member_epoch})"
+    text = f"{client}{epoch}: {_tps(m.assignment) or 'nothing'}"
+    if m.pending and m.target_assignment is not None:
+        text += f" · target {_tps(m.target_assignment) or 'nothing'} ({len(m.pending)} pending)"
+    return text
+
+
+def _tps(tps: tuple[TopicPartition, ...]) -> str:
+    return ", ".join(f"{tp.topic}/{tp.partition}" for tp in tps)
