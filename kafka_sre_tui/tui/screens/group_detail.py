@@ -43,6 +43,7 @@ class GroupScreen(Screen[None]):
         self.losses: DataLossSampler | None = None  # time to data loss, looked up on the engine's loop
 
     async def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "group-detail")  # a reload must not use the sampler being closed
         if self.losses is not None:
             await self.app.engine.run(self.losses.close())  # type: ignore[attr-defined]
 
