@@ -29,7 +29,7 @@ from kafka_sre_tui.engine.kafka.offsets import EARLIEST, list_offsets
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.storage.codecs import codec
-from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, read_json, write_json_atomic
+from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, make_private_dir, read_json, write_json_atomic
 from kafka_sre_tui.engine.storage.layout import backup_dir, new_backup_id, running
 from kafka_sre_tui.engine.storage.manifest import MANIFEST, Manifest, PartitionManifest, write_manifest
 
@@ -114,7 +114,7 @@ async def resume_backup(cluster: ClusterConfig, base_path: Path, backup_id: str,
 
 def _prepare_base(base: Path) -> Path:
     try:
-        base.mkdir(parents=True, exist_ok=True)
+        make_private_dir(base)
     except OSError as exc:
         raise ConfigError(f"cannot create backup directory {base} ({exc.strerror}); "
                           "check --backup-dir or [backup] base_path") from None

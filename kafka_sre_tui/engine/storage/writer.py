@@ -16,7 +16,7 @@ from typing import BinaryIO
 from kafka_sre_tui.engine.kafka.batches import BatchHeader
 from kafka_sre_tui.engine.storage.blocks import BlockInfo, encode_block
 from kafka_sre_tui.engine.storage.codecs import Codec
-from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, fsync_dir
+from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, fsync_dir, make_private_dir, open_private
 
 BLOCK_TARGET_BYTES = 1 << 20
 SEGMENT_TARGET_BYTES = 64 << 20
@@ -48,7 +48,7 @@ class PartitionWriter:
     def __init__(self, backup_dir: Path, partition: int, codec: Codec, level: int | None) -> None:
         self.backup_dir = backup_dir
         self.folder = backup_dir / "partitions" / str(partition)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.folder)
         self.codec, self.level = codec, level
         self._pending = bytearray()
         self._pending_headers: list[BatchHeader] = []
@@ -105,7 +105,7 @@ class PartitionWriter:
 
     def _open_segment(self, first_offset: int) -> _OpenSegment:
         path = self.folder / f"{first_offset:020d}{SEGMENT_SUFFIX}"
-        handle = open(path.with_name(path.name + TMP_SUFFIX), "wb")  # noqa: SIM115 - closed in checkpoint
+        handle = open_private(path.with_name(path.name + TMP_SUFFIX), "wb")  # closed in checkpoint
         self._segment = _OpenSegment(path, handle, hashlib.sha256())
         return self._segment
 
