@@ -11,7 +11,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from kafka_sre_tui.engine.kafka.batches import BatchHeader
 from kafka_sre_tui.engine.storage.blocks import BlockInfo, encode_block
@@ -38,7 +38,7 @@ class SegmentInfo:
 @dataclass
 class _OpenSegment:
     path: Path
-    handle: BinaryIO
+    handle: IO[bytes]
     digest: hashlib._Hash
     size: int = 0
     blocks: list[BlockInfo] = field(default_factory=list)
