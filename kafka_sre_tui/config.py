@@ -11,6 +11,7 @@ local cluster; the error, when it comes, still names the file and the key.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -269,7 +270,7 @@ def _number(minimum: float, integer: bool = False) -> Callable[[Path], Callable[
     def make(_: Path) -> Callable[[Any], Any]:
         def conv(v: Any) -> Any:
             ok_types = (int,) if integer else (int, float)
-            if isinstance(v, bool) or not isinstance(v, ok_types) or v < minimum:
+            if isinstance(v, bool) or not isinstance(v, ok_types) or not (math.isfinite(v) and v >= minimum):
                 kind = "a whole number" if integer else "a number"
                 raise ValueError(f"expected {kind} >= {minimum:g}, got {_describe(v)}")
             return v

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +53,21 @@ def parse_time(text: str) -> int:
 def parse_groups(text: str) -> tuple[str, ...]:
     """``g1,g2`` -> ("g1", "g2"); empty items dropped."""
     return tuple(g for g in text.split(",") if g)
+
+
+def parse_seconds(text: str) -> float:
+    """A duration in seconds: finite and > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"expected a number of seconds; got '{text}'") from None
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"expected a number of seconds > 0; got '{text}'")
+    return value
+
+
+def seconds_arg(text: str) -> float:
+    return _argparse_type(parse_seconds, text)
 
 
 def partitions_arg(text: str) -> tuple[int, ...]:

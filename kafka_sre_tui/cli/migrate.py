@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.cli import output
-from kafka_sre_tui.cli.args import parse_groups, partitions_arg
+from kafka_sre_tui.cli.args import parse_groups, partitions_arg, seconds_arg
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine import migrate as engine
 from kafka_sre_tui.engine.errors import ConfigError
@@ -38,7 +38,7 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     p.add_argument("--source-topic", required=True)
     p.add_argument("--target-cluster", required=True, metavar="NAME|HOST:PORT", help="may be the source cluster")
     p.add_argument("--target-topic", help="default: the source topic's name")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", default=argparse.SUPPRESS,
+    p.add_argument("--timeout", type=seconds_arg, metavar="SECONDS", default=argparse.SUPPRESS,
                    help="give up on an unanswering cluster after this long (default: its config)")
     p.add_argument("--partitions", type=partitions_arg, help="only these source partitions, e.g. 0,3")
     p.add_argument("--partition-map", type=_partition_map, metavar="S:T,...",

@@ -17,11 +17,11 @@ from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from aiokafka.protocol.admin import ListGroupsRequest
 from aiokafka.protocol.commit import OffsetFetchRequest
 
-from kafka_sre_tui.engine.errors import NotFound
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import LATEST, list_offsets
 from kafka_sre_tui.engine.kafka.protocol import DescribeGroups
-from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.kafka.retry import with_coordinator_retries
+from kafka_sre_tui.engine.kafka.session import KafkaSession, group_not_found
 from kafka_sre_tui.engine.models import GroupInfo, GroupMember, PartitionLag, TopicPartition
 
 OFFSET_FETCH_CONCURRENCY = 16
@@ -47,13 +47,15 @@ async def list_groups(session: KafkaSession) -> list[GroupInfo]:
 
 async def describe_group(session: KafkaSession, group_id: str) -> GroupInfo:
     meta = await session.metadata_object(None)
-    coordinator = await session.guard(session.admin.find_coordinator(group_id),
-                                      f"finding the coordinator of group '{group_id}'")
-    groups = await _groups_with_lag(session, meta, {coordinator: [group_id]})
-    group = groups[0]
+
+    async def described() -> list[GroupInfo]:  # a cluster's first group request waits for its coordinator
+        coordinator = await session.guard(session.admin.find_coordinator(group_id),
+                                          f"finding the coordinator of group '{group_id}'")
+        return await _groups_with_lag(session, meta, {coordinator: [group_id]})
+
+    group = (await with_coordinator_retries(described))[0]
     if group.state == "Dead" and not group.partitions:
-        raise NotFound(f"consumer group '{group_id}' not found on cluster '{session.cluster.name}'; "
-                       "list groups with: kafka-sre-tui groups")
+        raise group_not_found(group_id, session.cluster)
     return group
 
 

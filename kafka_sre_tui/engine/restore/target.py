@@ -13,10 +13,9 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from kafka_sre_tui.engine.errors import KafkaRequestFailed
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, list_offsets
-from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.kafka.session import UNKNOWN_TOPIC_OR_PARTITION, KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 
-UNKNOWN_TOPIC = 3
 TOPIC_ALREADY_EXISTS = 36
 # topic config <- the broker setting that is its default
 BROKER_DEFAULTS = {
@@ -45,7 +44,7 @@ async def inspect_target(session: KafkaSession, topic: str) -> TargetTopic:
     meta = (await session.metadata([topic])).to_object()
     brokers = len(meta["brokers"])
     [entry] = meta["topics"]
-    if entry["error_code"] == UNKNOWN_TOPIC:
+    if entry["error_code"] == UNKNOWN_TOPIC_OR_PARTITION:
         return TargetTopic(meta.get("cluster_id"), brokers, False, 0, {}, {}, {}, await broker_defaults(session))
     session.raise_for_code(entry["error_code"], f"describing topic '{topic}'")
     leaders = partition_leaders(meta)
