@@ -1,4 +1,4 @@
-"""A real Apache Kafka broker (KRaft, single node) on loopback, for the demo, the tests and bench.
+"""Real Apache Kafka on loopback (KRaft: one node, or a cluster of several), for the demo, the tests and bench.
 
 The broker's jars come from Maven Central through Maven into a cache outside the repository
 (``$KSRE_CACHE_DIR`` or ``$XDG_CACHE_HOME/kafka-sre-tui``), are fetched once and reused. Each
@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-KAFKA_VERSION = "4.1.1"
+KAFKA_VERSION = "4.4.0"
 SCALA_VERSION = "2.13"
 LOG4J_VERSION = "2.24.3"
 _STARTED_MARKER = "Kafka Server started"
@@ -76,11 +76,22 @@ _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
       <version>{kafka}</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId>
       <version>{kafka}</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId>
-      <version>{log4j}</version></dependency>
+{logging}
   </dependencies>
 </project>
 """
+
+
+# Kafka 4 logs through Log4j 2 (we add its SLF4J binding); Kafka 3 brings reload4j (Log4j 1) itself.
+_LOG4J2_BINDING = """    <dependency><groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j-impl</artifactId><version>{log4j}</version></dependency>"""
+
+
+def _major(version: str) -> int:
+    try:
+        return int(version.split(".", 1)[0])
+    except ValueError:
+        raise LocalKafkaError(f"not a Kafka version: {version!r}: give one like 4.1.1") from None
 
 
 def kafka_libs(version: str = KAFKA_VERSION) -> Path:
@@ -98,7 +109,8 @@ def kafka_libs(version: str = KAFKA_VERSION) -> Path:
         if done.exists():
             return libs
         pom = root / "pom.xml"
-        pom.write_text(_POM.format(scala=SCALA_VERSION, kafka=version, log4j=LOG4J_VERSION))
+        logging = _LOG4J2_BINDING.format(log4j=LOG4J_VERSION) if _major(version) >= 4 else ""
+        pom.write_text(_POM.format(scala=SCALA_VERSION, kafka=version, logging=logging))
         staging = root / "libs.partial"
         shutil.rmtree(staging, ignore_errors=True)
         cmd = [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
@@ -136,6 +148,13 @@ _LOG4J2 = """Configuration:
     Root: {{level: INFO, AppenderRef: [{{ref: file}}]}}
 """
 
+_LOG4J1 = """log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file.File={log}
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+"""
+
 
 class LocalKafka:
     """One KRaft node (broker + controller) on 127.0.0.1.
@@ -154,6 +173,7 @@ class LocalKafka:
         heap: str = "768m",
         startup_timeout: float = 90.0,
         version: str = KAFKA_VERSION,
+        node_id: int = 1,
     ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="ksre-kafka-"))
@@ -163,6 +183,7 @@ class LocalKafka:
         self.heap = heap
         self.startup_timeout = startup_timeout
         self.version = version
+        self.node_id = node_id
         self.ports: dict[str, int] = {}
         self.cluster_id = ""
         self._proc: subprocess.Popen[bytes] | None = None
@@ -184,6 +205,11 @@ class LocalKafka:
         return self._proc is not None and self._proc.poll() is None
 
     def start(self) -> LocalKafka:
+        self._wait_started(self._launch())
+        return self
+
+    def _launch(self) -> int:
+        """Format storage on first start and start the JVM; return where this run's log begins."""
         libs = kafka_libs(self.version)
         java = _require_tool("java", "install a JDK 17+ (apt-get install openjdk-17-jdk-headless)")
         if not self.ports:  # a restart keeps its ports, so clients reconnect to the same address
@@ -192,12 +218,9 @@ class LocalKafka:
         (self.data_dir / "log").mkdir(parents=True, exist_ok=True)
         props = self.data_dir / "server.properties"
         props.write_text(self._render_properties())
-        log4j = self.data_dir / "log4j2.yaml"
-        log4j.write_text(_LOG4J2.format(log=self.log_file))
-        base = [java, f"-Xmx{self.heap}", "-Xss1m", "-XX:+UseG1GC",
-                f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{libs}/*"]
-        if not (self.data_dir / "log" / "meta.properties").exists():
-            self.cluster_id = _cluster_id()
+        base = [java, f"-Xmx{self.heap}", "-Xss1m", "-XX:+UseG1GC", self._logging_option(), "-cp", f"{libs}/*"]
+        if not (self.data_dir / "log" / "meta.properties").exists():  # first start: format storage
+            self.cluster_id = self.cluster_id or _cluster_id()
             self._format(base, props)
         log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
         out = open(self.data_dir / "stdout.log", "ab")  # noqa: SIM115 - owned by the child
@@ -205,10 +228,14 @@ class LocalKafka:
             [*base, "kafka.Kafka", str(props)], stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         out.close()
-        self._wait_started(log_offset)
-        return self
+        return log_offset
 
-    def stop(self, timeout: float = 20.0) -> None:
+    def stop(self, timeout: float = 20.0, *, keep_data: bool = False) -> None:
+        """Shut the broker down cleanly (SIGTERM, SIGKILL after ``timeout`` seconds).
+
+        A data directory the launcher made itself is deleted unless ``keep_data``; with it kept,
+        :meth:`start` brings the same broker back (same ports, same cluster id, same topics).
+        """
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             proc.terminate()
@@ -217,7 +244,7 @@ class LocalKafka:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
-        if self._own_dir:
+        if self._own_dir and not keep_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def kill(self) -> None:
@@ -226,6 +253,15 @@ class LocalKafka:
             self._proc.kill()
             self._proc.wait(10)
             self._proc = None
+
+    def restart(self, *, hard: bool = False) -> LocalKafka:
+        """Stop the broker (cleanly, or with SIGKILL if ``hard``) and start it again on the same
+        ports with its data; returns once it serves again."""
+        if hard:
+            self.kill()
+        else:
+            self.stop(keep_data=True)
+        return self.start()
 
     def log_tail(self, lines: int = 12) -> str:
         """The broker's errors and their causes (first), then the last lines of its log."""
@@ -244,8 +280,17 @@ class LocalKafka:
         self.stop()
 
     # -- internals --------------------------------------------------------------------------
+    def _logging_option(self) -> str:
+        if _major(self.version) >= 4:
+            log4j2 = self.data_dir / "log4j2.yaml"
+            log4j2.write_text(_LOG4J2.format(log=self.log_file))
+            return f"-Dlog4j2.configurationFile={log4j2}"
+        log4j1 = self.data_dir / "log4j.properties"
+        log4j1.write_text(_LOG4J1.format(log=self.log_file))
+        return f"-Dlog4j.configuration=file:{log4j1}"
+
     def _render_properties(self) -> str:
-        node = 1
+        node = self.node_id
         listeners = [f"{lst.name}://127.0.0.1:{self.ports[lst.name]}" for lst in self.listeners]
         protocol_map = [f"{lst.name}:{lst.protocol}" for lst in self.listeners]
         props: dict[str, str] = {
@@ -325,3 +370,75 @@ def _cluster_id() -> str:
         text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         if not text.startswith("-"):
             return text
+
+
+class LocalKafkaCluster:
+    """Several KRaft nodes on 127.0.0.1, each a broker and one voter of the controller quorum.
+
+    With three nodes, any one can stop (``node(2).stop(keep_data=True)``, ``kill()``) while the other
+    two keep a quorum and serve; ``start()`` on that node brings it back on the same ports with its
+    data. Internal topics are replicated to every node (min ISR 2 of 3), so consumer groups and
+    transactions survive one node down. Heaps are small (``heap`` per node): three nodes fit in
+    about 1.5 GB.
+    """
+
+    def __init__(
+        self,
+        size: int = 3,
+        *,
+        version: str = KAFKA_VERSION,
+        heap: str = "320m",
+        broker_properties: Mapping[str, str] | None = None,
+        startup_timeout: float = 180.0,
+    ) -> None:
+        self.data_dir = Path(tempfile.mkdtemp(prefix="ksre-kafka-cluster-"))
+        self.version = version
+        ports = {n: {"BROKER": free_port(), "CONTROLLER": free_port()} for n in range(1, size + 1)}
+        replicas = str(min(size, 3))
+        props = {
+            "controller.quorum.voters": ",".join(f"{n}@127.0.0.1:{p['CONTROLLER']}" for n, p in ports.items()),
+            "default.replication.factor": replicas,
+            "offsets.topic.replication.factor": replicas,
+            "transaction.state.log.replication.factor": replicas,
+            "transaction.state.log.min.isr": str(min(size, 2)),
+            "share.coordinator.state.topic.replication.factor": replicas,
+            "share.coordinator.state.topic.min.isr": str(min(size, 2)),
+            **(broker_properties or {}),
+        }
+        cluster_id = _cluster_id()
+        self.nodes: list[LocalKafka] = []
+        for node_id, node_ports in ports.items():
+            node = LocalKafka(data_dir=self.data_dir / f"node-{node_id}", broker_properties=props, heap=heap,
+                              startup_timeout=startup_timeout, version=version, node_id=node_id)
+            node.ports, node.cluster_id = dict(node_ports), cluster_id
+            self.nodes.append(node)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """Every node's address, comma-separated: clients reach the cluster while any node is up."""
+        return ",".join(node.bootstrap_servers for node in self.nodes)
+
+    def node(self, node_id: int) -> LocalKafka:
+        return self.nodes[node_id - 1]
+
+    def start(self) -> LocalKafkaCluster:
+        """Start every node at once (a node cannot finish starting before the quorum has a leader)."""
+        try:
+            offsets = [node._launch() for node in self.nodes]
+            for node, offset in zip(self.nodes, offsets, strict=True):
+                node._wait_started(offset)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalKafkaCluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

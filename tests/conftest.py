@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.localkafka import LocalKafka, LocalKafkaError
+from kafka_sre_tui.localkafka import LocalKafka, LocalKafkaCluster, LocalKafkaError
 
 _names = itertools.count()
 
@@ -19,6 +19,19 @@ def _start(**kwargs: object) -> LocalKafka:
         return kafka.start()
     except LocalKafkaError as exc:  # a broken broker fails the tests, it never skips them
         pytest.fail(f"local Kafka did not start: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster() -> Iterator[LocalKafkaCluster]:
+    """Three KRaft nodes (each a broker and a controller voter), started by the first test that asks.
+    Tests that stop a node must start it again before they end (``try/finally``)."""
+    cluster = LocalKafkaCluster(3)
+    try:
+        cluster.start()
+    except LocalKafkaError as exc:
+        pytest.fail(f"local Kafka cluster did not start: {exc}", pytrace=False)
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 
-async def create_topic(bootstrap: str, name: str, partitions: int, configs: dict[str, str] | None = None) -> None:
+async def create_topic(bootstrap: str, name: str, partitions: int, configs: dict[str, str] | None = None,
+                       replicas: int = 1) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=configs or {})])
+        await admin.create_topics([NewTopic(name, partitions, replicas, topic_configs=configs or {})])
     finally:
         await admin.close()
 

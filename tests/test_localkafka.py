@@ -9,6 +9,8 @@ import pytest
 
 from kafka_sre_tui.localkafka import Listener, LocalKafka, LocalKafkaError, kafka_libs
 
+from .kafka_helpers import create_topic, produce, read_all
+
 
 def test_missing_java_or_maven_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KSRE_CACHE_DIR", str(tmp_path / "empty-cache"))  # nothing fetched yet
@@ -51,6 +53,25 @@ def test_restart_keeps_address_and_data(tmp_path: Path) -> None:
     finally:
         kafka.stop()
     assert (tmp_path / "node").exists()  # a data dir given by the caller is the caller's to delete
+
+
+async def test_clean_restart_keeps_address_topics_and_records() -> None:
+    kafka = LocalKafka(heap="256m").start()  # the launcher's own temporary data dir
+    try:
+        address = kafka.bootstrap_servers
+        await create_topic(address, "kept", 1)
+        await produce(address, "kept", {0: 3})
+        kafka.stop(keep_data=True)
+        assert not kafka.running and kafka.data_dir.exists()
+        kafka.start()
+        assert kafka.bootstrap_servers == address
+        records = await read_all(address, "kept")
+        assert [r[4] for r in records[0]] == [b"0-0", b"0-1", b"0-2"]
+        kafka.restart()
+        assert len((await read_all(address, "kept"))[0]) == 3
+    finally:
+        kafka.stop()
+    assert not kafka.data_dir.exists()  # a plain stop still cleans up the launcher's own dir
 
 
 def test_cluster_ids_never_look_like_options() -> None:
