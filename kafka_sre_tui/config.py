@@ -50,6 +50,7 @@ class ClusterConfig:
     ssl_check_hostname: bool = True
     read_only: bool = False
     request_timeout_seconds: float = 10.0
+    retry_seconds: float = 60.0  # how long a job waits for a cluster that went away before it stops
     color: str | None = None
     source: str = "command line"
 
@@ -331,6 +332,7 @@ _CLUSTER_KEYS: dict[str, Callable[[Path], Callable[[Any], Any]]] = {
     "ssl_check_hostname": _bool,
     "read_only": _bool,
     "request_timeout_seconds": _number(0.1),
+    "retry_seconds": _number(0),
     "color": _str,
     "client_properties": _path,
 }

@@ -19,10 +19,27 @@ T = TypeVar("T")
 
 
 def cluster_from_args(args: argparse.Namespace, config: AppConfig) -> ClusterConfig:
-    """``--cluster`` (a configured name or host:port) with ``--timeout`` applied."""
-    cluster = config.cluster(getattr(args, "cluster", None))
-    timeout = getattr(args, "timeout", None)
-    return dataclasses.replace(cluster, request_timeout_seconds=timeout) if timeout is not None else cluster
+    """``--cluster`` (a configured name or host:port) with ``--timeout`` and ``--retry-seconds`` applied."""
+    return with_time_limits(config.cluster(getattr(args, "cluster", None)), args)
+
+
+def with_time_limits(cluster: ClusterConfig, args: argparse.Namespace) -> ClusterConfig:
+    timeout, retry = getattr(args, "timeout", None), getattr(args, "retry_seconds", None)
+    if timeout is not None:
+        cluster = dataclasses.replace(cluster, request_timeout_seconds=timeout)
+    return dataclasses.replace(cluster, retry_seconds=retry) if retry is not None else cluster
+
+
+def add_retry_option(parser: argparse.ArgumentParser) -> None:
+    """``--retry-seconds``: the jobs that write (backup, restore, migrate) wait this long for a cluster that
+    went away (a broker restarting) before they stop, resumable."""
+    parser.add_argument("--retry-seconds", type=retry_seconds_arg, metavar="S", default=argparse.SUPPRESS,
+                        help="keep retrying this long while the cluster is away, then stop resumable "
+                             "(default: the cluster's retry_seconds, 60; 0: no retries)")
+
+
+def retry_seconds_arg(text: str) -> float:
+    return 0.0 if text.strip() in ("0", "0.0") else seconds_arg(text)
 
 
 def backup_base(args: argparse.Namespace, config: AppConfig) -> Path:

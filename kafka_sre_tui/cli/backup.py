@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.cli import output
-from kafka_sre_tui.cli.args import backup_base, cluster_from_args, partitions_arg, time_arg
+from kafka_sre_tui.cli.args import add_retry_option, backup_base, cluster_from_args, partitions_arg, time_arg
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.backup.catalog import find_backup, list_backups, prune, verify
 from kafka_sre_tui.engine.backup.plan import BackupRequest
 from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult, backup_topic, resume_backup
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.jobs import Retrying
 from kafka_sre_tui.engine.storage.manifest import read_manifest
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -44,6 +45,7 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     backup.add_argument("--rate-limit", type=float, metavar="MB/S", help="read at most this many MB/s from Kafka")
     backup.add_argument("--checkpoint-seconds", type=float, default=5.0,
                         help="how often progress is made durable (default 5 s)")
+    add_retry_option(backup)
 
     check = sub.add_parser("verify", parents=[common, json_flag, where],
                            help="recompute every checksum of a backup; exit 1 on damage")
@@ -64,7 +66,11 @@ class _ProgressLine:
         self.line = output.StatusLine()
         self.backup_id: str | None = None
 
-    def __call__(self, p: BackupProgress) -> None:
+    def __call__(self, p: BackupProgress | Retrying) -> None:
+        if isinstance(p, Retrying):
+            self.line.close()
+            print(f"cluster away: {p.describe()}", file=sys.stderr, flush=True)
+            return
         self.backup_id = p.backup_id
         eta = f" · ETA {p.eta_seconds:.0f} s" if p.eta_seconds is not None and p.fraction < 1 else ""
         self.line.show(f"backup {p.backup_id}: {p.fraction:6.1%} · {p.records:,} records · {p.bytes / 1e6:,.1f} MB "

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.cli import output
-from kafka_sre_tui.cli.args import backup_base, cluster_from_args, partitions_arg, time_arg
+from kafka_sre_tui.cli.args import add_retry_option, backup_base, cluster_from_args, partitions_arg, time_arg
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.jobs import Retrying
 from kafka_sre_tui.engine.restore.events import RestoreEvent, RestoreProgress, RestoreResult, Resumed
 from kafka_sre_tui.engine.restore.plan import RestoreRequest, parse_partition_map
 from kafka_sre_tui.engine.restore.preflight import FAIL, WARN, Preflight
@@ -55,6 +56,7 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     restore.add_argument("--resume", action="store_true", help="continue an interrupted restore into the same target")
     restore.add_argument("--checkpoint-seconds", type=float, default=1.0,
                          help="how often progress is made durable (default 1 s)")
+    add_retry_option(restore)
     restore.add_argument("--state-dir", metavar="DIR", help="restore checkpoints (default: BACKUP_DIR/.restores)")
 
 
@@ -90,6 +92,9 @@ class _Reporter:
         if isinstance(event, Preflight):
             if not self.as_json:
                 print_preflight(event)
+        elif isinstance(event, Retrying):
+            self.line.close()
+            print(f"cluster away: {event.describe()}", file=sys.stderr, flush=True)
         elif isinstance(event, Resumed):
             for partition, checkpointed, extra in event.partitions:
                 print(f"resuming {event.topic} from backup partition {partition}: {checkpointed:,} records "

@@ -12,20 +12,22 @@ import asyncio
 import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.backup.partition import STATE_FILE, PartitionBackup, PartitionState
 from kafka_sre_tui.engine.backup.plan import BackupPlan, BackupRequest, PartitionPlan, make_plan, validate_request
-from kafka_sre_tui.engine.errors import ConfigError, KsreError
-from kafka_sre_tui.engine.jobs import Progress
+from kafka_sre_tui.engine.errors import ConfigError, KafkaRequestFailed, KsreError
+from kafka_sre_tui.engine.jobs import Progress, Retrying
 from kafka_sre_tui.engine.kafka.batches import whole_batches_end
 from kafka_sre_tui.engine.kafka.fetch import OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, list_offsets
+from kafka_sre_tui.engine.kafka.retry import retry_while_away
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.storage.codecs import codec
@@ -65,19 +67,41 @@ class BackupResult:
     manifest: Manifest
 
 
-Emit = Callable[[BackupProgress], None]
+Emit = Callable[[BackupProgress | Retrying], None]
 
 
-def _ignore(_: BackupProgress) -> None:
+def _ignore(_: BackupProgress | Retrying) -> None:
     return None
 
 
 async def backup_topic(cluster: ClusterConfig, request: BackupRequest, emit: Emit = _ignore,
                        now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> BackupResult:
+    """Back up ``request.topic``. While the cluster is away (a broker restarting) the backup pauses and
+    resumes from its last checkpoint, for up to ``cluster.retry_seconds``; past that it stops,
+    resumable, with the error."""
     validate_request(request)
     started = now()
     backup_id = new_backup_id(request.topic, started)
     base = _prepare_base(request.base_path)
+
+    async def attempt(again: bool) -> BackupResult:
+        if again and (base / backup_id / PLAN_FILE).exists():
+            return await _resume_once(cluster, base, backup_id, emit, request.max_concurrent_backups,
+                                      request.rate_limit_mb_s, request.checkpoint_seconds, now)
+        return await _start_once(cluster, base, backup_id, request, started, emit, now)
+
+    def resumable() -> str | None:
+        return _resume_hint(backup_id) if (base / backup_id / PLAN_FILE).exists() else None
+
+    return await retry_while_away(attempt, cluster.retry_seconds, emit, resumable)
+
+
+def _resume_hint(backup_id: str) -> str:
+    return f"backup {backup_id} is incomplete: continue it with kafka-sre-tui backup --resume {backup_id}"
+
+
+async def _start_once(cluster: ClusterConfig, base: Path, backup_id: str, request: BackupRequest, started: datetime,
+                      emit: Emit, now: Callable[[], datetime]) -> BackupResult:
     async with KafkaSession(cluster) as session:
         plan = await make_plan(session, request, backup_id, started)  # bad input fails here, before any file
         folder = base / backup_id
@@ -91,6 +115,17 @@ async def resume_backup(cluster: ClusterConfig, base_path: Path, backup_id: str,
                         max_concurrent_backups: int = 2, rate_limit_mb_s: float | None = None,
                         checkpoint_seconds: float = 5.0,
                         now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> BackupResult:
+    """Continue an interrupted backup from its last checkpoint (retrying as :func:`backup_topic` does)."""
+    async def attempt(_again: bool) -> BackupResult:
+        return await _resume_once(cluster, base_path, backup_id, emit, max_concurrent_backups, rate_limit_mb_s,
+                                  checkpoint_seconds, now)
+
+    return await retry_while_away(attempt, cluster.retry_seconds, emit, lambda: _resume_hint(backup_id))
+
+
+async def _resume_once(cluster: ClusterConfig, base_path: Path, backup_id: str, emit: Emit,
+                       max_concurrent_backups: int, rate_limit_mb_s: float | None, checkpoint_seconds: float,
+                       now: Callable[[], datetime]) -> BackupResult:
     folder = backup_dir(base_path, backup_id)
     if (folder / MANIFEST).exists():
         raise ConfigError(f"backup {backup_id} is already complete; nothing to resume")
@@ -148,29 +183,42 @@ async def _run(session: KafkaSession, folder: Path, plan: BackupPlan, states: li
             pending = {tp: p for tp, p in parts.items() if not p.done}
             if not pending:
                 break
-            meta = (await session.metadata([topic])).to_object()
-            leaders = partition_leaders(meta)
             by_leader: dict[int, dict[TopicPartition, PartitionBackup]] = defaultdict(dict)
-            for tp, p in pending.items():
-                leader = leaders.get(tp)
-                if leader is not None:
-                    by_leader[leader][tp] = p
             try:
-                moved = await asyncio.gather(*(
-                    _leader_loop(session, node, group, request, progress) for node, group in by_leader.items()))
+                leaders = partition_leaders((await session.metadata([topic])).to_object())
+                for tp, p in pending.items():
+                    leader = leaders.get(tp)
+                    if leader is not None:
+                        by_leader[leader][tp] = p
+                moved = await _all_or_none([_leader_loop(session, node, group, request, progress)
+                                            for node, group in by_leader.items()])
             except KsreError as exc:
-                raise type(exc)(f"{exc}; backup {plan.backup_id} is incomplete: continue it with "
-                                f"kafka-sre-tui backup --resume {plan.backup_id}") from exc
+                incomplete = type(exc)(f"{exc}; {_resume_hint(plan.backup_id)}")
+                incomplete.retriable = exc.retriable
+                raise incomplete from exc
             if any(moved) or len(by_leader) == 0:
                 errors += 1
                 await asyncio.sleep(0.5)
         else:
-            raise KsreError(f"partition leaders of '{topic}' kept moving; resume later with: "
-                            f"kafka-sre-tui backup --resume {plan.backup_id}")
+            raise KafkaRequestFailed(f"partition leaders of '{topic}' kept moving; resume later with: "
+                            f"kafka-sre-tui backup --resume {plan.backup_id}", retriable=True)
     finally:
         await asyncio.gather(*(asyncio.to_thread(p.checkpoint) for p in parts.values()))
     progress.emit_now()
     return _finish(folder, plan, parts, time.monotonic() - clock, errors, now)
+
+
+async def _all_or_none(loops: list[Coroutine[Any, Any, bool]]) -> list[bool]:
+    """Run the leaders' loops together; when one fails the others are stopped before the error is
+    raised, so nothing keeps writing while the caller checkpoints and retries."""
+    tasks = [asyncio.create_task(loop) for loop in loops]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartition, PartitionBackup],

@@ -20,6 +20,7 @@ from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.backup.catalog import find_backup
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.heap import keep_large_buffers
+from kafka_sre_tui.engine.kafka.retry import retry_while_away
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.kafka.topic_writer import WriterSettings
 from kafka_sre_tui.engine.restore.events import BackupDamaged, Emit, PreflightFailed, RestoreResult, Resumed, ignore
@@ -53,12 +54,30 @@ MAX_BATCH_BYTES = 1 << 20
 async def restore_backup(cluster: ClusterConfig, request: RestoreRequest, emit: Emit = ignore,
                          now: Callable[[], datetime] = lambda: datetime.now(UTC),
                          settle_seconds: float = 0.5) -> RestoreResult:
+    """Restore a backup. While the cluster is away (a broker restarting) the restore pauses and then
+    resumes from its durable state exactly as ``--resume`` does (nothing written twice), for up to
+    ``cluster.retry_seconds``; past that it stops, resumable, with the error."""
     validate_request(request)
     if cluster.read_only and not request.dry_run:
         raise ConfigError(f"cluster '{cluster.name}' is read_only in {cluster.source}: refusing to restore into it; "
                           "pick another --cluster or set read_only = false")
     folder = find_backup(request.backup_base, request.backup_id)
     keep_large_buffers()
+    wrote_state: list[Path] = []
+
+    async def attempt(again: bool) -> RestoreResult:
+        resume = request.resume or (again and bool(wrote_state))
+        return await _restore_once(cluster, dataclasses.replace(request, resume=resume), folder, emit, now,
+                                   settle_seconds, wrote_state)
+
+    def resumable() -> str | None:
+        return "the restore is incomplete: continue it with the same command and --resume" if wrote_state else None
+
+    return await retry_while_away(attempt, cluster.retry_seconds, emit, resumable)
+
+
+async def _restore_once(cluster: ClusterConfig, request: RestoreRequest, folder: Path, emit: Emit,
+                        now: Callable[[], datetime], settle_seconds: float, wrote_state: list[Path]) -> RestoreResult:
     manifest, selections, stats = await _verified_plan(folder, request)
     topic = request.target_topic or manifest.topic["name"]
     async with KafkaSession(cluster) as session:
@@ -98,6 +117,7 @@ async def restore_backup(cluster: ClusterConfig, request: RestoreRequest, emit: 
             for p in progress:  # durable before the first record: the resume's reference point
                 await asyncio.to_thread(save_partition, states, p.to_json())
             await asyncio.to_thread(save_plan, states, plan)
+            wrote_state.append(states)
             return dataclasses.replace(
                 await _write(session, request, folder, manifest, topic, states, plan, progress, emit, now),
                 preflight=preflight)

@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka import errors as kerr
 from aiokafka.admin import NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
@@ -114,8 +115,10 @@ async def create_topic(session: KafkaSession, topic: str, partitions: int, repli
     for name, error_code, *rest in response.topic_errors:
         if error_code and error_code != TOPIC_ALREADY_EXISTS:
             message = rest[0] if rest and rest[0] else ""
+            # a broker that has just restarted is fenced for a moment: Kafka says so in words only
+            transient = kerr.for_code(error_code).retriable or "fenced" in message
             raise KafkaRequestFailed(f"{action} on cluster '{session.cluster.name}' failed: "
-                                     f"{message or f'error code {error_code}'} ({name})")
+                                     f"{message or f'error code {error_code}'} ({name})", retriable=transient)
     for _ in range(400):  # the new partitions have leaders once metadata says so (usually within 0.1-0.3 s)
         meta = (await session.metadata([topic])).to_object()
         leaders = partition_leaders(meta)
