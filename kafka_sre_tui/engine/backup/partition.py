@@ -94,6 +94,11 @@ class PartitionBackup:
         return self._pending.raw_bytes
 
     @property
+    def offsets_seen(self) -> int:
+        """Offsets this backup has read past, durable or not (what the records read so far span)."""
+        return max(0, self._pending.expected_offset - self.state.start_offset)
+
+    @property
     def needs_checkpoint(self) -> bool:
         return self.writer.segment_size >= SEGMENT_TARGET_BYTES
 

@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.backup.disk import still_needed, storage_error
 from kafka_sre_tui.engine.backup.partition import STATE_FILE, PartitionBackup, PartitionState
 from kafka_sre_tui.engine.backup.plan import BackupPlan, BackupRequest, PartitionPlan, make_plan, validate_request
 from kafka_sre_tui.engine.errors import ConfigError, KafkaRequestFailed, KsreError
@@ -106,7 +107,10 @@ async def _start_once(cluster: ClusterConfig, base: Path, backup_id: str, reques
         plan = await make_plan(session, request, backup_id, started)  # bad input fails here, before any file
         folder = base / backup_id
         with running(base, folder, backup_id, request.max_concurrent_backups):
-            write_json_atomic(folder / PLAN_FILE, plan.to_json())
+            try:
+                write_json_atomic(folder / PLAN_FILE, plan.to_json())
+            except OSError as exc:
+                raise storage_error(exc, folder, backup_id, None) from None
             states = [PartitionState.fresh(p) for p in plan.partitions]
             return await _run(session, folder, plan, states, request, emit, now)
 
@@ -177,6 +181,21 @@ async def _run(session: KafkaSession, folder: Path, plan: BackupPlan, states: li
              for s in states}
     clock = time.monotonic()
     progress = _Progress(plan, parts, clock, emit)
+    try:
+        return await _fetch_all(session, folder, plan, parts, request, progress, now)
+    except OSError as exc:  # disk full, file size limit, permissions: what was checkpointed stays resumable
+        each = parts.values()
+        need = still_needed(sum(p.raw_bytes for p in each), sum(p.writer.bytes_written + p.state.stored_bytes
+                                                               for p in each),
+                            sum(p.state.stored_bytes for p in each), sum(p.offsets_seen for p in each),
+                            sum(p.end_offset - p.state.start_offset for p in each))
+        raise storage_error(exc, folder, plan.backup_id, need) from None
+
+
+async def _fetch_all(session: KafkaSession, folder: Path, plan: BackupPlan,
+                     parts: dict[TopicPartition, PartitionBackup], request: BackupRequest, progress: _Progress,
+                     now: Callable[[], datetime]) -> BackupResult:
+    topic = plan.topic["name"]
     errors = 0
     try:
         for _attempt in range(MAX_LEADER_RETRIES):
@@ -201,11 +220,18 @@ async def _run(session: KafkaSession, folder: Path, plan: BackupPlan, states: li
                 await asyncio.sleep(0.5)
         else:
             raise KafkaRequestFailed(f"partition leaders of '{topic}' kept moving; resume later with: "
-                            f"kafka-sre-tui backup --resume {plan.backup_id}", retriable=True)
-    finally:
-        await asyncio.gather(*(asyncio.to_thread(p.checkpoint) for p in parts.values()))
+                                     f"kafka-sre-tui backup --resume {plan.backup_id}", retriable=True)
+    except BaseException:
+        with contextlib.suppress(OSError):  # best effort: the last durable checkpoint stays the resume point
+            await _checkpoint_all(parts)
+        raise
+    await _checkpoint_all(parts)
     progress.emit_now()
-    return _finish(folder, plan, parts, time.monotonic() - clock, errors, now)
+    return _finish(folder, plan, parts, time.monotonic() - progress.started, errors, now)
+
+
+async def _checkpoint_all(parts: dict[TopicPartition, PartitionBackup]) -> None:
+    await asyncio.gather(*(asyncio.to_thread(p.checkpoint) for p in parts.values()))
 
 
 async def _all_or_none(loops: list[Coroutine[Any, Any, bool]]) -> list[bool]:
@@ -260,7 +286,7 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
             if prefetch and not moved:
                 at = _next_positions(parts, answer)
                 in_flight = ask(at) if at else None
-            await asyncio.gather(*work)
+            await _all_threads(work)
             progress.emit_maybe()
             if request.rate_limit_mb_s:
                 await asyncio.sleep(progress.seconds_ahead(request.rate_limit_mb_s))
@@ -279,6 +305,22 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
             in_flight.cancel()
             with contextlib.suppress(asyncio.CancelledError, KsreError):
                 await in_flight
+
+
+async def _all_threads(work: Sequence[Coroutine[Any, Any, object]]) -> None:
+    """Wait for every partition's processing thread, even when one fails or this task is cancelled: a
+    thread still writing while the caller checkpoints that partition would corrupt its state."""
+    tasks = [asyncio.ensure_future(w) for w in work]
+    if not tasks:
+        return
+    try:
+        await asyncio.wait(tasks)
+    except asyncio.CancelledError:
+        await asyncio.wait(tasks)  # asyncio.wait leaves its tasks running: let the threads finish
+        raise
+    failed = next((t.exception() for t in tasks if t.exception() is not None), None)
+    if failed is not None:
+        raise failed
 
 
 def _next_positions(parts: dict[TopicPartition, PartitionBackup],

@@ -67,10 +67,15 @@ class PartitionWriter:
         segment, self._segment = self._segment, None
         if segment is None:
             return None
-        segment.handle.flush()
-        os.fsync(segment.handle.fileno())
+        tmp = segment.path.with_name(segment.path.name + TMP_SUFFIX)
+        try:
+            segment.handle.flush()
+            os.fsync(segment.handle.fileno())
+        except OSError as exc:
+            segment.handle.close()
+            raise OSError(exc.errno, exc.strerror, str(tmp)) from exc
         segment.handle.close()
-        os.replace(segment.path.with_name(segment.path.name + TMP_SUFFIX), segment.path)
+        os.replace(tmp, segment.path)
         fsync_dir(segment.path.parent)
         blocks = tuple(segment.blocks)
         return SegmentInfo(
@@ -93,9 +98,12 @@ class PartitionWriter:
             bytes(self._pending), self.codec, self.level, headers[0].base_offset, headers[-1].last_offset,
             min(h.first_timestamp for h in headers), max(h.max_timestamp for h in headers),
             sum(h.record_count for h in headers), len(headers), segment.size)
-        for part in (frame, stored):
-            segment.handle.write(part)
-            segment.digest.update(part)
+        try:
+            for part in (frame, stored):
+                segment.handle.write(part)
+                segment.digest.update(part)
+        except OSError as exc:  # a full disk: say which file
+            raise OSError(exc.errno, exc.strerror, f"{segment.path}{TMP_SUFFIX}") from exc
         segment.size += len(frame) + len(stored)
         segment.blocks.append(info)
         self.bytes_written += len(frame) + len(stored)
