@@ -125,9 +125,15 @@ def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path) -> 
 
 
 def _print_result(result: BackupResult, as_json: bool) -> None:
+    added = result.manifest.extra.get("partitions_added_during_backup", [])
+    if added:
+        print(f"note: partition(s) {', '.join(map(str, added))} were added to '{result.manifest.topic['name']}' "
+              "while it was backed up; they are not in this backup (the snapshot is the partitions at its start): "
+              f"back them up with --partitions {','.join(map(str, added))}", file=sys.stderr)
     if as_json:
         output.emit_json({"backup_id": result.backup_id, "path": str(result.path), "metrics": asdict(result.metrics),
-                          "partitions": [_partition_json(p) for p in result.manifest.partitions]})
+                          "partitions": [_partition_json(p) for p in result.manifest.partitions],
+                          "partitions_added_during_backup": added})
         return
     m = result.metrics
     output.table("Backup metrics", ["Metric", "Value"], [

@@ -119,7 +119,7 @@ async def make_plan(session: KafkaSession, request: BackupRequest, backup_id: st
             end = min(end, end_at.get(tp, end))
         parts.append(PartitionPlan(tp.partition, min(start, end), end, low))
     overview = await describe_cluster(session)
-    topic_id = await _topic_id(session, request.topic)
+    found_id = await topic_id(session, request.topic)
     groups = await committed_offsets_for_topic(session, request.topic)
     codec_obj, level = codec(request.compression, request.level)
     return BackupPlan(
@@ -128,7 +128,7 @@ async def make_plan(session: KafkaSession, request: BackupRequest, backup_id: st
         source={"cluster_name": session.cluster.name, "bootstrap_servers": list(session.cluster.bootstrap_servers),
                 "cluster_id": overview.cluster_id},
         topic={"name": topic.name, "partition_count": count, "replication_factor": topic.replication_factor,
-               "configs": topic.configs, "topic_id": topic_id},
+               "configs": topic.configs, "topic_id": found_id},
         selection={"partitions": list(wanted), "from_offset": request.from_offset, "to_offset": request.to_offset,
                    "from_time_ms": request.from_time_ms, "to_time_ms": request.to_time_ms,
                    "max_messages": request.max_messages},
@@ -138,6 +138,7 @@ async def make_plan(session: KafkaSession, request: BackupRequest, backup_id: st
     )
 
 
-async def _topic_id(session: KafkaSession, topic: str) -> str | None:
+async def topic_id(session: KafkaSession, topic: str) -> str | None:
+    """The topic's id (it changes when the topic is deleted and created again); None if it is gone."""
     response = await session.send(session.broker_ids()[0], TopicIds([topic]), f"reading the id of topic '{topic}'")
     return next((topic_id_text(t[2]) for t in response.topics if t[1] == topic and not t[0]), None)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.backup.changes import TopicRecreated, check_same_topic, partitions_added
 from kafka_sre_tui.engine.backup.disk import still_needed, storage_error
 from kafka_sre_tui.engine.backup.partition import STATE_FILE, PartitionBackup, PartitionState
 from kafka_sre_tui.engine.backup.plan import BackupPlan, BackupRequest, PartitionPlan, make_plan, validate_request
@@ -38,6 +39,7 @@ from kafka_sre_tui.engine.storage.manifest import MANIFEST, Manifest, PartitionM
 
 PLAN_FILE = "backup.json"
 _LEADER_ERRORS = {5, 6, 74, 75}  # leader not available, not leader, fenced/unknown leader epoch
+_TOPIC_GONE = {3, 100}  # unknown topic or partition, unknown topic id
 MAX_LEADER_RETRIES = 20
 
 
@@ -148,6 +150,7 @@ async def _resume_once(cluster: ClusterConfig, base_path: Path, backup_id: str, 
             if cluster_id != plan.source["cluster_id"]:
                 raise ConfigError(f"backup {backup_id} was taken from cluster id {plan.source['cluster_id']}, "
                                   f"but --cluster points at {cluster_id}; resume against the same cluster")
+            await check_same_topic(session, plan)
             return await _run(session, folder, plan, states, request, emit, now)
 
 
@@ -216,18 +219,24 @@ async def _fetch_all(session: KafkaSession, folder: Path, plan: BackupPlan,
                 incomplete.retriable = exc.retriable
                 raise incomplete from exc
             if any(moved) or len(by_leader) == 0:
+                if not by_leader:
+                    await check_same_topic(session, plan)  # no leader at all: the topic may be gone
                 errors += 1
                 await asyncio.sleep(0.5)
         else:
             raise KafkaRequestFailed(f"partition leaders of '{topic}' kept moving; resume later with: "
                                      f"kafka-sre-tui backup --resume {plan.backup_id}", retriable=True)
+    except TopicRecreated:
+        raise  # what was read since the last check may be the new topic's: never made durable
     except BaseException:
         with contextlib.suppress(OSError):  # best effort: the last durable checkpoint stays the resume point
             await _checkpoint_all(parts)
         raise
+    await check_same_topic(session, plan)
     await _checkpoint_all(parts)
+    added = partitions_added(plan, (await session.metadata([topic])).to_object())
     progress.emit_now()
-    return _finish(folder, plan, parts, time.monotonic() - progress.started, errors, now)
+    return _finish(folder, plan, parts, time.monotonic() - progress.started, errors, now, added)
 
 
 async def _checkpoint_all(parts: dict[TopicPartition, PartitionBackup]) -> None:
@@ -277,9 +286,12 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
                 if fetched.error_code in _LEADER_ERRORS:
                     moved = True
                 elif fetched.error_code == OFFSET_OUT_OF_RANGE:
+                    await check_same_topic(session, progress.plan)  # a new topic restarts at offset 0
                     start = await list_offsets(session, {tp: node}, EARLIEST)
                     parts[tp].skip_to(start.get(tp, parts[tp].position))
                 elif fetched.error_code:
+                    if fetched.error_code in _TOPIC_GONE:
+                        await check_same_topic(session, progress.plan)
                     session.raise_for_code(fetched.error_code, f"fetching {tp.topic}/{tp.partition}")
                 else:
                     work.append(asyncio.to_thread(parts[tp].process, fetched))
@@ -294,6 +306,8 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
                 return True
             due = time.monotonic() - last_checkpoint >= request.checkpoint_seconds
             if due or any(p.needs_checkpoint for p in parts.values()):
+                # the same topic id now means every record read so far is the topic's the backup started on
+                await check_same_topic(session, progress.plan)
                 await asyncio.gather(*(asyncio.to_thread(p.checkpoint) for p in parts.values()))
                 last_checkpoint = time.monotonic()
             if not prefetch:
@@ -369,7 +383,7 @@ class _Progress:
 
 
 def _finish(folder: Path, plan: BackupPlan, parts: dict[TopicPartition, PartitionBackup], seconds: float,
-            errors: int, now: Callable[[], datetime]) -> BackupResult:
+            errors: int, now: Callable[[], datetime], added: list[int]) -> BackupResult:
     states = [p.state for p in parts.values()]
     read = sum(s.raw_bytes for s in states)
     written = sum(s.stored_bytes for s in states)
@@ -386,7 +400,8 @@ def _finish(folder: Path, plan: BackupPlan, parts: dict[TopicPartition, Partitio
             records=s.records, raw_bytes=s.raw_bytes, stored_bytes=s.stored_bytes, first_offset=s.first_offset,
             last_offset=s.last_offset, first_timestamp=s.first_timestamp, last_timestamp=s.last_timestamp,
             gaps=tuple(s.gaps), gap_count=s.gap_count, segments=tuple(s.segments)) for s in states),
-        consumer_groups=plan.consumer_groups, metrics=metrics.__dict__)
+        consumer_groups=plan.consumer_groups, metrics=metrics.__dict__,
+        extra={"partitions_added_during_backup": added} if added else {})
     write_manifest(folder, manifest)
     (folder / PLAN_FILE).unlink(missing_ok=True)
     for s in states:

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from aiokafka.protocol.api import Struct
 from aiokafka.protocol.fetch import FetchRequest
+from aiokafka.protocol.types import Array, Schema
 from aiokafka.record.default_records import DefaultRecordBatch
 
 from kafka_sre_tui.engine.kafka.batches import BatchHeader
@@ -40,7 +43,8 @@ async def fetch_raw(session: KafkaSession, node: int, positions: dict[TopicParti
     for tp, offset in positions.items():
         per_topic[tp.topic].append((tp.partition, offset, partition_max_bytes))
     request = FetchRequest(max_wait_ms, 1, max_bytes, isolation_level, list(per_topic.items()))
-    response = (await session.send(node, request, "fetching records")).to_object()
+    response = await session.send(node, request, "fetching records")
+    response = _plain(response.SCHEMA, response)
     result = {}
     for topic in response["topics"]:
         for p in topic["partitions"]:
@@ -78,3 +82,18 @@ def _is_abort_marker(view: memoryview) -> bool:
         key = record.key or b""
         return len(key) >= 4 and int.from_bytes(key[2:4], "big", signed=True) == _ABORT
     return False
+
+
+def _plain(schema: Schema, data: Any) -> dict[str, Any]:
+    """aiokafka's ``to_object``, but a null array (a partition answered with an error, such as offset
+    out of range once retention deleted the start, has null aborted transactions) is an empty list."""
+    result: dict[str, Any] = {}
+    for idx, (name, kind) in enumerate(zip(schema.names, schema.fields, strict=True)):
+        value = data.get_item(name) if isinstance(data, Struct) else data[idx]
+        if isinstance(kind, Schema):
+            result[name] = _plain(kind, value)
+        elif isinstance(kind, Array) and isinstance(kind.array_of, Schema):
+            result[name] = [_plain(kind.array_of, item) for item in value or ()]
+        else:
+            result[name] = value
+    return result
