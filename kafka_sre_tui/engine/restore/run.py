@@ -20,6 +20,7 @@ from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.backup.catalog import find_backup
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.heap import keep_large_buffers
+from kafka_sre_tui.engine.input_checks import check_topic_name
 from kafka_sre_tui.engine.kafka.retry import retry_while_away
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.kafka.topic_writer import WriterSettings
@@ -79,6 +80,8 @@ async def restore_backup(cluster: ClusterConfig, request: RestoreRequest, emit: 
 async def _restore_once(cluster: ClusterConfig, request: RestoreRequest, folder: Path, emit: Emit,
                         now: Callable[[], datetime], settle_seconds: float, wrote_state: list[Path]) -> RestoreResult:
     manifest, selections, stats = await _verified_plan(folder, request)
+    if request.target_topic is None:  # the manifest's name becomes a topic and a directory name: check it
+        check_topic_name(str(manifest.topic.get("name")), "the backed-up topic's name")
     topic = request.target_topic or manifest.topic["name"]
     async with KafkaSession(cluster) as session:
         target = await inspect_target(session, topic)

@@ -103,6 +103,18 @@ def _partition(doc: dict[str, Any]) -> PartitionManifest:
     return PartitionManifest(segments=segments, gaps=gaps, **doc)
 
 
+def segment_path(backup_dir: Path, file: str) -> Path:
+    """Where a segment named in a manifest lives; ManifestError for a name leading outside the backup
+    (absolute, ``..``, or a symlink out of it): a hostile manifest must not make us read other files."""
+    relative = Path(file)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise ManifestError(f"segment '{file}' is not a path inside the backup: the manifest is not trustworthy")
+    path = backup_dir / relative
+    if not path.resolve().is_relative_to(backup_dir.resolve()):
+        raise ManifestError(f"segment '{file}' leads outside the backup (a symlink): the manifest is not trustworthy")
+    return path
+
+
 def segment_from_json(doc: dict[str, Any]) -> SegmentInfo:
     blocks = tuple(BlockInfo(**b) for b in doc["blocks"])
     return SegmentInfo(**{**doc, "blocks": blocks})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,7 @@ from aiokafka.record.default_records import DefaultRecordBatch
 
 from kafka_sre_tui.engine.kafka.batches import BatchHeader, RawBatch, split_batches
 from kafka_sre_tui.engine.storage.blocks import FRAME_SIZE, BlockError, BlockInfo, decode_frame, decode_payload
-from kafka_sre_tui.engine.storage.manifest import PartitionManifest
+from kafka_sre_tui.engine.storage.manifest import PartitionManifest, segment_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,9 @@ def read_block(handle: object, block: BlockInfo) -> bytes:
     info, codec = decode_frame(frame, block.position)
     if info != block:
         raise BlockError(f"block header at byte {block.position} disagrees with the manifest")
+    left = os.fstat(handle.fileno()).st_size - block.position - FRAME_SIZE  # type: ignore[attr-defined]
+    if info.stored_length > left:  # a length claiming gigabytes is never allocated
+        raise BlockError(f"block at byte {block.position} claims {info.stored_length} bytes, the file holds {left}")
     return decode_payload(info, codec, handle.read(info.stored_length))  # type: ignore[attr-defined]
 
 
@@ -48,7 +52,7 @@ def iter_batches(backup_dir: Path, part: PartitionManifest, start: int | None = 
     for segment in part.segments:
         if segment.last_offset < lo or segment.first_offset >= hi:
             continue
-        with open(backup_dir / segment.file, "rb") as handle:
+        with open(segment_path(backup_dir, segment.file), "rb") as handle:
             for block in segment.blocks:
                 if block.last_offset < lo or block.first_offset >= hi:
                     continue
