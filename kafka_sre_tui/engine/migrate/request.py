@@ -11,7 +11,7 @@ from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.input_checks import check_seconds, check_topic_name
 from kafka_sre_tui.engine.jobs import Retrying
 from kafka_sre_tui.engine.restore.offsets import GroupCommit
-from kafka_sre_tui.engine.restore.preflight import Check
+from kafka_sre_tui.engine.target.checks import Check
 
 
 def default_state_dir() -> Path:
