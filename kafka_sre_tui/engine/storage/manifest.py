@@ -85,6 +85,8 @@ def read_manifest(backup_dir: Path) -> tuple[Manifest, bool]:
         doc = read_json(backup_dir / MANIFEST)
     except (OSError, ValueError) as exc:
         raise ManifestError(f"cannot read {backup_dir / MANIFEST}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ManifestError(f"{backup_dir / MANIFEST} is not a manifest (a JSON object was expected)")
     intact = doc.get("manifest_sha256") == manifest_checksum(doc)
     try:
         if doc.get("format") != FORMAT or doc.get("format_version") != FORMAT_VERSION:
@@ -93,7 +95,7 @@ def read_manifest(backup_dir: Path) -> tuple[Manifest, bool]:
         doc.pop("manifest_sha256", None)
         partitions = tuple(_partition(p) for p in doc.pop("partitions"))
         return Manifest(partitions=partitions, **doc), intact
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ManifestError(f"{backup_dir / MANIFEST}: malformed ({exc})") from None
 
 
