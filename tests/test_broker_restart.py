@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
 
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.backup.plan import BackupRequest
@@ -31,9 +32,10 @@ PARTITIONS, PER_PARTITION, VALUE_BYTES = 2, 1500, 600  # about 1.8 MB: several s
 SLOW = 0.25  # MB/s: every job is still running when the broker goes
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def broker() -> Iterator[LocalKafka]:
-    """A broker of this module's own: the shared one must not restart under other tests."""
+    """A broker of each test's own: the shared one must not restart under other tests, and a broker
+    that has just come back can stay fenced (refusing new topics) for a long while on a loaded machine."""
     kafka = _start()
     yield kafka
     kafka.stop()
@@ -50,11 +52,15 @@ async def _create(bootstrap: str, topic: str) -> None:
     await admin.start()
     try:
         for _ in range(600):
-            response = await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+            try:
+                response = await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+            except (KafkaError, TimeoutError):  # the connection of before the restart is closed: reconnect
+                await asyncio.sleep(0.2)
+                continue
             if all(code in (0, 36) for _name, code, *_rest in response.topic_errors):  # 36: already exists
                 return
             await asyncio.sleep(0.2)
-        raise AssertionError(f"topic {topic} could not be created: {response.topic_errors}")
+        raise AssertionError(f"topic {topic} could not be created")
     finally:
         await admin.close()
 
@@ -82,6 +88,29 @@ class _Seen:
             self.retries.append(event)
 
 
+async def test_broker_away_past_retry_seconds_stops_resumable(broker: LocalKafka, tmp_path: Path) -> None:
+    cluster = _cluster(broker, retry_seconds=3)
+    await _load(broker.bootstrap_servers, "src2")
+    source = await read_all(broker.bootstrap_servers, "src2")
+    seen = _Seen()
+    request = BackupRequest(topic="src2", base_path=tmp_path, rate_limit_mb_s=SLOW, checkpoint_seconds=0.5)
+    job = asyncio.create_task(backup_topic(cluster, request, seen))
+    await wait_for(lambda: any(tmp_path.glob("*/partitions/*/*.kseg")), "the backup's first segment", 60)
+    await asyncio.to_thread(broker.stop, keep_data=True)
+    try:
+        with pytest.raises(KsreError) as failure:
+            await job
+    finally:
+        await asyncio.to_thread(broker.start)
+    [folder] = list(tmp_path.iterdir())
+    message = str(failure.value)
+    assert "\n" not in message and "gave up after 3 s (retry_seconds)" in message
+    assert seen.retries and all(r.gives_up_in_seconds <= 3 for r in seen.retries)  # shown while it waited
+    assert f"continue it with kafka-sre-tui backup --resume {folder.name}" in message
+    result = await resume_backup(dataclasses.replace(cluster, retry_seconds=60), tmp_path, folder.name)
+    assert read_backup(result.path) == source
+
+
 async def test_backup_restore_and_migration_ride_out_a_broker_restart(broker: LocalKafka, tmp_path: Path) -> None:
     cluster = _cluster(broker, retry_seconds=180)
     await _load(broker.bootstrap_servers, "src")
@@ -106,26 +135,3 @@ async def test_backup_restore_and_migration_ride_out_a_broker_restart(broker: Lo
     for topic in ("restored", "migrated"):
         copied = await read_all(broker.bootstrap_servers, topic)
         assert {p: content(r) for p, r in copied.items()} == {p: content(r) for p, r in source.items()}, topic
-
-
-async def test_broker_away_past_retry_seconds_stops_resumable(broker: LocalKafka, tmp_path: Path) -> None:
-    cluster = _cluster(broker, retry_seconds=3)
-    await _load(broker.bootstrap_servers, "src2")
-    source = await read_all(broker.bootstrap_servers, "src2")
-    seen = _Seen()
-    request = BackupRequest(topic="src2", base_path=tmp_path, rate_limit_mb_s=SLOW, checkpoint_seconds=0.5)
-    job = asyncio.create_task(backup_topic(cluster, request, seen))
-    await wait_for(lambda: any(tmp_path.glob("*/partitions/*/*.kseg")), "the backup's first segment", 60)
-    await asyncio.to_thread(broker.stop, keep_data=True)
-    try:
-        with pytest.raises(KsreError) as failure:
-            await job
-    finally:
-        await asyncio.to_thread(broker.start)
-    [folder] = list(tmp_path.iterdir())
-    message = str(failure.value)
-    assert "\n" not in message and "gave up after 3 s (retry_seconds)" in message
-    assert seen.retries and all(r.gives_up_in_seconds <= 3 for r in seen.retries)  # shown while it waited
-    assert f"continue it with kafka-sre-tui backup --resume {folder.name}" in message
-    result = await resume_backup(dataclasses.replace(cluster, retry_seconds=60), tmp_path, folder.name)
-    assert read_backup(result.path) == source
