@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -42,6 +44,46 @@ def kcat_consume(kcat: str, bootstrap: str, topic: str, out: Path) -> ChildRun:
 
 def kcat_produce(kcat: str, bootstrap: str, topic: str, source: Path) -> ChildRun:
     return run_child([kcat, "-P", "-b", bootstrap, "-t", topic, "-K", "\t", "-l", str(source)])
+
+
+def kcat_pipe(kcat: str, source: str, topic: str, target: str, target_topic: str) -> ChildRun:
+    """The migration people do with kcat alone: consume to stdout, produce from stdin (keys and values;
+    headers and timestamps are dropped). Timed whole; peak RSS is the larger of the two."""
+    consume = [kcat, "-C", "-b", source, "-t", topic, "-o", "beginning", "-e", "-q", "-f", KCAT_FORMAT]
+    produce = [kcat, "-P", "-b", target, "-t", target_topic, "-K", "\t"]
+    return run_child(["sh", "-c", f"{shlex.join(consume)} | {shlex.join(produce)}"])
+
+
+KAFKA_BACKUP_ENV = "KAFKA_BACKUP_BIN"
+
+
+def find_kafka_backup() -> tuple[str | None, str]:
+    """osodevops/kafka-backup (Rust): ``$KAFKA_BACKUP_BIN`` or ``kafka-backup`` on PATH; never fetched or
+    built here (build it yourself, outside this repository, with ``cargo build --release``)."""
+    path = os.environ.get(KAFKA_BACKUP_ENV) or shutil.which("kafka-backup")
+    if path and Path(path).is_file():
+        return path, ""
+    return None, f"kafka-backup not found (set ${KAFKA_BACKUP_ENV} or put it on PATH); its rows are unavailable"
+
+
+def kafka_backup_backup(binary: str, bootstrap: str, topic: str, store: Path, backup_id: str,
+                        codec: str) -> ChildRun:
+    """Its documented backup: a YAML config, filesystem storage, the given codec."""
+    config = store / f"{backup_id}-backup.yaml"
+    config.write_text(f"mode: backup\nbackup_id: \"{backup_id}\"\nsource:\n  bootstrap_servers: [\"{bootstrap}\"]\n"
+                      f"  topics:\n    include: [\"{topic}\"]\nstorage:\n  backend: filesystem\n  path: {store}\n"
+                      f"backup:\n  compression: {codec}\n")
+    return run_child([binary, "backup", "--config", str(config)])
+
+
+def kafka_backup_restore(binary: str, bootstrap: str, topic: str, target_topic: str, store: Path,
+                         backup_id: str) -> ChildRun:
+    """Its documented restore of that backup into ``target_topic``."""
+    config = store / f"{backup_id}-restore.yaml"
+    config.write_text(f"mode: restore\nbackup_id: \"{backup_id}\"\ntarget:\n  bootstrap_servers: [\"{bootstrap}\"]\n"
+                      f"storage:\n  backend: filesystem\n  path: {store}\nrestore:\n  topic_mapping:\n"
+                      f"    {topic}: {target_topic}\n")
+    return run_child([binary, "restore", "--config", str(config)])
 
 
 def _java(libs: Path, main: str, *args: str) -> list[str]:

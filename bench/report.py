@@ -50,12 +50,23 @@ def markdown(result: dict[str, Any], rows: list[Row], checks: list[Check]) -> st
           f"{'–' if c.met is None else ('yes' if c.met else '**no**')} |" for c in checks),
         "",
     ]
+    lines += _startup(result.get("startup", {}))
     lines += _inspection(result.get("inspection", {}))
     for name, top in result.get("profiles", {}).items():
         lines += ["", f"Profile of one {name} (py-spy, share of samples by own time):", "", "```", *top[:12], "```"]
     if result["notes"]:
         lines += ["", "Notes:", *(f"- {n}" for n in result["notes"])]
     return "\n".join(lines) + "\n"
+
+
+def _startup(found: dict[str, Any]) -> list[str]:
+    if not found:
+        return []
+    return ["Start-up (bench/startup.py; CPU is user + system of the whole process, min of the runs; ours = "
+            "minus a bare `python -c pass`):", "",
+            "| command | CPU s | ours CPU s | wall min s | wall median s |", "|---|---:|---:|---:|---:|",
+            *(f"| {name} | {f['cpu_min_s']} | {f.get('ours_cpu_s', '–')} | {f['wall_min_s']} | {f['wall_median_s']} |"
+              for name, f in found.items()), ""]
 
 
 def _inspection(insp: dict[str, Any]) -> list[str]:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import inspection, machine, peers, profile, report, throughput
+from bench import inspection, machine, peers, profile, report, startup, throughput
 from bench.data import Records, load_topic
 from bench.inspection import Scale
 from bench.ours import Cli
@@ -29,6 +29,7 @@ from bench.throughput import Topic
 from kafka_sre_tui.localkafka import LocalKafka, kafka_libs
 
 TOPIC = "bench.orders"
+LARGE_SCALE = Scale(topics=8000, partitions=5, groups=2500)
 
 
 def log(text: str) -> None:
@@ -44,6 +45,9 @@ def parse(argv: list[str] | None) -> tuple[Settings, str]:
     p.add_argument("--codecs", help=f"comma-separated backup codecs (default {','.join(ALL_CODECS)})")
     p.add_argument("--topics", type=int, help="inspection cluster: topics (default 2000)")
     p.add_argument("--groups", type=int, help="inspection cluster: consumer groups (default 500)")
+    p.add_argument("--large-inspection", action="store_true",
+                   help="inspection cluster of 8,000 topics x 5 partitions (40,000) and 2,500 groups, the scale "
+                        "where web UIs freeze")
     p.add_argument("--skip-inspection", action="store_true", help="leave out the inspection-scale cluster")
     p.add_argument("--no-install-kcat", action="store_true", help="never apt-get install a missing kcat")
     p.add_argument("--profile", action="store_true", help="also profile one backup and one restore with py-spy")
@@ -66,6 +70,8 @@ def parse(argv: list[str] | None) -> tuple[Settings, str]:
     if a.topics or a.groups:
         changes["scale"] = dataclasses.replace(s.scale, topics=a.topics or s.scale.topics,
                                                groups=a.groups or s.scale.groups)
+    if a.large_inspection:
+        changes["scale"] = LARGE_SCALE
     if a.skip_inspection:
         changes["scale"] = Scale(0, 0, 0)
     if a.no_install_kcat:
@@ -115,8 +121,11 @@ def run(settings: Settings, name: str, argv: list[str]) -> Path:
                            "load_seconds": round(time.monotonic() - t0, 1)}
         log(f"loaded {topic.log_bytes / 1e6:,.0f} MB in {result['topic']['load_seconds']} s")
         cli = Cli.create(workdir)
+        if settings.mode != "quick":  # the quick run is the test suite's, on a time budget
+            result["startup"] = startup.measure(kafka.bootstrap_servers, repeats=settings.repeats)
+            log(f"start-up: {result['startup']}")
         if settings.migrate_only:
-            rows += _migrate_only(cli, kafka, topic, settings)
+            rows += _migrate_only(cli, kafka, topic, settings, kcat, kcat_note, result)
             result["inspection"] = {}
             result["notes"] = notes
             path = report.write(settings.out_dir, name, result, rows, evaluate({r.name: r for r in rows}, {}))
@@ -132,7 +141,10 @@ def run(settings: Settings, name: str, argv: list[str]) -> Path:
             rows.append(throughput.measure_per_record(topic, workdir, settings, log))
             with second_cluster(kafka, settings.second_cluster and cli.migrate_help() is not None) as target:
                 rows.append(throughput.measure_migrate(cli, topic, target.bootstrap_servers, settings, log))
+                rows.append(throughput.measure_kcat_pipe(kcat, kcat_note, topic, target.bootstrap_servers, settings,
+                                                         log))
             rows += throughput.measure_peers(topic, kafka_libs(), kcat, kcat_note, workdir, settings, log)
+        rows += throughput.measure_kafka_backup(topic, workdir, settings, log)  # full and --restore-only
         if settings.profile and backup_id:
             result["profiles"] = _profiles(cli, topic, backup_id, workdir.parent / "ksre-bench-profiles")
         result["inspection"] = _inspection(kafka, settings)
@@ -143,9 +155,11 @@ def run(settings: Settings, name: str, argv: list[str]) -> Path:
     return path
 
 
-def _migrate_only(cli: Cli, kafka: LocalKafka, topic: Topic, settings: Settings) -> list[Row]:
+def _migrate_only(cli: Cli, kafka: LocalKafka, topic: Topic, settings: Settings, kcat: str | None,
+                  kcat_note: str, result: dict[str, Any]) -> list[Row]:
     """The topic, then a topic of ``small_fraction`` its records loaded the same way, each migrated to a
-    second cluster (``repeats`` times for the full size, once for the small one)."""
+    second cluster (``repeats`` times for the full size, once for the small one); the topic piped with
+    ``kcat -C | kcat -P`` to the same second cluster; with ``profile``, one more migration under py-spy."""
     small_records = max(int(topic.records * settings.small_fraction), 1)
     small_name = f"{TOPIC}.small"
     asyncio.run(load_topic(kafka.bootstrap_servers, small_name, small_records, settings.partitions,
@@ -156,7 +170,17 @@ def _migrate_only(cli: Cli, kafka: LocalKafka, topic: Topic, settings: Settings)
         full = throughput.measure_migrate(cli, topic, target.bootstrap_servers, settings, log)
         once = dataclasses.replace(settings, repeats=1)
         row = throughput.measure_migrate(cli, small, target.bootstrap_servers, once, log, suffix="small")
-    return [full, row]
+        pipe = throughput.measure_kcat_pipe(kcat, kcat_note, topic, target.bootstrap_servers, settings, log)
+        if settings.profile:
+            out_dir = cli.backup_dir.parent.parent / "ksre-bench-profiles"
+            out_dir.mkdir(parents=True, exist_ok=True)
+            log(f"profiling one migration with py-spy (stacks in {out_dir})")
+            migrate = cli.command("migrate", "--source-cluster", topic.bootstrap, "--source-topic", topic.name,
+                                  "--target-cluster", target.bootstrap_servers, "--target-topic", "migrated-profiled",
+                                  "--create-topic", "--no-verify", "--state-dir",
+                                  str(cli.backup_dir.parent / "migrations" / "profiled"), "--json")
+            result["profiles"] = {"migrate": profile.profile(migrate, out_dir / "profile-migrate.txt")}
+    return [full, row, pipe]
 
 
 def _profiles(cli: Cli, topic: Topic, backup_id: str, out_dir: Path) -> dict[str, list[str]]:

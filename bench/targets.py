@@ -34,11 +34,21 @@ def _at_most(name: str, value: float | None, limit: float, target: str) -> Check
     return Check(name, value, target, None if value is None else value <= limit)
 
 
+def _stored(ours: Row | None, peer: Row | None) -> float | None:
+    if ours is None or peer is None or not (ours.available and peer.available and ours.size_bytes and peer.size_bytes):
+        return None
+    return ours.size_bytes / peer.size_bytes
+
+
 def evaluate(rows: dict[str, Row], inspection: dict[str, Any]) -> list[Check]:
     backup, verify = rows.get(f"backup {DEFAULT_CODEC}"), rows.get(f"verify ({DEFAULT_CODEC} backup)")
     restore = rows.get(f"restore ({DEFAULT_CODEC} backup) into a new topic")
     kcat_c, kcat_p = rows.get("kcat consume → file"), rows.get("kcat produce ← file")
     cperf = rows.get("Kafka ConsumerPerformance")
+    rust_backup = rows.get(f"kafka-backup (Rust) backup {DEFAULT_CODEC}")
+    rust_restore = rows.get("kafka-backup (Rust) restore into a new topic")
+    migrate = next((r for r in rows.values() if r.name.startswith("migrate ") and "small" not in r.name), None)
+    pipe = next((r for r in rows.values() if r.name.startswith("kcat -C → kcat -P")), None)
     backups = [r for r in rows.values() if r.name.startswith("backup ") and "small" not in r.name and r.available]
     best = max(backups, key=lambda r: r.mb_s, default=None)
     checks = [
@@ -50,6 +60,12 @@ def evaluate(rows: dict[str, Row], inspection: dict[str, Any]) -> list[Check]:
                   ratio(backup, cperf, "engine_mb_s"), 0.7, "≥ 0.7"),
         _at_least("restore ÷ kcat produce (we keep headers and timestamps)", ratio(restore, kcat_p), 1.0, "≥ 1.0"),
         _at_least(f"verify ÷ backup ({DEFAULT_CODEC})", ratio(verify, backup), 3.0, "≥ 3.0"),
+        _at_least(f"backup ({DEFAULT_CODEC}) ÷ kafka-backup (Rust) backup", ratio(backup, rust_backup), 1.2, "≥ 1.2"),
+        _at_least("restore ÷ kafka-backup (Rust) restore", ratio(restore, rust_restore), 1.2, "≥ 1.2"),
+        _at_most(f"backup ({DEFAULT_CODEC}) stored MB ÷ kafka-backup's", _stored(backup, rust_backup), 1.0, "≤ 1.0"),
+        _at_least("migrate ÷ kcat -C → kcat -P pipe (we keep headers and timestamps)", ratio(migrate, pipe), 2.0,
+                  "≥ 2.0"),
+        _at_least("migrate ÷ restore of the same data", ratio(migrate, restore), 0.9, "≥ 0.9"),
     ]
     for op, full_name in (("backup", f"backup {DEFAULT_CODEC}"),
                           ("restore", f"restore ({DEFAULT_CODEC} backup) into a new topic")):

@@ -152,6 +152,63 @@ def measure_migrate(cli: Cli, topic: Topic, target: str, settings: Settings, log
     return row
 
 
+def measure_kcat_pipe(kcat: str | None, kcat_note: str, topic: Topic, target: str, settings: Settings,
+                      log: Log) -> Row:
+    """``kcat -C | kcat -P`` from the topic into a new topic on ``target``; counted only when every
+    record arrived."""
+    row = Row("kcat -C → kcat -P pipe to a second cluster" if settings.second_cluster else
+              "kcat -C → kcat -P pipe (same cluster)", "peer", topic_bytes=topic.log_bytes, records=topic.records,
+              note="keys and values only: headers and timestamps dropped")
+    if kcat is None:
+        _fail(row, kcat_note)
+        return row
+    for n in range(settings.repeats):
+        name = f"kcat-piped-{n}"
+        asyncio.run(create_topics(target, [name], settings.partitions))
+        run = peers.kcat_pipe(kcat, topic.bootstrap, topic.name, target, name)
+        written = asyncio.run(count_records(target, name)) if run.ok else 0
+        if written != topic.records:
+            _fail(row, run.failure() if not run.ok else f"the pipe wrote {written:,} of {topic.records:,} records")
+            break
+        row.add(run.seconds, run.peak_rss_mb)
+        log(f"{row.name} #{n + 1}: {run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB RSS")
+    return row
+
+
+def measure_kafka_backup(topic: Topic, workdir: Path, settings: Settings, log: Log) -> list[Row]:
+    """osodevops/kafka-backup's backup (default codec, zstd) and restore into a new topic, when its
+    binary is present (bench/peers.find_kafka_backup)."""
+    binary, note = peers.find_kafka_backup()
+    backup = Row(f"kafka-backup (Rust) backup {DEFAULT_CODEC}", "peer", topic_bytes=topic.log_bytes,
+                 records=topic.records)
+    restore = Row("kafka-backup (Rust) restore into a new topic", "peer", topic_bytes=topic.log_bytes,
+                  records=topic.records)
+    if binary is None:
+        for row in (backup, restore):
+            _fail(row, note)
+        return [backup, restore]
+    for n in range(settings.repeats):
+        store = workdir / f"kafka-backup-{n}"
+        store.mkdir(parents=True, exist_ok=True)
+        run = peers.kafka_backup_backup(binary, topic.bootstrap, topic.name, store, f"bench-{n}", DEFAULT_CODEC)
+        if not run.ok:
+            _fail(backup, run.failure())
+            _fail(restore, "its backup failed")
+            break
+        backup.add(run.seconds, run.peak_rss_mb)
+        backup.size_bytes = sum(f.stat().st_size for f in store.rglob("*") if f.is_file())
+        target = f"kafka-backup-restored-{n}"
+        run = peers.kafka_backup_restore(binary, topic.bootstrap, topic.name, target, store, f"bench-{n}")
+        written = asyncio.run(count_records(topic.bootstrap, target)) if run.ok else 0
+        if written != topic.records:
+            _fail(restore, run.failure() if not run.ok else f"it restored {written:,} of {topic.records:,} records")
+        else:
+            restore.add(run.seconds, run.peak_rss_mb)
+        _remove(store)
+        log(f"kafka-backup #{n + 1}: backup {_last(backup)}, restore {_last(restore)}")
+    return [backup, restore]
+
+
 def measure_per_record(topic: Topic, workdir: Path, settings: Settings, log: Log) -> Row:
     """The per-record backup alternative (bench/per_record.py), same data, zstd."""
     row = Row("per-record decode + re-encode (aiokafka), zstd", "reference", topic_bytes=topic.log_bytes,

@@ -20,14 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kafka_sre_tui.client_properties import cluster_keys_from_properties
 from kafka_sre_tui.engine.errors import ConfigError
 
 ENV_VAR = "KAFKA_SRE_TUI_CONFIG"
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
-SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
 COMPRESSIONS = ("none", "gzip", "snappy", "lz4", "zstd")
 MIN_REFRESH_SECONDS = 1.0
 _BARE_ADDRESS = re.compile(r"^(?:[\w.\-]+|\[[0-9a-fA-F:]+\]):\d{1,5}(?:,(?:[\w.\-]+|\[[0-9a-fA-F:]+\]):\d{1,5})*$")
@@ -48,6 +46,9 @@ class ClusterConfig:
     ssl_key_file: Path | None = None
     ssl_key_password: str | None = field(default=None, repr=False)
     ssl_check_hostname: bool = True
+    oauth_token_command: str | None = field(default=None, repr=False)
+    oauth_token_file: Path | None = None
+    aws_msk_iam_region: str | None = None
     read_only: bool = False
     request_timeout_seconds: float = 10.0
     retry_seconds: float = 60.0  # how long a job waits for a cluster that went away before it stops
@@ -57,6 +58,10 @@ class ClusterConfig:
     @property
     def uses_sasl(self) -> bool:
         return self.security_protocol.startswith("SASL")
+
+    @property
+    def uses_oauth(self) -> bool:
+        return self.uses_sasl and self.sasl_mechanism == "OAUTHBEARER"
 
     @property
     def uses_tls(self) -> bool:
@@ -102,7 +107,14 @@ class ClusterEntry:
         elif password_file:
             values["password"] = _read_secret(password_file, f"{where}.password_file")
         cluster = ClusterConfig(name=self.name, source=str(self.source), **values)
-        if cluster.uses_sasl and (not cluster.username or cluster.password is None):
+        token_sources = [k for k in _TOKEN_KEYS if getattr(cluster, k) is not None]
+        if cluster.uses_oauth and len(token_sources) != 1:
+            raise ConfigError(f"{where}: OAUTHBEARER needs exactly one of {', '.join(_TOKEN_KEYS)}"
+                              + (f" (got {', '.join(token_sources)})" if token_sources else ""))
+        if token_sources and not cluster.uses_oauth:
+            raise ConfigError(f"{where}.{token_sources[0]}: only used with sasl_mechanism = \"OAUTHBEARER\" "
+                              "and a SASL security_protocol")
+        if cluster.uses_sasl and not cluster.uses_oauth and (not cluster.username or cluster.password is None):
             raise ConfigError(f"{where}: {cluster.security_protocol} needs username and password_env "
                               "or password_file")
         for key in ("ssl_ca_file", "ssl_cert_file", "ssl_key_file"):
@@ -119,6 +131,13 @@ class BackupSettings:
     max_concurrent_backups: int = 2
     retention_days: int = 30
     max_backup_size_gb: float = 100.0
+    encryption_key_file: Path | None = None  # AES-256-GCM at rest when one of these two is set
+    encryption_key_env: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    path: Path = field(default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "audit.log")
 
 
 @dataclass(frozen=True)
@@ -128,12 +147,24 @@ class UiSettings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """``[notify]``: webhooks told when a job run with ``--notify`` ends (see observe/notify.py)."""
+
+    webhooks: tuple[str, ...] = ()  # generic JSON POST
+    slack_webhooks: tuple[str, ...] = ()  # Slack-compatible {"text": ...}
+    timeout_seconds: float = 5.0
+    retries: int = 3
+
+
+@dataclass(frozen=True)
 class AppConfig:
     path: Path | None = None
     clusters: Mapping[str, ClusterEntry] = field(default_factory=dict)
     default_cluster: str | None = None
     backup: BackupSettings = field(default_factory=BackupSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     def cluster(self, ref: str | None) -> ClusterConfig:
         """A configured cluster by name, or a bare ``host:port[,host:port]`` (PLAINTEXT)."""
@@ -177,21 +208,30 @@ def _read_document(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror}); "
                           f"check --config or ${ENV_VAR}") from None
-    try:
-        if path.suffix in (".yaml", ".yml"):
+    if path.suffix in (".yaml", ".yml"):
+        import yaml  # only a YAML config pays for importing it
+
+        try:
             doc = yaml.safe_load(text) or {}
-        else:
+        except yaml.YAMLError as exc:
+            raise _not_valid(path, exc) from None
+    else:
+        try:
             doc = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        detail = str(exc).replace("\n", " ")
-        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {detail}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise _not_valid(path, exc) from None
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: the top level must be a table of settings")
     return doc
 
 
+def _not_valid(path: Path, exc: Exception) -> ConfigError:
+    detail = str(exc).replace("\n", " ")
+    return ConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {detail}")
+
+
 def parse_config(doc: Mapping[str, Any], path: Path) -> AppConfig:
-    _check_keys(doc, {"default_cluster", "clusters", "backup", "ui"}, path, "")
+    _check_keys(doc, {"default_cluster", "clusters", "backup", "ui", "audit", "notify"}, path, "")
     clusters_doc = _table(doc.get("clusters", {}), path, "clusters")
     clusters = {name: _parse_cluster(name, _table(body, path, f"clusters.{name}"), path)
                 for name, body in clusters_doc.items()}
@@ -201,7 +241,10 @@ def parse_config(doc: Mapping[str, Any], path: Path) -> AppConfig:
                           f"add [clusters.{default}] or fix the name")
     backup = _parse_section(BackupSettings, _BACKUP_KEYS, doc.get("backup", {}), path, "backup")
     ui = _parse_section(UiSettings, _UI_KEYS, doc.get("ui", {}), path, "ui")
-    return AppConfig(path=path, clusters=clusters, default_cluster=default, backup=backup, ui=ui)
+    notify = _parse_section(NotifySettings, _NOTIFY_KEYS, doc.get("notify", {}), path, "notify")
+    audit = _parse_section(AuditSettings, {"path": _path}, doc.get("audit", {}), path, "audit")
+    return AppConfig(path=path, clusters=clusters, default_cluster=default, backup=backup, ui=ui, audit=audit,
+                     notify=notify)
 
 
 def _parse_cluster(name: str, body: Mapping[str, Any], path: Path) -> ClusterEntry:
@@ -330,12 +373,16 @@ _CLUSTER_KEYS: dict[str, Callable[[Path], Callable[[Any], Any]]] = {
     "ssl_cert_file": _path,
     "ssl_key_file": _path,
     "ssl_check_hostname": _bool,
+    "oauth_token_command": _str,
+    "oauth_token_file": _path,
+    "aws_msk_iam_region": _str,
     "read_only": _bool,
     "request_timeout_seconds": _number(0.1),
     "retry_seconds": _number(0),
     "color": _str,
     "client_properties": _path,
 }
+_TOKEN_KEYS = ("oauth_token_command", "oauth_token_file", "aws_msk_iam_region")
 # Secrets are read inline only from a client.properties file, which SREs already keep that way.
 _PROPERTIES_ONLY_KEYS: dict[str, Callable[[Path], Callable[[Any], Any]]] = {
     "password": _str,
@@ -347,8 +394,28 @@ _BACKUP_KEYS = {
     "max_concurrent_backups": _number(1, integer=True),
     "retention_days": _number(0, integer=True),
     "max_backup_size_gb": _number(0),
+    "encryption_key_file": _path,
+    "encryption_key_env": _str,
 }
 _UI_KEYS = {
     "refresh_seconds": _number(MIN_REFRESH_SECONDS),
     "theme": _str,
+}
+
+
+def _urls(_: Path) -> Callable[[Any], tuple[str, ...]]:
+    def conv(v: Any) -> tuple[str, ...]:
+        items = [v] if isinstance(v, str) else v
+        if not isinstance(items, list) or not all(isinstance(u, str) and u.startswith(("http://", "https://"))
+                                                   for u in items):
+            raise ValueError(f"expected http(s) URLs, got {_describe(v)}")
+        return tuple(items)
+    return conv
+
+
+_NOTIFY_KEYS = {
+    "webhooks": _urls,
+    "slack_webhooks": _urls,
+    "timeout_seconds": _number(0.1),
+    "retries": _number(0, integer=True),
 }

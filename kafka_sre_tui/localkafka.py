@@ -11,6 +11,7 @@ users created at format time, and any broker setting (an authorizer, say) can be
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import contextlib
 import ctypes
 import fcntl
@@ -25,6 +26,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 KAFKA_VERSION = "4.4.0"
 SCALA_VERSION = "2.13"
@@ -38,7 +40,8 @@ class LocalKafkaError(RuntimeError):
 
 @dataclass(frozen=True)
 class Listener:
-    """A client listener. ``protocol`` is PLAINTEXT or SASL_PLAINTEXT; port 0 picks a free one."""
+    """A client listener. ``protocol`` is PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (TLS ones need
+    ``ssl.keystore.*``/``ssl.truststore.*`` in ``broker_properties``); port 0 picks a free one."""
 
     name: str
     protocol: str = "PLAINTEXT"
@@ -138,6 +141,17 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+# PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, so a broker started from a
+# short-lived thread (asyncio.to_thread, say) would die with it: every JVM is forked by this one thread,
+# which lives as long as the process.
+_SPAWNER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="localkafka-spawn")
+
+
+def _spawn(cmd: list[str], out: IO[bytes]) -> subprocess.Popen[bytes]:
+    return _SPAWNER.submit(subprocess.Popen, cmd, stdout=out, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent).result()
+
+
 _LOG4J2 = """Configuration:
   Appenders:
     File:
@@ -224,9 +238,7 @@ class LocalKafka:
             self._format(base, props)
         log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
         out = open(self.data_dir / "stdout.log", "ab")  # noqa: SIM115 - owned by the child
-        self._proc = subprocess.Popen(
-            [*base, "kafka.Kafka", str(props)], stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        self._proc = _spawn([*base, "kafka.Kafka", str(props)], out)
         out.close()
         return log_offset
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.localkafka import LocalKafka, LocalKafkaCluster, LocalKafkaError
+from kafka_sre_tui.engine.audit import ENV_VAR as AUDIT_ENV_VAR
+from kafka_sre_tui.localkafka import KAFKA_VERSION, LocalKafka, LocalKafkaCluster, LocalKafkaError
+from tests.java_clients import share_group_properties
 
 _names = itertools.count()
 
@@ -19,6 +22,23 @@ def _start(**kwargs: object) -> LocalKafka:
         return kafka.start()
     except LocalKafkaError as exc:  # a broken broker fails the tests, it never skips them
         pytest.fail(f"local Kafka did not start: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Write operations in tests are audited into a private file, never the user's state directory."""
+    path = tmp_path_factory.mktemp("audit") / "audit.log"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(AUDIT_ENV_VAR, str(path))
+        yield path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _log_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Jobs run by the tests log under a temporary XDG state dir, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +56,8 @@ def kafka_cluster() -> Iterator[LocalKafkaCluster]:
 
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[LocalKafka]:
-    broker = _start(broker_properties={"log.cleaner.backoff.ms": "250"})  # compaction within a test's patience
+    broker = _start(broker_properties={"log.cleaner.backoff.ms": "250",  # compaction within a test's patience
+                                       **share_group_properties(KAFKA_VERSION)})
     yield broker
     broker.stop()
 

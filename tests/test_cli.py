@@ -12,7 +12,7 @@ import pytest
 from kafka_sre_tui.cli.main import build_parser, main
 
 COMMANDS = ["demo", "dashboard", "clusters", "topics", "groups", "lag", "drain", "backup", "verify", "backups",
-            "restore", "migrate"]
+            "restore", "migrate", "health", "exporter"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

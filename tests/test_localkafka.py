@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -72,6 +74,20 @@ async def test_clean_restart_keeps_address_topics_and_records() -> None:
     finally:
         kafka.stop()
     assert not kafka.data_dir.exists()  # a plain stop still cleans up the launcher's own dir
+
+
+def test_broker_started_from_a_thread_outlives_the_thread() -> None:
+    kafka = LocalKafka(heap="256m")
+    starter = threading.Thread(target=kafka.start)  # as asyncio.to_thread would, from a test's event loop
+    starter.start()
+    starter.join()
+    try:
+        assert kafka._proc is not None
+        with pytest.raises(subprocess.TimeoutExpired):  # a SIGTERM'd broker exits within a few seconds
+            kafka._proc.wait(5)
+        assert kafka.running
+    finally:
+        kafka.stop()
 
 
 def test_cluster_ids_never_look_like_options() -> None:

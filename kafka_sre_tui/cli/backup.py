@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli import output
-from kafka_sre_tui.cli.args import add_retry_option, backup_base, cluster_from_args, partitions_arg, time_arg
+from kafka_sre_tui.cli.args import (
+    add_encryption_options,
+    add_retry_option,
+    backup_base,
+    cluster_from_args,
+    encryption_key,
+    partitions_arg,
+    time_arg,
+)
 from kafka_sre_tui.config import AppConfig, ClusterConfig
-from kafka_sre_tui.engine.backup.catalog import find_backup, list_backups, prune, verify
-from kafka_sre_tui.engine.backup.plan import BackupRequest
-from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult, backup_topic, resume_backup
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.jobs import Retrying
-from kafka_sre_tui.engine.storage.manifest import read_manifest
+
+if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
+    from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult
+from kafka_sre_tui.observe.tap import tapped
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -46,10 +53,12 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     backup.add_argument("--checkpoint-seconds", type=float, default=5.0,
                         help="how often progress is made durable (default 5 s)")
     add_retry_option(backup)
+    add_encryption_options(backup, "encrypt the backup with (AES-256-GCM)")
 
     check = sub.add_parser("verify", parents=[common, json_flag, where],
                            help="recompute every checksum of a backup; exit 1 on damage")
     check.add_argument("backup_id")
+    add_encryption_options(check, "check an encrypted backup with")
 
     backups = sub.add_parser("backups", parents=[common], help="list, show or prune backups")
     actions = backups.add_subparsers(dest="backups_action", metavar="ACTION", required=True)
@@ -82,14 +91,19 @@ class _ProgressLine:
 
 
 def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
+    import asyncio
+
+    from kafka_sre_tui.engine.backup.plan import BackupRequest
+    from kafka_sre_tui.engine.backup.run import backup_topic, resume_backup
+
     base = backup_base(args, config)
     progress = _ProgressLine()
     try:
         if args.resume:
             cluster = _resume_cluster(args, config, base)
-            result = asyncio.run(resume_backup(cluster, base, args.resume, progress,
+            result = asyncio.run(resume_backup(cluster, base, args.resume, tapped(progress),
                                                config.backup.max_concurrent_backups, args.rate_limit,
-                                               args.checkpoint_seconds))
+                                               args.checkpoint_seconds, encryption_key(args, config)))
         else:
             if not args.topic:
                 raise ConfigError("backup needs --topic TOPIC (or --resume BACKUP_ID)")
@@ -98,8 +112,9 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
                 level=args.level, partitions=args.partitions, from_offset=args.from_offset, to_offset=args.to_offset,
                 from_time_ms=args.from_time, to_time_ms=args.to_time, max_messages=args.max_messages,
                 max_concurrent_backups=config.backup.max_concurrent_backups,
-                checkpoint_seconds=args.checkpoint_seconds, rate_limit_mb_s=args.rate_limit)
-            result = asyncio.run(backup_topic(cluster_from_args(args, config), request, progress))
+                checkpoint_seconds=args.checkpoint_seconds, rate_limit_mb_s=args.rate_limit,
+                encryption_key=encryption_key(args, config))
+            result = asyncio.run(backup_topic(cluster_from_args(args, config), request, tapped(progress)))
     except KeyboardInterrupt:
         progress.close()
         if progress.backup_id:
@@ -112,6 +127,8 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path) -> ClusterConfig:
+    from kafka_sre_tui.engine.backup.catalog import find_backup
+
     if getattr(args, "cluster", None):
         return cluster_from_args(args, config)
     plan_path = find_backup(base, args.resume) / "backup.json"
@@ -149,7 +166,11 @@ def _partition_json(p: Any) -> dict[str, Any]:
 
 
 def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
-    result = asyncio.run(verify(backup_base(args, config), args.backup_id))
+    import asyncio
+
+    from kafka_sre_tui.engine.backup.catalog import verify
+
+    result = asyncio.run(verify(backup_base(args, config), args.backup_id, encryption_key(args, config)))
     mb_s = result.bytes_checked / 1e6 / result.seconds if result.seconds > 0 else 0.0
     if args.json:
         output.emit_json({"backup_id": result.backup_id, "intact": result.intact, "records": result.records,
@@ -166,6 +187,9 @@ def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_backups(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.engine.backup.catalog import find_backup, list_backups, prune
+    from kafka_sre_tui.engine.storage.manifest import read_manifest
+
     base = backup_base(args, config)
     if args.backups_action == "list":
         items = list_backups(base)

@@ -7,34 +7,22 @@ Wired into cli.py by ``add_commands`` plus the two handlers. Exit codes of ``dra
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig
-from kafka_sre_tui.engine.drain import (
-    Assessment,
-    DrainGoal,
-    MonitorResult,
-    MonitorSettings,
-    Outcome,
-    SampleFailed,
-    TrackerSettings,
-    assessment_json,
-    monitor_group,
-)
-from kafka_sre_tui.engine.drain.monitor import Event
 from kafka_sre_tui.engine.errors import ConfigError, NotFound
-from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.observe.tap import tapped
 
-EXIT_CODES = {Outcome.DRAINED: 0, Outcome.TIMED_OUT: 1, Outcome.STALLED: 3}
+if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
+    from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorResult
+    from kafka_sre_tui.engine.drain.monitor import Event
+
+EXIT_DRAINED, EXIT_TIMED_OUT, EXIT_STALLED = 0, 1, 3
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -72,12 +60,15 @@ def _sampling_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_drain(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.engine.drain import DrainGoal, Outcome
+
     goal = DrainGoal(max_lag=args.max_lag, max_partition_lag=args.max_partition_lag,
                      max_lag_seconds=args.max_lag_seconds, hold_samples=args.hold,
                      timeout_seconds=args.timeout_seconds)
     result = _run(args, config, args.group_id, goal, None)
     assert result.outcome is not None  # a drain always ends with an outcome
-    return EXIT_CODES[result.outcome]
+    return {Outcome.DRAINED: EXIT_DRAINED, Outcome.TIMED_OUT: EXIT_TIMED_OUT,
+            Outcome.STALLED: EXIT_STALLED}[result.outcome]
 
 
 def cmd_lag_watch(args: argparse.Namespace, config: AppConfig) -> int:
@@ -87,6 +78,11 @@ def cmd_lag_watch(args: argparse.Namespace, config: AppConfig) -> int:
 
 def _run(args: argparse.Namespace, config: AppConfig, group_id: str, goal: DrainGoal | None,
          count: int | None) -> MonitorResult:
+    import asyncio
+
+    from kafka_sre_tui.engine.drain import MonitorSettings, TrackerSettings, monitor_group
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
+
     settings = MonitorSettings(
         interval_seconds=args.interval, max_samples=count,
         tracker=TrackerSettings(window_seconds=args.window_seconds, stall_seconds=args.stall_seconds))
@@ -98,7 +94,7 @@ def _run(args: argparse.Namespace, config: AppConfig, group_id: str, goal: Drain
 
     async def run() -> MonitorResult:
         async with KafkaSession(cluster) as session:
-            return await monitor_group(session, group_id, printer.event, goal=goal, settings=settings)
+            return await monitor_group(session, group_id, tapped(printer.event), goal=goal, settings=settings)
 
     try:
         result = asyncio.run(run())
@@ -121,6 +117,8 @@ class _Printer:
         self._open_line = False
 
     def event(self, event: Event) -> None:
+        from kafka_sre_tui.engine.drain import Assessment, SampleFailed, assessment_json
+
         if self.as_json:
             self._json({"event": "sample", **assessment_json(event)} if isinstance(event, Assessment)
                        else {"event": "sample_failed", "time": round(event.at, 3), "error": event.error})
@@ -161,6 +159,9 @@ class _Printer:
             print(line, file=self.out, flush=True)
 
     def _table(self, a: Assessment) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
         console = Console(file=self.out, highlight=False)
         table = Table(box=None, header_style="bold")
         for col in ("Topic", "Partition", "End", "Committed", "Lag", "Lag time", "In/s", "Out/s", "ETA", "Status"):

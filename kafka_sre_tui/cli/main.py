@@ -2,28 +2,35 @@
 
 Exit codes: 0 ok, 1 the operation failed (Kafka said no, cluster unreachable), 2 bad usage or
 config. Errors are one line on stderr; ``--debug`` shows the traceback as well.
+
+Start-up time is part of the interface: this module and the command modules import only argparse,
+the config and the errors at load time; each command imports the engine (aiokafka, asyncio, rich)
+it needs when it runs, so ``--help`` and a ``topics`` listing pay only for what they use
+(tests/test_startup.py checks it).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli import backup as backup_cli
 from kafka_sre_tui.cli import drain as drain_cli
+from kafka_sre_tui.cli import exporter as exporter_cli
+from kafka_sre_tui.cli import health as health_cli
 from kafka_sre_tui.cli import migrate as migrate_cli
-from kafka_sre_tui.cli import output
+from kafka_sre_tui.cli import observability
 from kafka_sre_tui.cli import restore as restore_cli
 from kafka_sre_tui.cli.args import cluster_from_args, seconds_arg
 from kafka_sre_tui.config import AppConfig, load_config
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.engine.inspect.cluster import describe_cluster, inspect_topics
-from kafka_sre_tui.engine.inspect.groups import describe_group, list_groups
-from kafka_sre_tui.engine.kafka.session import KafkaSession
+
+if TYPE_CHECKING:
+    from kafka_sre_tui.cli.output import ClusterRow
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -36,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="config file (default: $KAFKA_SRE_TUI_CONFIG, ./config.toml, XDG config dir)")
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks on errors")
+    observability.add_log_options(common)
     cluster = argparse.ArgumentParser(add_help=False)
     cluster.add_argument("--cluster", "-c", metavar="NAME|HOST:PORT", default=argparse.SUPPRESS,
                          help="configured cluster name or bootstrap address (default: default_cluster)")
@@ -51,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("demo", parents=[common], help="start a local Apache Kafka with demo traffic and open the "
                    "dashboard on it (stops the broker on exit)")
-    sub.add_parser("dashboard", parents=[common, cluster], help="open the dashboard (the default command)")
+    dashboard = sub.add_parser("dashboard", parents=[common, cluster], help="open the dashboard (the default command)")
+    observability.add_dashboard_options(dashboard)
     sub.add_parser("clusters", parents=[common, cluster, json_flag],
                    help="configured clusters: reachability, cluster id, controller, brokers")
     topics = sub.add_parser("topics", parents=[common, cluster, json_flag],
@@ -67,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     drain_cli.add_commands(sub, parents)
     restore_cli.add_commands(sub, parents)
     migrate_cli.add_commands(sub, parents)
+    health_cli.add_commands(sub, parents)
+    exporter_cli.add_commands(sub, parents)
+    observability.add_metrics_options(sub.choices)
     return parser
 
 
@@ -77,8 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("aiokafka").setLevel(logging.DEBUG if debug else logging.CRITICAL)
     try:
         config = load_config(getattr(args, "config", None))
+        from kafka_sre_tui.engine.audit import use_audit_path  # after parsing: --help does without it
+
+        use_audit_path(config.audit.path)
         command = args.command or "dashboard"
-        return _COMMANDS[command](args, config)
+        observability.start_logging(args, config, command)
+        return observability.run(command, args, config, _COMMANDS[command])
     except KsreError as exc:
         if debug:
             raise
@@ -86,10 +102,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: still one line; --debug shows where
+        if debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (a bug in kafka-sre-tui; rerun with --debug "
+              "for the traceback and report it)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _with_session(args: argparse.Namespace, config: AppConfig,
                   work: Callable[[KafkaSession], Awaitable[Any]]) -> Any:
+    import asyncio
+
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
+
     cluster = cluster_from_args(args, config)
 
     async def run() -> Any:
@@ -106,7 +132,13 @@ def cmd_clusters(args: argparse.Namespace, config: AppConfig) -> int:
               file=sys.stderr)
         return EXIT_USAGE
 
-    async def probe(name: str) -> output.ClusterRow:
+    import asyncio
+
+    from kafka_sre_tui.cli import output
+    from kafka_sre_tui.engine.inspect.cluster import describe_cluster
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
+
+    async def probe(name: str) -> ClusterRow:
         entry = config.clusters.get(name)
         bootstrap, read_only = (entry.bootstrap_text, entry.read_only) if entry else (name, False)
         try:
@@ -116,7 +148,7 @@ def cmd_clusters(args: argparse.Namespace, config: AppConfig) -> int:
         except KsreError as exc:
             return name, bootstrap, read_only, exc
 
-    async def run() -> list[output.ClusterRow]:
+    async def run() -> list[ClusterRow]:
         return list(await asyncio.gather(*(probe(n) for n in names)))
 
     results = asyncio.run(run())
@@ -125,6 +157,9 @@ def cmd_clusters(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_topics(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.cli import output
+    from kafka_sre_tui.engine.inspect.cluster import inspect_topics
+
     names = [args.topic] if args.topic else None
     listing = _with_session(args, config, lambda s: inspect_topics(
         s, names=names, include_internal=args.all or bool(names), with_configs=bool(names), with_sizes=True))
@@ -136,6 +171,9 @@ def cmd_topics(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_groups(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.cli import output
+    from kafka_sre_tui.engine.inspect.groups import list_groups
+
     output.groups(_with_session(args, config, list_groups), as_json=args.json)
     return EXIT_OK
 
@@ -143,14 +181,20 @@ def cmd_groups(args: argparse.Namespace, config: AppConfig) -> int:
 def cmd_lag(args: argparse.Namespace, config: AppConfig) -> int:
     if args.watch:
         return drain_cli.cmd_lag_watch(args, config)
+    from kafka_sre_tui.cli import output
+    from kafka_sre_tui.engine.inspect.groups import describe_group
+
     output.group_lag(_with_session(args, config, lambda s: describe_group(s, args.group)), as_json=args.json)
     return EXIT_OK
 
 
 def cmd_dashboard(args: argparse.Namespace, config: AppConfig) -> int:
     from kafka_sre_tui.tui.app import KsreApp
+    from kafka_sre_tui.tui.metrics import DashboardLag
 
-    KsreApp(cluster_from_args(args, config), config.ui, config=config).run()
+    app = KsreApp(cluster_from_args(args, config), config.ui, config=config)
+    with observability.serving(args, DashboardLag(app)):
+        app.run()
     return EXIT_OK
 
 
@@ -173,4 +217,6 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, AppConfig], int]] = {
     "verify": backup_cli.cmd_verify,
     "drain": drain_cli.cmd_drain,
     "backups": backup_cli.cmd_backups,
+    "health": health_cli.cmd_health,
+    "exporter": exporter_cli.cmd_exporter,
 }

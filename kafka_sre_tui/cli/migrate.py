@@ -9,23 +9,23 @@ including a read_only target. ``python -m kafka_sre_tui.cli.migrate migrate ...`
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli.args import add_retry_option, parse_groups, partitions_arg, seconds_arg, with_time_limits
 from kafka_sre_tui.config import AppConfig, ClusterConfig
-from kafka_sre_tui.engine import migrate as engine
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.jobs import Retrying
-from kafka_sre_tui.engine.migrate.request import default_state_dir
-from kafka_sre_tui.engine.restore.plan import parse_partition_map
-from kafka_sre_tui.engine.target.checks import FAIL, WARN
+
+if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
+    from kafka_sre_tui.engine import migrate as engine
+from kafka_sre_tui.observe.tap import tapped
 
 EXIT_OK, EXIT_FAILED = 0, 1
+CUTOVER_STEPS = ("catch-up", "drain", "commit", "switch")  # engine.migrate.STEPS, named here for --help
 
 
 def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
@@ -56,13 +56,16 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     p.add_argument("--force", action="store_true", help="write into a non-empty target; let offsets move backwards")
     p.add_argument("--no-verify", action="store_true", help="do not verify at the end of a run")
     p.add_argument("--checkpoint-seconds", type=float, default=1.0, help="how often progress is made durable (1)")
-    p.add_argument("--state-dir", metavar="DIR", help=f"migration checkpoints (default {default_state_dir()})")
-    p.add_argument("--step", choices=(*engine.STEPS, "all"), default="all", help="cutover: one step, or all in order")
+    p.add_argument("--state-dir", metavar="DIR", help="migration checkpoints (default "
+                   "$XDG_STATE_HOME/kafka-sre-tui/migrations, ~/.local/state when unset)")
+    p.add_argument("--step", choices=(*CUTOVER_STEPS, "all"), default="all", help="cutover: one step, or all in order")
     p.add_argument("--drain-timeout-seconds", type=float, default=600.0, help="cutover drain: give up after (600)")
     p.add_argument("--interval", type=float, default=2.0, help="cutover drain: seconds between samples (2)")
 
 
 def _partition_map(text: str) -> dict[int, int]:
+    from kafka_sre_tui.engine.restore.plan import parse_partition_map
+
     try:
         return parse_partition_map(text)
     except ConfigError as exc:
@@ -70,6 +73,9 @@ def _partition_map(text: str) -> dict[int, int]:
 
 
 def request_from(args: argparse.Namespace) -> engine.MigrateRequest:
+    from kafka_sre_tui.engine import migrate as engine
+    from kafka_sre_tui.engine.migrate.request import default_state_dir
+
     groups = () if args.all_groups else args.groups
     return engine.MigrateRequest(
         source_topic=args.source_topic, target_topic=args.target_topic, partitions=args.partitions,
@@ -87,6 +93,8 @@ class _Reporter:
         self.line = output.StatusLine()
 
     def __call__(self, event: engine.MigrateEvent) -> None:
+        from kafka_sre_tui.engine import migrate as engine
+
         if isinstance(event, engine.MigrateStarted):
             if not self.as_json:
                 _print_started(event)
@@ -106,6 +114,8 @@ class _Reporter:
 
 
 def _print_started(e: engine.MigrateStarted) -> None:
+    from kafka_sre_tui.engine.target.checks import FAIL, WARN
+
     for check in e.checks:
         print(f"  {({FAIL: 'FAIL', WARN: 'warn'}.get(check.level, 'ok')):<4}  {check.name}: {check.message}")
     if e.partitions:
@@ -116,6 +126,10 @@ def _print_started(e: engine.MigrateStarted) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace, config: AppConfig) -> int:
+    import asyncio
+
+    from kafka_sre_tui.engine import migrate as engine
+
     source = with_time_limits(config.cluster(args.source_cluster), args)
     target = with_time_limits(config.cluster(args.target_cluster), args)
     request = request_from(args)
@@ -125,7 +139,7 @@ def cmd_migrate(args: argparse.Namespace, config: AppConfig) -> int:
         return _cutover(source, target, request, args)
     reporter = _Reporter(args.json)
     try:
-        result = asyncio.run(engine.migrate(source, target, request, reporter))
+        result = asyncio.run(engine.migrate(source, target, request, tapped(reporter)))
     except KeyboardInterrupt:
         reporter.close()
         print("stopped: run the same command to continue (nothing is written twice)", file=sys.stderr)
@@ -179,6 +193,10 @@ def _print_verify(v: engine.VerifyResult) -> None:
 
 
 def _verify(source: ClusterConfig, target: ClusterConfig, request: engine.MigrateRequest, as_json: bool) -> int:
+    import asyncio
+
+    from kafka_sre_tui.engine import migrate as engine
+
     result = asyncio.run(engine.verify_migration(source, target, request))
     if as_json:
         output.emit_json(verify_json(result))
@@ -189,17 +207,19 @@ def _verify(source: ClusterConfig, target: ClusterConfig, request: engine.Migrat
 
 def _cutover(source: ClusterConfig, target: ClusterConfig, request: engine.MigrateRequest,
              args: argparse.Namespace) -> int:
+    import asyncio
+
+    from kafka_sre_tui.engine import migrate as engine
+
     settings = engine.CutoverSettings(args.drain_timeout_seconds, args.interval)
     steps = engine.STEPS if args.step == "all" else (args.step,)
     reports = []
     for step in steps:
         if step == "catch-up":
-            engine.refuse_read_only(target, "migrate into")
             report = asyncio.run(engine.catch_up(source, target, request, _Reporter(args.json)))
         elif step == "drain":
             report = asyncio.run(engine.drain(source, request.groups or (), settings))
         elif step == "commit":
-            engine.refuse_read_only(target, "commit offsets on")
             report = asyncio.run(engine.commit(source, target, request))
         else:
             report = asyncio.run(engine.switch(source, target, request))

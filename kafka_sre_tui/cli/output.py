@@ -6,18 +6,27 @@ import json
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.engine.models import ClusterOverview, GroupInfo, PartitionInfo, PartitionLag, TopicInfo
+from kafka_sre_tui.engine.models import (
+    ClusterOverview,
+    GroupInfo,
+    PartitionInfo,
+    PartitionLag,
+    TopicInfo,
+    TopicPartition,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 NO_COMMIT = "no commit"
 
 
 def _console() -> Console:
+    from rich.console import Console  # imported when a table is printed: JSON and --help do without it
+
     # Piped output keeps whole rows instead of wrapping them at 80 columns.
     return Console(width=None if sys.stdout.isatty() else 250, highlight=False)
 
@@ -27,6 +36,8 @@ def emit_json(value: Any) -> None:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    from rich.table import Table
+
     table = Table(box=None, header_style="bold")
     for col in columns:
         numeric = col.lower() in _NUMERIC_COLUMNS
@@ -40,7 +51,7 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
 
 _NUMERIC_COLUMNS = {"partitions", "rf", "messages", "size", "urp", "offline", "members", "total lag", "lag",
                     "earliest", "latest", "committed", "partition", "leader", "brokers", "controller", "id",
-                    "port", "no commit"}
+                    "port", "no commit", "start offset", "epoch", "assigned", "target"}
 
 
 _BYTE_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
@@ -158,36 +169,63 @@ def groups(items: Sequence[GroupInfo], as_json: bool) -> None:
     if as_json:
         emit_json([group_json(g, with_partitions=False) for g in items])
         return
-    table(f"Consumer groups ({len(items)})",
-           ["Group", "State", "Members", "Topics", "Total lag", "No commit"],
-           [(g.group_id, g.state, len(g.members), ",".join(g.topics), g.total_lag, g.partitions_without_commit)
-            for g in items])
+    table(f"Groups ({len(items)})",
+           ["Group", "Type", "State", "Members", "Topics", "Total lag", "No commit"],
+           [(g.group_id, g.group_type, g.state, len(g.members), ",".join(g.topics), g.total_lag,
+             g.partitions_without_commit) for g in items])
 
 
 def group_lag(group: GroupInfo, as_json: bool) -> None:
     if as_json:
         emit_json(group_json(group, with_partitions=True))
         return
-    table(f"Group {group.group_id}: {group.state}, {len(group.members)} members, total lag {group.total_lag}",
-           ["Topic", "Partition", "Latest", "Committed", "Lag", "Member"],
-           [(p.topic, p.partition, p.latest_offset, _committed(p), _lag(p), _client(group, p.member_id))
-            for p in group.partitions])
+    share = group.group_type == "share"
+    table(f"Group {group.group_id}: {group.summary}, total lag {group.total_lag}",
+           ["Topic", "Partition", "Latest", "Start offset" if share else "Committed", "Lag",
+            "Members" if share else "Member", "Pending"],
+           [(p.topic, p.partition, p.latest_offset, _committed(p), _lag(p), _owner(group, p),
+             "yes" if p.pending else "") for p in group.partitions])
+    if group.members:
+        table("Members", ["Member", "Instance", "Client", "Epoch", "Assigned", "Target"],
+              [(m.member_id, m.instance_id, _client(group, m.member_id), m.member_epoch, len(m.assignment),
+                None if m.target_assignment is None else len(m.target_assignment)) for m in group.members])
 
 
 def group_json(g: GroupInfo, with_partitions: bool) -> dict[str, Any]:
     value: dict[str, Any] = {
-        "group_id": g.group_id, "state": g.state, "protocol_type": g.protocol_type, "protocol": g.protocol,
-        "coordinator_id": g.coordinator_id, "member_count": len(g.members), "topics": list(g.topics),
+        "group_id": g.group_id, "type": g.group_type, "state": g.state, "protocol_type": g.protocol_type,
+        "protocol": g.protocol, "coordinator_id": g.coordinator_id, "group_epoch": g.group_epoch,
+        "assignment_epoch": g.assignment_epoch, "member_count": len(g.members), "topics": list(g.topics),
         "total_lag": g.total_lag, "partitions_without_commit": g.partitions_without_commit,
+        "pending_partitions": g.pending_partitions,
     }
     if with_partitions:
-        value["members"] = [{"member_id": m.member_id, "client_id": m.client_id, "host": m.host,
-                             "assignment": [{"topic": tp.topic, "partition": tp.partition} for tp in m.assignment]}
+        value["members"] = [{"member_id": m.member_id, "instance_id": m.instance_id, "client_id": m.client_id,
+                             "host": m.host, "member_epoch": m.member_epoch,
+                             "assignment": _tps_json(m.assignment),
+                             "target_assignment": None if m.target_assignment is None else _tps_json(
+                                 m.target_assignment)}
                             for m in g.members]
         value["partitions"] = [{"topic": p.topic, "partition": p.partition, "latest_offset": p.latest_offset,
-                                "committed_offset": p.committed, "lag": p.lag, "member_id": p.member_id}
+                                "committed_offset": p.committed, "lag": p.lag, "broker_lag": p.reported_lag,
+                                "member_id": p.member_id, "member_ids": _readers(g, p), "pending": p.pending}
                                for p in g.partitions]
     return value
+
+
+def _tps_json(tps: Sequence[TopicPartition]) -> list[dict[str, Any]]:
+    return [{"topic": tp.topic, "partition": tp.partition} for tp in tps]
+
+
+def _readers(group: GroupInfo, p: PartitionLag) -> list[str]:
+    tp = TopicPartition(p.topic, p.partition)
+    return sorted(m.member_id for m in group.members if tp in m.assignment)
+
+
+def _owner(group: GroupInfo, p: PartitionLag) -> str | int | None:
+    if group.group_type == "share":
+        return len(_readers(group, p)) or None
+    return _client(group, p.member_id)
 
 
 def _committed(p: PartitionLag) -> str | int:

@@ -7,22 +7,30 @@ failed preflight check, Kafka said no, a group's offsets not committed); 2 bad u
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli import output
-from kafka_sre_tui.cli.args import add_retry_option, backup_base, cluster_from_args, partitions_arg, time_arg
+from kafka_sre_tui.cli.args import (
+    add_encryption_options,
+    add_retry_option,
+    backup_base,
+    cluster_from_args,
+    encryption_key,
+    partitions_arg,
+    time_arg,
+)
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.jobs import Retrying
-from kafka_sre_tui.engine.restore.events import RestoreEvent, RestoreProgress, RestoreResult, Resumed
-from kafka_sre_tui.engine.restore.plan import RestoreRequest, parse_partition_map
-from kafka_sre_tui.engine.restore.preflight import Preflight
-from kafka_sre_tui.engine.restore.run import restore_backup
-from kafka_sre_tui.engine.target.checks import FAIL, WARN
+
+if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
+    from kafka_sre_tui.engine.restore.events import RestoreEvent, RestoreProgress, RestoreResult
+    from kafka_sre_tui.engine.restore.plan import RestoreRequest
+    from kafka_sre_tui.engine.restore.preflight import Preflight
+from kafka_sre_tui.observe.tap import tapped
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -31,6 +39,7 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     restore = sub.add_parser("restore", parents=[parents["common"], parents["cluster"], parents["json"]],
                              help="restore a backup into a topic: verified, checked first, resumable exactly once")
     restore.add_argument("--backup-id", "-b", required=True, help="the backup to restore (see: backups list)")
+    add_encryption_options(restore, "read an encrypted backup with")
     restore.add_argument("--backup-dir", metavar="DIR", help="backups directory (default: [backup] base_path)")
     restore.add_argument("--target-topic", "-t", help="topic to write into (default: the backed-up topic's name)")
     restore.add_argument("--partitions", type=partitions_arg, help="only these partitions of the backup, e.g. 0,3")
@@ -62,6 +71,8 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
 
 
 def _partition_map(text: str) -> dict[int, int]:
+    from kafka_sre_tui.engine.restore.plan import parse_partition_map
+
     try:
         return parse_partition_map(text)
     except ConfigError as exc:
@@ -69,9 +80,12 @@ def _partition_map(text: str) -> dict[int, int]:
 
 
 def request_from(args: argparse.Namespace, config: AppConfig) -> RestoreRequest:
+    from kafka_sre_tui.engine.restore.plan import RestoreRequest
+
     base = backup_base(args, config)
     groups = args.restore_consumer_offsets
     return RestoreRequest(
+        encryption_key=encryption_key(args, config),
         backup_base=base, backup_id=args.backup_id, target_topic=args.target_topic, partitions=args.partitions,
         from_offset=args.from_offset, to_offset=args.to_offset, from_time_ms=args.from_time, to_time_ms=args.to_time,
         dry_run=args.dry_run, rate_limit_mb_s=args.rate_limit, create_topic=args.create_topic,
@@ -90,6 +104,9 @@ class _Reporter:
         self.line = output.StatusLine()
 
     def __call__(self, event: RestoreEvent) -> None:
+        from kafka_sre_tui.engine.restore.events import Resumed
+        from kafka_sre_tui.engine.restore.preflight import Preflight
+
         if isinstance(event, Preflight):
             if not self.as_json:
                 print_preflight(event)
@@ -116,6 +133,8 @@ class _Reporter:
 
 
 def print_preflight(p: Preflight) -> None:
+    from kafka_sre_tui.engine.target.checks import FAIL, WARN
+
     print(f"preflight: restore into '{p.topic}' on cluster '{p.cluster}': {p.records:,} records, "
           f"{p.bytes / 1e6:,.1f} MB")
     for check in p.checks:
@@ -124,10 +143,14 @@ def print_preflight(p: Preflight) -> None:
 
 
 def cmd_restore(args: argparse.Namespace, config: AppConfig) -> int:
+    import asyncio
+
+    from kafka_sre_tui.engine.restore.run import restore_backup
+
     request = request_from(args, config)
     reporter = _Reporter(args.json)
     try:
-        result = asyncio.run(restore_backup(cluster_from_args(args, config), request, reporter))
+        result = asyncio.run(restore_backup(cluster_from_args(args, config), request, tapped(reporter)))
     except KeyboardInterrupt:
         reporter.close()
         if not request.dry_run:

@@ -107,27 +107,50 @@ def _sum_known(values: Iterable[int | None]) -> int | None:
     return total
 
 
+GROUP_TYPES = ("classic", "consumer", "share", "streams")
+
+
 @dataclass(frozen=True)
 class GroupMember:
+    """One member. ``assignment`` is what it owns now; ``target_assignment`` what the coordinator
+    wants it to own (consumer and streams groups, KIP-848/KIP-1071; None for classic and share
+    groups, which have no target). ``member_epoch`` is None for classic groups."""
+
     member_id: str
     client_id: str
     host: str
     assignment: tuple[TopicPartition, ...]
+    instance_id: str | None = None
+    member_epoch: int | None = None
+    target_assignment: tuple[TopicPartition, ...] | None = None
+
+    @property
+    def pending(self) -> tuple[TopicPartition, ...]:
+        """Partitions still moving: in its target but not yet owned, or owned but no longer in its target."""
+        if self.target_assignment is None:
+            return ()
+        return tuple(sorted(set(self.target_assignment) ^ set(self.assignment)))
 
 
 @dataclass(frozen=True)
 class PartitionLag:
     """``committed`` is None when the group never committed on this partition ("no commit"),
-    which is not the same as a lag of 0."""
+    which is not the same as a lag of 0. For a share group it is the share-partition start offset
+    (every record before it is delivered and acknowledged), and ``member_id`` the first of the
+    members reading it (many members read one share partition)."""
 
     topic: str
     partition: int
     latest_offset: int | None
     committed: int | None
     member_id: str | None = None
+    reported_lag: int | None = None  # the broker's own lag (share groups on Kafka 4.2+), used when given
+    pending: bool = False  # its ownership is moving (a consumer or streams group reconciling)
 
     @property
     def lag(self) -> int | None:
+        if self.reported_lag is not None:
+            return self.reported_lag
         if self.committed is None or self.latest_offset is None:
             return None
         return max(self.latest_offset - self.committed, 0)
@@ -135,6 +158,9 @@ class PartitionLag:
 
 @dataclass(frozen=True)
 class GroupInfo:
+    """``group_type`` is one of :data:`GROUP_TYPES`; ``group_epoch`` and ``assignment_epoch`` are None
+    for classic groups (their generation is not an epoch of the new protocols)."""
+
     group_id: str
     state: str
     protocol_type: str
@@ -142,6 +168,26 @@ class GroupInfo:
     coordinator_id: int
     members: tuple[GroupMember, ...] = ()
     partitions: tuple[PartitionLag, ...] = ()
+    group_type: str = "classic"
+    group_epoch: int | None = None
+    assignment_epoch: int | None = None
+
+    @property
+    def pending_partitions(self) -> int:
+        """Partitions whose ownership is still moving (0 unless a consumer or streams group reconciles)."""
+        return len({tp for m in self.members for tp in m.pending})
+
+    @property
+    def summary(self) -> str:
+        """``consumer group, Reconciling, 2 members, group epoch 7, assignment epoch 7; reconciling:
+        2 partitions pending`` (what the CLI and the dashboard put in a group's title)."""
+        parts = [f"{self.group_type} group", self.state, f"{len(self.members)} members"]
+        if self.group_epoch is not None:
+            parts.append(f"group epoch {self.group_epoch}, assignment epoch {self.assignment_epoch}")
+        text = ", ".join(parts)
+        if self.pending_partitions:
+            text += f"; reconciling: {self.pending_partitions} partitions pending"
+        return text
 
     @property
     def total_lag(self) -> int:

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from kafka_sre_tui.engine.audit import audited
 from kafka_sre_tui.engine.backup.partition import STATE_FILE, PartitionState
 from kafka_sre_tui.engine.backup.run import PLAN_FILE
 from kafka_sre_tui.engine.errors import NotFound
-from kafka_sre_tui.engine.storage.files import read_json
+from kafka_sre_tui.engine.storage.encryption import EncryptionKey, unlock_backup
+from kafka_sre_tui.engine.storage.files import read_json, write_json_atomic
 from kafka_sre_tui.engine.storage.layout import backup_dir, is_backup_id, is_running
 from kafka_sre_tui.engine.storage.manifest import MANIFEST, ManifestError, read_manifest
 from kafka_sre_tui.engine.storage.verify import VerifyResult, verify_backup
 
 COMPLETE, RUNNING, INCOMPLETE = "complete", "running", "incomplete"
+VERIFY_RECORD = "verify.json"  # the last verify's verdict, in the backup's folder
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,15 @@ def find_backup(base: Path, backup_id: str) -> Path:
     return folder
 
 
-async def verify(base: Path, backup_id: str) -> VerifyResult:
-    return await asyncio.to_thread(verify_backup, find_backup(base, backup_id))
+async def verify(base: Path, backup_id: str, encryption_key: EncryptionKey | None = None) -> VerifyResult:
+    """Verify a backup and keep the verdict next to it (``verify.json``, read by ``health``)."""
+    folder = find_backup(base, backup_id)
+    unlock_backup(folder, encryption_key)
+    result = await asyncio.to_thread(verify_backup, folder)
+    with contextlib.suppress(OSError):  # a backup on a read-only mount is verified all the same
+        write_json_atomic(folder / VERIFY_RECORD, {"intact": result.intact, "at": datetime.now(UTC).isoformat(),
+                                                   "damage": [d.describe(backup_id) for d in result.damage]})
+    return result
 
 
 @dataclass(frozen=True)
@@ -97,9 +108,16 @@ def plan_prune(base: Path, retention_days: int, max_size_gb: float, now: datetim
 
 
 def prune(base: Path, retention_days: int, max_size_gb: float, now: datetime, dry_run: bool) -> list[PruneDecision]:
-    decisions = plan_prune(base, retention_days, max_size_gb, now)
-    if not dry_run:
+    """Delete what :func:`plan_prune` chose (``dry_run``: only say it); a real prune is audited with
+    the ids it deleted."""
+    if dry_run:
+        return plan_prune(base, retention_days, max_size_gb, now)
+    parameters = {"backup_dir": str(base), "retention_days": retention_days, "max_backup_size_gb": max_size_gb}
+    with audited("backups.prune", cluster=None, parameters=parameters) as outcome:
+        decisions = plan_prune(base, retention_days, max_size_gb, now)
+        deleted = outcome.parameters["deleted"] = []
         for decision in decisions:
             if not is_running(decision.backup.path):  # it may have been resumed since we looked
                 shutil.rmtree(decision.backup.path)
+                deleted.append(decision.backup.backup_id)
     return decisions

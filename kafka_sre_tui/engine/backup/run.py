@@ -26,16 +26,24 @@ from kafka_sre_tui.engine.backup.plan import BackupPlan, BackupRequest, Partitio
 from kafka_sre_tui.engine.errors import ConfigError, KafkaRequestFailed, KsreError
 from kafka_sre_tui.engine.jobs import Progress, Retrying
 from kafka_sre_tui.engine.kafka.batches import whole_batches_end
-from kafka_sre_tui.engine.kafka.fetch import OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
+from kafka_sre_tui.engine.kafka.fetch import LEADER_MOVED, OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, list_offsets
 from kafka_sre_tui.engine.kafka.retry import retry_while_away
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.storage.codecs import codec
+from kafka_sre_tui.engine.storage.encryption import EncryptionKey, check_key
 from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, make_private_dir, read_json, write_json_atomic
 from kafka_sre_tui.engine.storage.layout import backup_dir, new_backup_id, running
-from kafka_sre_tui.engine.storage.manifest import MANIFEST, Manifest, PartitionManifest, write_manifest
+from kafka_sre_tui.engine.storage.manifest import (
+    ENCRYPTED_FORMAT_VERSION,
+    FORMAT_VERSION,
+    MANIFEST,
+    Manifest,
+    PartitionManifest,
+    write_manifest,
+)
 
 PLAN_FILE = "backup.json"
 _LEADER_ERRORS = {5, 6, 74, 75}  # leader not available, not leader, fenced/unknown leader epoch
@@ -90,7 +98,7 @@ async def backup_topic(cluster: ClusterConfig, request: BackupRequest, emit: Emi
     async def attempt(again: bool) -> BackupResult:
         if again and (base / backup_id / PLAN_FILE).exists():
             return await _resume_once(cluster, base, backup_id, emit, request.max_concurrent_backups,
-                                      request.rate_limit_mb_s, request.checkpoint_seconds, now)
+                                      request.rate_limit_mb_s, request.checkpoint_seconds, request.encryption_key, now)
         return await _start_once(cluster, base, backup_id, request, started, emit, now)
 
     def resumable() -> str | None:
@@ -119,18 +127,19 @@ async def _start_once(cluster: ClusterConfig, base: Path, backup_id: str, reques
 
 async def resume_backup(cluster: ClusterConfig, base_path: Path, backup_id: str, emit: Emit = _ignore,
                         max_concurrent_backups: int = 2, rate_limit_mb_s: float | None = None,
-                        checkpoint_seconds: float = 5.0,
+                        checkpoint_seconds: float = 5.0, encryption_key: EncryptionKey | None = None,
                         now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> BackupResult:
     """Continue an interrupted backup from its last checkpoint (retrying as :func:`backup_topic` does)."""
     async def attempt(_again: bool) -> BackupResult:
         return await _resume_once(cluster, base_path, backup_id, emit, max_concurrent_backups, rate_limit_mb_s,
-                                  checkpoint_seconds, now)
+                                  checkpoint_seconds, encryption_key, now)
 
     return await retry_while_away(attempt, cluster.retry_seconds, emit, lambda: _resume_hint(backup_id))
 
 
 async def _resume_once(cluster: ClusterConfig, base_path: Path, backup_id: str, emit: Emit,
                        max_concurrent_backups: int, rate_limit_mb_s: float | None, checkpoint_seconds: float,
+                       encryption_key: EncryptionKey | None,
                        now: Callable[[], datetime]) -> BackupResult:
     folder = backup_dir(base_path, backup_id)
     if (folder / MANIFEST).exists():
@@ -140,11 +149,13 @@ async def _resume_once(cluster: ClusterConfig, base_path: Path, backup_id: str, 
                           "kafka-sre-tui backups list")
     with running(base_path, folder, backup_id, max_concurrent_backups):
         plan = BackupPlan.from_json(read_json(folder / PLAN_FILE))
+        check_key(backup_id, plan.encryption, encryption_key)  # the same key, or a clear error
         states = [_durable_state(folder, p) for p in plan.partitions]
         request = BackupRequest(topic=plan.topic["name"], base_path=base_path,
                                 compression=plan.compression["codec"], level=plan.compression["level"],
                                 max_messages=plan.max_messages, rate_limit_mb_s=rate_limit_mb_s,
-                                checkpoint_seconds=checkpoint_seconds)
+                                checkpoint_seconds=checkpoint_seconds,
+                                encryption_key=encryption_key if plan.encryption else None)
         async with KafkaSession(cluster) as session:
             cluster_id = (await session.metadata([])).to_object().get("cluster_id")
             if cluster_id != plan.source["cluster_id"]:
@@ -180,8 +191,9 @@ async def _run(session: KafkaSession, folder: Path, plan: BackupPlan, states: li
                request: BackupRequest, emit: Emit, now: Callable[[], datetime]) -> BackupResult:
     codec_obj, level = codec(plan.compression["codec"], plan.compression["level"])
     topic = plan.topic["name"]
-    parts = {TopicPartition(topic, s.partition): PartitionBackup(folder, s, codec_obj, level, plan.max_messages)
-             for s in states}
+    cipher = check_key(plan.backup_id, plan.encryption, request.encryption_key)
+    parts = {TopicPartition(topic, s.partition): PartitionBackup(folder, s, codec_obj, level, plan.max_messages,
+                                                                 cipher) for s in states}
     clock = time.monotonic()
     progress = _Progress(plan, parts, clock, emit)
     try:
@@ -218,6 +230,9 @@ async def _fetch_all(session: KafkaSession, folder: Path, plan: BackupPlan,
                 incomplete = type(exc)(f"{exc}; {_resume_hint(plan.backup_id)}")
                 incomplete.retriable = exc.retriable
                 raise incomplete from exc
+            except Exception as exc:  # a bug: still one line, and the backup stays resumable
+                raise KsreError(f"backup of '{topic}' stopped on an unexpected {type(exc).__name__}: {exc} "
+                                f"(a bug; --debug shows where); {_resume_hint(plan.backup_id)}") from exc
             if any(moved) or len(by_leader) == 0:
                 if not by_leader:
                     await check_same_topic(session, plan)  # no leader at all: the topic may be gone
@@ -278,12 +293,12 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
     in_flight = ask(at) if at else None
     try:
         while in_flight is not None:
-            answer = await in_flight
-            in_flight = None
+            asked, in_flight = in_flight, None
+            answer = await asked
             moved = False
             work = []
             for tp, fetched in answer.items():
-                if fetched.error_code in _LEADER_ERRORS:
+                if fetched.error_code in LEADER_MOVED:
                     moved = True
                 elif fetched.error_code == OFFSET_OUT_OF_RANGE:
                     await check_same_topic(session, progress.plan)  # a new topic restarts at offset 0
@@ -315,10 +330,11 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
                 in_flight = ask(at) if at else None
         return False
     finally:
-        if in_flight is not None:
+        if in_flight is not None:  # the loop stopped on another error: drop the prefetch, keep that error
             in_flight.cancel()
-            with contextlib.suppress(asyncio.CancelledError, KsreError):
-                await in_flight
+            await asyncio.wait([in_flight])
+            if not in_flight.cancelled():
+                in_flight.exception()  # retrieved, so asyncio does not log it as never retrieved
 
 
 async def _all_threads(work: Sequence[Coroutine[Any, Any, object]]) -> None:
@@ -400,7 +416,8 @@ def _finish(folder: Path, plan: BackupPlan, parts: dict[TopicPartition, Partitio
             records=s.records, raw_bytes=s.raw_bytes, stored_bytes=s.stored_bytes, first_offset=s.first_offset,
             last_offset=s.last_offset, first_timestamp=s.first_timestamp, last_timestamp=s.last_timestamp,
             gaps=tuple(s.gaps), gap_count=s.gap_count, segments=tuple(s.segments)) for s in states),
-        consumer_groups=plan.consumer_groups, metrics=metrics.__dict__,
+        consumer_groups=plan.consumer_groups, metrics=metrics.__dict__, encryption=plan.encryption,
+        format_version=ENCRYPTED_FORMAT_VERSION if plan.encryption else FORMAT_VERSION,
         extra={"partitions_added_during_backup": added} if added else {})
     write_manifest(folder, manifest)
     (folder / PLAN_FILE).unlink(missing_ok=True)

@@ -55,6 +55,7 @@ class Assessment:
     held: int = 0  # consecutive samples meeting the goal
     outcome: Outcome | None = None
     outcome_reason: str | None = None
+    group_type: str = "classic"  # classic, consumer, share or streams
 
 
 def _rate(value: float | None) -> float | None:
@@ -79,7 +80,7 @@ def assessment_json(a: Assessment) -> dict[str, Any]:
     """One JSON-lines record per sample (snake_case keys); see the README for the fields."""
     return {
         "group_id": a.group_id, "sample": a.sample_number, "time": round(a.at, 3),
-        "elapsed_seconds": round(a.elapsed, 3), "state": a.state, "member_count": a.member_count,
+        "elapsed_seconds": round(a.elapsed, 3), "type": a.group_type, "state": a.state, "member_count": a.member_count,
         "status": a.status.value, "reason": a.reason, "total_lag": a.total_lag,
         "partitions_without_commit": a.partitions_without_commit,
         "production_rate": _rate(a.production_rate), "consumption_rate": _rate(a.consumption_rate),

@@ -59,8 +59,9 @@ class GroupSampler:
             value = found.get(tp)
             partitions.append(PartitionSample(
                 p.topic, p.partition, ends[tp], p.committed, p.member_id,
-                record=value if isinstance(value, RecordAt) else None, markers_only=value == MARKERS_ONLY))
-        return GroupSample(self.group_id, at, group.state, len(group.members), tuple(partitions))
+                record=value if isinstance(value, RecordAt) else None, markers_only=value == MARKERS_ONLY,
+                pending=p.pending, reported_lag=p.reported_lag))
+        return GroupSample(self.group_id, at, group.state, len(group.members), tuple(partitions), group.group_type)
 
     async def _last_stable_offsets(self, group: GroupInfo) -> dict[TopicPartition, int]:
         tps = [TopicPartition(p.topic, p.partition) for p in group.partitions]

@@ -28,6 +28,8 @@ class PartitionSample:
     member_id: str | None = None  # the member it is assigned to
     record: RecordAt | None = None  # read from Kafka when it was cheap to; else lag in time is interpolated
     markers_only: bool = False  # between committed and end there are only transaction markers / aborted records
+    pending: bool = False  # its ownership is moving: a consumer or streams group reconciling (KIP-848)
+    reported_lag: int | None = None  # the broker's own lag of a share partition, when it gives one
 
     @property
     def tp(self) -> TopicPartition:
@@ -39,6 +41,8 @@ class PartitionSample:
 
     @property
     def lag(self) -> int | None:
+        if self.reported_lag is not None:
+            return self.reported_lag
         if self.committed is None or self.end_offset is None:
             return None
         if self.markers_only:
@@ -56,6 +60,7 @@ class GroupSample:
     state: str
     member_count: int
     partitions: tuple[PartitionSample, ...]
+    group_type: str = "classic"  # share groups are judged per partition: many members read one partition
     by_tp: Mapping[TopicPartition, PartitionSample] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -66,8 +71,9 @@ class GroupSample:
         """A sample from an inspection snapshot (latest offsets, no record timestamps): what the
         dashboard has at every refresh anyway."""
         return cls(group.group_id, at, group.state, len(group.members), tuple(
-            PartitionSample(p.topic, p.partition, p.latest_offset, p.committed, p.member_id)
-            for p in group.partitions))
+            PartitionSample(p.topic, p.partition, p.latest_offset, p.committed, p.member_id, pending=p.pending,
+                            reported_lag=p.reported_lag)
+            for p in group.partitions), group.group_type)
 
     @property
     def total_lag(self) -> int:

@@ -50,6 +50,7 @@ class PartitionWindow:
     assigned: bool
     lag_slope_stderr: float | None = None  # standard error of lag_slope (None with two points)
     consume_rate: float | None = None  # committed offset per second over the window
+    pending: bool = False  # its ownership is moving between members (a KIP-848 group reconciling)
 
 
 def classify(w: PartitionWindow, stall_seconds: float) -> tuple[Status, str]:
@@ -61,6 +62,8 @@ def classify(w: PartitionWindow, stall_seconds: float) -> tuple[Status, str]:
         return Status.REWOUND, f"committed offset went back from {w.rewound[0]} to {w.rewound[1]}"
     if w.lag == 0:
         return Status.OK, "caught up" if (w.end_moved or w.committed_moved) else "idle: no new records, no lag"
+    if w.pending and not w.committed_moved:
+        return Status.UNKNOWN, f"reconciling: moving to another member; lag {w.lag} waits for it"
     orphan = w.member_count == 0 or not w.assigned
     if orphan and not w.committed_moved:
         if w.member_count == 0:

@@ -83,7 +83,7 @@ class DrainTracker:
             consumption_rate=_sum(v.consumption_rate for v in views),
             lag_time=oldest, eta=eta_mod.keeping_up(eta_mod.group_eta([u.drain for u in by_unit.values()]),
                                                     sample.total_lag),
-            trend=tuple(self.history.total_lags(TREND_SAMPLES)), partitions=views)
+            trend=tuple(self.history.total_lags(TREND_SAMPLES)), partitions=views, group_type=sample.group_type)
         return self._judge(base, elapsed)
 
     def _judge(self, a: Assessment, elapsed: float) -> Assessment:
@@ -126,13 +126,16 @@ class DrainTracker:
             min_lag=int(min(v for _, v in lags)) if lags else None,
             lag_slope=lag_fit.slope if lag_fit else None, unchanged_for=sample.at - seen[1],
             member_count=sample.member_count, assigned=p.assigned,
-            lag_slope_stderr=lag_fit.stderr if lag_fit else None, consume_rate=_slope(consumption))
+            lag_slope_stderr=lag_fit.stderr if lag_fit else None, consume_rate=_slope(consumption),
+            pending=p.pending)
         status, reason = classify(w, self.settings.stall_seconds)
         view = PartitionView(
             topic=p.topic, partition=p.partition, end_offset=p.end_offset, committed=p.committed, lag=p.lag,
             status=status, reason=reason, production_rate=_slope(production), consumption_rate=_slope(consumption),
             lag_time=self._lag_time(sample.at, p), eta=eta_mod.Eta(eta_mod.UNKNOWN))
-        return view, Judged(p.member_id or name, p.lag, status, reason, lag_fit)
+        # a share partition is read by many members at once: it is a unit of its own
+        unit = name if sample.group_type == "share" else p.member_id or name
+        return view, Judged(unit, p.lag, status, reason, lag_fit)
 
     def _lag_time(self, now: float, p: PartitionSample) -> lag_time.LagTime | None:
         if p.lag is None or p.committed is None:

@@ -3,7 +3,8 @@
 A consumer often reads its partitions one after another, so a partition can sit still while its
 member drains the others: that partition is waiting its turn, not stalled, and the time to drain
 is its member's total lag over its member's total net rate. Partitions no member owns are units of
-their own. The slowest unit decides the group's ETA.
+their own, and so is every partition of a share group (many members read one share partition, none
+owns it). The slowest unit decides the group's ETA.
 """
 
 from __future__ import annotations

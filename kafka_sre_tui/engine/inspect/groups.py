@@ -1,47 +1,47 @@
-"""Consumer groups: state, members and assignments, committed offsets and lag.
+"""Groups of every type (classic, consumer, share, streams): state, members and assignments,
+committed offsets and lag.
 
 Round trips, whatever the number of groups: one Metadata; one ListGroups per broker (each broker
-answers with the groups it coordinates, so no FindCoordinator per group); one DescribeGroups per
-coordinator; OffsetFetch per group with bounded concurrency; one ListOffsets per partition leader.
+answers with the groups it coordinates, with their types from v5 on, so no FindCoordinator per
+group); one describe request per coordinator and group type (see group_describe.py); per group,
+OffsetFetch (classic, consumer, streams) or DescribeShareGroupOffsets (share) with bounded
+concurrency; one ListOffsets per partition leader.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
-from aiokafka.protocol.admin import ListGroupsRequest
 from aiokafka.protocol.commit import OffsetFetchRequest
 
+from kafka_sre_tui.engine.inspect.group_describe import Described, describe_on
+from kafka_sre_tui.engine.kafka.group_protocol import (
+    DescribeShareGroupOffsets,
+    ListGroups,
+    listed_groups,
+    share_offsets,
+)
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import LATEST, list_offsets
-from kafka_sre_tui.engine.kafka.protocol import DescribeGroups
 from kafka_sre_tui.engine.kafka.retry import with_coordinator_retries
 from kafka_sre_tui.engine.kafka.session import KafkaSession, group_not_found
-from kafka_sre_tui.engine.models import GroupInfo, GroupMember, PartitionLag, TopicPartition
+from kafka_sre_tui.engine.models import GroupInfo, PartitionLag, TopicPartition
 
 OFFSET_FETCH_CONCURRENCY = 16
+COMMITTING_TYPES = ("classic", "consumer", "streams")  # groups whose progress is a committed offset
 
-
-@dataclass(frozen=True)
-class _Described:
-    group_id: str
-    coordinator: int
-    state: str
-    protocol_type: str
-    protocol: str
-    members: tuple[GroupMember, ...]
+# (committed offset or share-partition start offset, the broker's own lag or None) per partition
+Positions = dict[TopicPartition, tuple[int, int | None]]
 
 
 async def list_groups(session: KafkaSession) -> list[GroupInfo]:
-    """Every consumer group the principal may describe, with lag, sorted by group id."""
+    """Every group the principal may describe, of every type, with lag, sorted by group id."""
     meta = await session.metadata_object(None)
-    listed = await asyncio.gather(*(_list_on(session, node) for node in session.broker_ids()))
-    by_coordinator = {node: ids for node, ids in zip(session.broker_ids(), listed, strict=True) if ids}
+    nodes = session.broker_ids()
+    listed = await asyncio.gather(*(group_types_on(session, node) for node in nodes))
+    by_coordinator = {node: types for node, types in zip(nodes, listed, strict=True) if types}
     return await _groups_with_lag(session, meta, by_coordinator)
 
 
@@ -51,7 +51,8 @@ async def describe_group(session: KafkaSession, group_id: str) -> GroupInfo:
     async def described() -> list[GroupInfo]:  # a cluster's first group request waits for its coordinator
         coordinator = await session.guard(session.admin.find_coordinator(group_id),
                                           f"finding the coordinator of group '{group_id}'")
-        return await _groups_with_lag(session, meta, {coordinator: [group_id]})
+        types = await group_types_on(session, coordinator)
+        return await _groups_with_lag(session, meta, {coordinator: {group_id: types.get(group_id, "classic")}})
 
     group = (await with_coordinator_retries(described))[0]
     if group.state == "Dead" and not group.partitions:
@@ -60,86 +61,109 @@ async def describe_group(session: KafkaSession, group_id: str) -> GroupInfo:
 
 
 async def committed_offsets_for_topic(session: KafkaSession, topic: str) -> dict[str, dict[int, int]]:
-    """``{group: {partition: committed offset}}`` for every group with a commit on ``topic``."""
+    """``{group: {partition: committed offset}}`` for every group with a commit on ``topic``
+    (share groups commit nothing: they are left out)."""
     await session.metadata([])
     nodes = session.broker_ids()
-    listed = await asyncio.gather(*(_list_on(session, node) for node in nodes))
-    groups = [_Described(g, node, "", "", "", ()) for node, ids in zip(nodes, listed, strict=True) for g in ids]
+    listed = await asyncio.gather(*(group_types_on(session, node, COMMITTING_TYPES) for node in nodes))
+    groups = [Described(g, node, t, "", "", "", ()) for node, types in zip(nodes, listed, strict=True)
+              for g, t in types.items() if t in COMMITTING_TYPES]
     limit = asyncio.Semaphore(OFFSET_FETCH_CONCURRENCY)
     committed = await asyncio.gather(*(_committed(session, g, limit) for g in groups))
     result: dict[str, dict[int, int]] = {}
     for group, offsets in zip(groups, committed, strict=True):
-        mine = {tp.partition: offset for tp, offset in offsets.items() if tp.topic == topic}
+        mine = {tp.partition: offset for tp, (offset, _) in offsets.items() if tp.topic == topic}
         if mine:
             result[group.group_id] = dict(sorted(mine.items()))
     return result
 
 
-async def _list_on(session: KafkaSession, node: int) -> list[str]:
-    response = await session.send(node, ListGroupsRequest(), "listing consumer groups")
-    session.raise_for_code(response.error_code, "listing consumer groups")
-    return [g[0] for g in response.groups]
+async def group_types_on(session: KafkaSession, node: int, types: tuple[str, ...] = ()) -> dict[str, str]:
+    """``{group id: type}`` of the groups ``node`` coordinates (of ``types`` only, when given and the
+    broker filters: ListGroups v5); a broker without v5 lists classic groups only."""
+    response = await session.send(node, ListGroups(list(types)), "listing groups")
+    session.raise_for_code(response.error_code, "listing groups")
+    return {group_id: group_type for group_id, _protocol, _state, group_type in listed_groups(response)}
 
 
 async def _groups_with_lag(session: KafkaSession, meta: dict[str, Any],
-                           by_coordinator: dict[int, list[str]]) -> list[GroupInfo]:
-    described_lists = await asyncio.gather(*(
-        _describe_on(session, node, ids) for node, ids in by_coordinator.items()))
-    described = [d for lst in described_lists for d in lst]
-    limit = asyncio.Semaphore(OFFSET_FETCH_CONCURRENCY)
-    committed_per_group = await asyncio.gather(*(_committed(session, d, limit) for d in described))
+                           by_coordinator: dict[int, dict[str, str]]) -> list[GroupInfo]:
+    requests = []
+    for node, types in by_coordinator.items():
+        per_type: dict[str, list[str]] = defaultdict(list)
+        for group_id, group_type in types.items():
+            per_type[group_type].append(group_id)
+        requests += [describe_on(session, node, t, ids) for t, ids in per_type.items()]
+    described = [d for lst in await asyncio.gather(*requests) for d in lst]
 
     leaders = partition_leaders(meta)
     partitions_of: dict[str, list[TopicPartition]] = defaultdict(list)
     for tp in leaders:
         partitions_of[tp.topic].append(tp)
+    limit = asyncio.Semaphore(OFFSET_FETCH_CONCURRENCY)
+    positions = await asyncio.gather(*(
+        _share_positions(session, d, partitions_of, limit) if d.group_type == "share" else _committed(session, d, limit)
+        for d in described))
+
     wanted: dict[str, set[TopicPartition]] = {}
-    for d, committed in zip(described, committed_per_group, strict=True):
-        topics = {tp.topic for tp in committed} | {tp.topic for m in d.members for tp in m.assignment}
+    for d, committed in zip(described, positions, strict=True):
+        topics = ({tp.topic for tp in committed} | {tp.topic for m in d.members for tp in m.assignment}
+                  | {tp.topic for m in d.members for tp in m.target_assignment or ()} | set(d.subscribed_topics))
         wanted[d.group_id] = {tp for t in topics for tp in partitions_of.get(t, ())} | set(committed)
     all_tps = {tp for tps in wanted.values() for tp in tps}
     latest = await list_offsets(session, {tp: leaders.get(tp) for tp in all_tps}, LATEST)
 
-    groups = []
-    for d, committed in zip(described, committed_per_group, strict=True):
-        owner = {tp: m.member_id for m in d.members for tp in m.assignment}
-        lags = tuple(PartitionLag(tp.topic, tp.partition, latest.get(tp), committed.get(tp), owner.get(tp))
-                     for tp in sorted(wanted[d.group_id]))
-        groups.append(GroupInfo(d.group_id, d.state, d.protocol_type, d.protocol, d.coordinator,
-                                d.members, lags))
-    return sorted(groups, key=lambda g: g.group_id)
+    return sorted((_group_info(d, committed, latest, wanted[d.group_id])
+                   for d, committed in zip(described, positions, strict=True)), key=lambda g: g.group_id)
 
 
-async def _describe_on(session: KafkaSession, node: int, group_ids: list[str]) -> list[_Described]:
-    action = "describing consumer groups"
-    response = await session.send(node, DescribeGroups(group_ids), action)
-    result = []
-    for error_code, group_id, state, protocol_type, protocol, members, *_ in response.groups:
-        session.raise_for_code(error_code, f"describing consumer group '{group_id}'")
-        result.append(_Described(group_id, node, state, protocol_type, protocol,
-                                 tuple(_member(m, protocol_type) for m in members)))
-    return result
+def _group_info(d: Described, committed: Positions, latest: dict[TopicPartition, int],
+                wanted: set[TopicPartition]) -> GroupInfo:
+    owner: dict[TopicPartition, str] = {}
+    for m in sorted(d.members, key=lambda m: m.member_id):
+        for tp in m.assignment:
+            owner.setdefault(tp, m.member_id)
+    pending = {tp for m in d.members for tp in m.pending}
+    lags = []
+    for tp in sorted(wanted):
+        offset, reported = committed.get(tp, (None, None))
+        lags.append(PartitionLag(tp.topic, tp.partition, latest.get(tp), offset, owner.get(tp), reported,
+                                 tp in pending))
+    return GroupInfo(d.group_id, d.state, d.protocol_type, d.protocol, d.coordinator, d.members, tuple(lags),
+                     d.group_type, d.group_epoch, d.assignment_epoch)
 
 
-def _member(raw: Iterable[Any], protocol_type: str) -> GroupMember:
-    member_id, client_id, host, _metadata, assignment_bytes = raw
-    assignment: tuple[TopicPartition, ...] = ()
-    if protocol_type == "consumer" and assignment_bytes:
-        decoded = ConsumerProtocolMemberAssignment.decode(assignment_bytes)
-        assignment = tuple(sorted(TopicPartition(t, p) for t, ps in decoded.assignment for p in ps))
-    return GroupMember(member_id, client_id, host, assignment)
-
-
-async def _committed(session: KafkaSession, group: _Described,
-                     limit: asyncio.Semaphore) -> dict[TopicPartition, int]:
+async def _committed(session: KafkaSession, group: Described, limit: asyncio.Semaphore) -> Positions:
     action = f"reading committed offsets of group '{group.group_id}'"
     async with limit:
         response = await session.send(group.coordinator, OffsetFetchRequest(group.group_id, None), action)
     session.raise_for_code(getattr(response, "error_code", 0), action)
-    result = {}
+    result: Positions = {}
     for topic, partitions in response.topics:
         for partition, offset, _metadata, error_code in partitions:
             session.raise_for_code(error_code, action)
             if offset >= 0:
-                result[TopicPartition(topic, partition)] = offset
+                result[TopicPartition(topic, partition)] = (offset, None)
+    return result
+
+
+async def _share_positions(session: KafkaSession, group: Described, partitions_of: dict[str, list[TopicPartition]],
+                           limit: asyncio.Semaphore) -> Positions:
+    """Each share partition's start offset and, where the broker gives it, its lag. A Kafka 4.1
+    broker answers only for the topics named: those the members subscribe to or own, or, for a group
+    with no members, every topic but the internal ones."""
+    topics = set(group.subscribed_topics) | {tp.topic for m in group.members for tp in m.assignment}
+    if not topics:
+        topics = {t for t in partitions_of if not t.startswith("__")}
+    asked = {t: [tp.partition for tp in partitions_of.get(t, ())] for t in sorted(topics)}
+    action = f"reading start offsets of share group '{group.group_id}'"
+    async with limit:
+        response = await session.send(group.coordinator, DescribeShareGroupOffsets(group.group_id, asked), action)
+    error_code, rows = share_offsets(response)
+    session.raise_for_code(error_code, action)
+    result: Positions = {}
+    for topic, partition, start, lag, partition_error in rows:
+        session.raise_for_code(partition_error, action)
+        if start >= 0:
+            result[TopicPartition(topic, partition)] = (start, lag)
     return result

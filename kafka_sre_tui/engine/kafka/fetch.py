@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from aiokafka.protocol.api import Struct
 from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.protocol.types import Array, Schema
 from aiokafka.record.default_records import DefaultRecordBatch
@@ -23,6 +21,7 @@ from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 
 OFFSET_OUT_OF_RANGE = 1
+LEADER_MOVED = frozenset({5, 6, 74, 75})  # leader not available, not leader, fenced/unknown leader epoch
 _ABORT = 0  # control record type
 
 
@@ -44,15 +43,27 @@ async def fetch_raw(session: KafkaSession, node: int, positions: dict[TopicParti
         per_topic[tp.topic].append((tp.partition, offset, partition_max_bytes))
     request = FetchRequest(max_wait_ms, 1, max_bytes, isolation_level, list(per_topic.items()))
     response = await session.send(node, request, "fetching records")
-    response = _plain(response.SCHEMA, response)
+    # Not ``response.to_object()``: a partition the broker could not read (offset out of range, not
+    # the leader...) comes with a null list of aborted transactions, on which aiokafka's to_object
+    # fails with "'NoneType' object is not iterable" and the error code is lost.
+    topic_schema = _array_of(type(response).SCHEMA, "topics")
+    partition_schema = _array_of(topic_schema, "partitions")
     result = {}
-    for topic in response["topics"]:
-        for p in topic["partitions"]:
+    for topic_values in response.topics:
+        topic = dict(zip(topic_schema.names, topic_values, strict=True))
+        for values in topic["partitions"]:
+            p = dict(zip(partition_schema.names, values, strict=True))
             result[TopicPartition(topic["topics"], p["partition"])] = FetchedPartition(
                 p["error_code"], p["highwater_offset"], p["last_stable_offset"], p.get("log_start_offset", -1),
-                tuple((a["producer_id"], a["first_offset"]) for a in p["aborted_transactions"] or ()),
+                tuple((a[0], a[1]) for a in p["aborted_transactions"] or ()),
                 p["message_set"] or b"")
     return result
+
+
+def _array_of(schema: Schema, name: str) -> Schema:
+    field = schema.fields[schema.names.index(name)]
+    assert isinstance(field, Array) and isinstance(field.array_of, Schema)
+    return field.array_of
 
 
 def committed_only(batches: Iterable[tuple[BatchHeader, memoryview]],
@@ -82,18 +93,3 @@ def _is_abort_marker(view: memoryview) -> bool:
         key = record.key or b""
         return len(key) >= 4 and int.from_bytes(key[2:4], "big", signed=True) == _ABORT
     return False
-
-
-def _plain(schema: Schema, data: Any) -> dict[str, Any]:
-    """aiokafka's ``to_object``, but a null array (a partition answered with an error, such as offset
-    out of range once retention deleted the start, has null aborted transactions) is an empty list."""
-    result: dict[str, Any] = {}
-    for idx, (name, kind) in enumerate(zip(schema.names, schema.fields, strict=True)):
-        value = data.get_item(name) if isinstance(data, Struct) else data[idx]
-        if isinstance(kind, Schema):
-            result[name] = _plain(kind, value)
-        elif isinstance(kind, Array) and isinstance(kind.array_of, Schema):
-            result[name] = [_plain(kind.array_of, item) for item in value or ()]
-        else:
-            result[name] = value
-    return result

@@ -45,7 +45,7 @@ class DescribeGroups(Request[_DescribeGroupsUpToV2]):
         return request_struct_class(self._groups)
 
 
-class _Uuid(AbstractType[bytes]):
+class Uuid(AbstractType[bytes]):
     """Kafka's UUID: 16 raw bytes."""
 
     @classmethod
@@ -67,7 +67,7 @@ _TOPIC_IDS_RESPONSE = Schema(
     ("cluster_id", CompactString("utf-8")),
     ("controller_id", Int32),
     ("topics", CompactArray(
-        ("error_code", Int16), ("name", CompactString("utf-8")), ("topic_id", _Uuid), ("is_internal", Boolean),
+        ("error_code", Int16), ("name", CompactString("utf-8")), ("topic_id", Uuid), ("is_internal", Boolean),
         ("partitions", CompactArray(
             ("error_code", Int16), ("partition_index", Int32), ("leader_id", Int32), ("leader_epoch", Int32),
             ("replica_nodes", CompactArray(Int32)), ("isr_nodes", CompactArray(Int32)),
@@ -91,7 +91,7 @@ class _MetadataRequest_v12(RequestStruct):
     API_VERSION = 12
     RESPONSE_TYPE = _MetadataResponse_v12
     SCHEMA = Schema(
-        ("topics", CompactArray(("topic_id", _Uuid), ("name", CompactString("utf-8")), ("tags", TaggedFields))),
+        ("topics", CompactArray(("topic_id", Uuid), ("name", CompactString("utf-8")), ("tags", TaggedFields))),
         ("allow_auto_topic_creation", Boolean),
         ("include_topic_authorized_operations", Boolean),
         ("tags", TaggedFields),

@@ -1,6 +1,11 @@
 """Consumer offsets after a restore: each backed-up group's committed offsets, translated through the
 exact offset map, committed on the target for groups with no active members, never backwards
-unless forced. Also migration's committer (engine/migrate/groups.py)."""
+unless forced. Also migration's committer (engine/migrate/groups.py).
+
+Groups of the consumer protocol (KIP-848) and streams groups take the commit like classic ones when
+they are empty: an OffsetCommit with no member and generation -1, as Kafka's Admin
+alterConsumerGroupOffsets sends. Their members are read with the request of their type, so a group
+with live members of any type is refused, its members named, and nothing is written."""
 
 from __future__ import annotations
 
@@ -12,11 +17,21 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka import TopicPartition as KafkaTP
 from aiokafka import errors as kerr
 
+from kafka_sre_tui.engine.audit import audited
 from kafka_sre_tui.engine.errors import ConfigError, NotFound
 from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.kafka.retry import with_coordinator_retries
 from kafka_sre_tui.engine.kafka.session import KafkaSession, client_settings, translate_error
+from kafka_sre_tui.engine.models import GroupInfo
 from kafka_sre_tui.engine.restore.state import PartitionProgress
+
+
+def active_members(group: GroupInfo, shown: int = 3) -> str:
+    """``2 active member(s) of consumer group 'g': client-a (member id M1), client-b (member id M2)``"""
+    names = [f"{m.client_id} (member id {m.member_id})" for m in group.members[:shown]]
+    more = f" and {len(group.members) - shown} more" if len(group.members) > shown else ""
+    return (f"{len(group.members)} active member(s) of {group.group_type} group '{group.group_id}': "
+            f"{', '.join(names)}{more}")
 
 
 @dataclass(frozen=True)
@@ -43,7 +58,8 @@ def translate(backed_up: dict[str, int], progress: list[PartitionProgress]) -> t
 
 async def commit_group_offsets(session: KafkaSession, topic: str, backed_up: dict[str, dict[str, int]],
                                groups: tuple[str, ...], progress: list[PartitionProgress],
-                               force: bool) -> list[GroupCommit]:
+                               force: bool, action: str = "restore.commit_offsets") -> list[GroupCommit]:
+    """Each group's commit is one audited ``action``; a group not committed is logged as refused."""
     unknown = [g for g in groups if g not in backed_up]
     if unknown:
         raise ConfigError(f"group(s) {', '.join(unknown)} have no offsets in the backup (it has: "
@@ -53,7 +69,13 @@ async def commit_group_offsets(session: KafkaSession, topic: str, backed_up: dic
     for group in wanted:
         def commit(group: str = group) -> Awaitable[GroupCommit]:
             return _commit_one(session, topic, group, backed_up[group], progress, force)
-        commits.append(await with_coordinator_retries(commit))
+        with audited(action, cluster=session.cluster.name, topic=topic, group=group,
+                     parameters={"force": force}) as outcome:
+            result = await with_coordinator_retries(commit)
+            outcome.parameters.update(offsets=result.offsets, source_offsets=result.source_offsets)
+            if not result.committed:
+                outcome.refuse(result.reason)
+        commits.append(result)
     return commits
 
 
@@ -64,12 +86,12 @@ async def _commit_one(session: KafkaSession, topic: str, group: str, backed_up: 
         return GroupCommit(group, False, "no offsets on the restored partitions", offsets, source)
     try:
         info = await describe_group(session, group)
-        members, current = len(info.members), {p.partition: p.committed for p in info.partitions
-                                               if p.topic == topic and p.committed is not None}
+        members, current = info.members, {p.partition: p.committed for p in info.partitions
+                                          if p.topic == topic and p.committed is not None}
     except NotFound:
-        members, current = 0, {}
+        members, current = (), {}
     if members:
-        return GroupCommit(group, False, f"{members} active member(s) on cluster '{session.cluster.name}': stop "
+        return GroupCommit(group, False, f"{active_members(info)} on cluster '{session.cluster.name}': stop "
                                          "them, then run the restore again with --resume to commit", offsets, source)
     backwards = {p: (current[p], o) for p, o in offsets.items() if p in current and o < current[p]}
     if backwards and not force:

@@ -59,7 +59,8 @@ class DrainScreen(Screen[None]):
         rates = (f"in {a.production_rate:,.1f}/s, out {a.consumption_rate:,.1f}/s"
                  if a.production_rate is not None and a.consumption_rate is not None else "rates after 2 samples")
         self.query_one("#drain-status", Static).update(
-            f"[b]{a.status.value}[/b]: {a.reason} · total lag {a.total_lag:,} · lag in time {lag_time} · {rates} · "
+            f"[b]{a.status.value}[/b]: {a.reason} · {a.group_type} group, {a.state}, {a.member_count} members · "
+            f"total lag {a.total_lag:,} · lag in time {lag_time} · {rates} · "
             f"ETA {a.eta.describe()}" + (f" · [b]{a.outcome.value}[/b]" if a.outcome else ""))
         table = self.query_one("#drain-partitions", DataTable)
         table.clear()

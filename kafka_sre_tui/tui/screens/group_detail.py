@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Sparkline, Static
 from kafka_sre_tui.engine.drain import Assessment
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.groups import describe_group
-from kafka_sre_tui.engine.models import GroupInfo
+from kafka_sre_tui.engine.models import GroupInfo, GroupMember, TopicPartition
 from kafka_sre_tui.tui.widgets.cells import num
 from kafka_sre_tui.tui.widgets.status_cell import status_cell
 
@@ -63,7 +63,7 @@ class GroupScreen(Screen[None]):
             self.query_one("#detail-title", Static).update(f"Group {self.group_id}: [b red]{exc}[/]")
             return
         self.query_one("#detail-title", Static).update(
-            f"Group {group.group_id}: {group.state}, {len(group.members)} members, total lag {group.total_lag:,}, "
+            f"Group {group.group_id}: {group.summary}, total lag {group.total_lag:,}, "
             f"{group.partitions_without_commit} partitions without a commit")
         self.query_one("#lag-trend", Sparkline).data = [*self.history] or [group.total_lag]
         clients = {m.member_id: f"{m.client_id}@{m.host.lstrip('/')}" for m in group.members}
@@ -71,8 +71,8 @@ class GroupScreen(Screen[None]):
         views = {(v.topic, v.partition): v for v in judged.partitions} if judged else {}
         if judged:
             self.query_one("#detail-title", Static).update(
-                f"Group {group.group_id}: {judged.status.value} ({judged.reason}) · {group.state}, "
-                f"{len(group.members)} members, total lag {group.total_lag:,}, ETA {judged.eta.describe()}")
+                f"Group {group.group_id}: {judged.status.value} ({judged.reason}) · {group.summary}, "
+                f"total lag {group.total_lag:,}, ETA {judged.eta.describe()}")
         table = self.query_one("#group-partitions", DataTable)
         table.clear()
         for p in group.partitions:
@@ -83,6 +83,19 @@ class GroupScreen(Screen[None]):
                           v.lag_time.describe() if v and v.lag_time else "-",
                           num(v.production_rate if v else None), num(v.consumption_rate if v else None),
                           status_cell(v.status.value) if v else "-", clients.get(p.member_id or "", "-"))
-        members = [f"{clients[m.member_id]}: {', '.join(f'{tp.topic}/{tp.partition}' for tp in m.assignment)}"
-                   for m in group.members]
+        members = [member_line(m, clients[m.member_id]) for m in group.members]
         self.query_one("#members", Static).update("Members\n" + ("\n".join(members) or "none (no active member)"))
+
+
+def member_line(m: GroupMember, client: str) -> str:
+    """``client@host (epoch 5): t/0, t/1 · target t/0, t/1, t/2 (+1 pending)``; the target only
+    where the group type has one (consumer, streams) and it differs from what the member owns."""
+    epoch = "" if m.member_epoch is None else f" (epoch {m.member_epoch})"
+    text = f"{client}{epoch}: {_tps(m.assignment) or 'nothing'}"
+    if m.pending and m.target_assignment is not None:
+        text += f" · target {_tps(m.target_assignment) or 'nothing'} ({len(m.pending)} pending)"
+    return text
+
+
+def _tps(tps: tuple[TopicPartition, ...]) -> str:
+    return ", ".join(f"{tp.topic}/{tp.partition}" for tp in tps)

@@ -22,7 +22,8 @@ from kafka_sre_tui.tui.widgets.status_cell import status_cell
 
 # What matters most comes first, so it stays on screen at 80 columns.
 COLUMNS = (Column("Group", "group"), Column("Status", "status"), Column("Total lag", "lag", "right"),
-           Column("Trend", "trend"), Column("State", "state"), Column("Members", "members", "right"),
+           Column("Trend", "trend"), Column("State", "state"), Column("Type", "type"),
+           Column("Members", "members", "right"),
            Column("No commit", "no_commit", "right"), Column("Topics", "topics"), Column("Why", "reason"))
 LAG_COLUMN = 2
 HISTORY = 60  # samples of total lag kept per group
@@ -79,6 +80,11 @@ class GroupsPane(Vertical):
                 self.statuses[g.group_id] = (assessment.status.value, assessment.reason)
                 self.assessments[g.group_id] = assessment
 
+    def latest_assessments(self) -> list[Assessment]:
+        """The lag engine's latest verdict on every group (a copy; safe from another thread)."""
+        with self._judging:
+            return list(self.assessments.values())
+
     def clear(self) -> None:
         """Another cluster: its groups share nothing with these, not even when names match."""
         self.workers.cancel_group(self, "judge-groups")
@@ -103,7 +109,8 @@ class GroupsPane(Vertical):
     def _cells(self, g: GroupInfo) -> tuple[Cell, ...]:
         status, reason = self.statuses.get(g.group_id, ("UNKNOWN", ""))
         return (g.group_id, status_cell(status), number(g.total_lag), sparkline(self.history.get(g.group_id, ())),
-                g.state, number(len(g.members)), number(g.partitions_without_commit), ",".join(g.topics), reason)
+                g.state, g.group_type, number(len(g.members)), number(g.partitions_without_commit),
+                ",".join(g.topics), reason)
 
     def selected(self) -> str | None:
         return self.table.selected_key

@@ -1,0 +1,24 @@
+"""``dashboard --metrics-port``: the groups the dashboard judges anyway, served as the lag metrics
+(observe/lag_metrics.py). Read at scrape time from the groups pane; no extra Kafka requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from kafka_sre_tui.observe.lag_metrics import LagCollector
+
+
+class DashboardLag(Collector):
+    def __init__(self, app: Any) -> None:
+        self.app = app  # a KsreApp; its groups pane exists once the app is composed
+
+    def collect(self) -> Iterator[Metric]:
+        snapshot = LagCollector()
+        pane = getattr(self.app, "groups_pane", None)
+        for assessment in pane.latest_assessments() if pane is not None else ():
+            snapshot.update(self.app.cluster.name, assessment)
+        yield from snapshot.collect()
