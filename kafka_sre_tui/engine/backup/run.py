@@ -230,6 +230,8 @@ async def _fetch_all(session: KafkaSession, folder: Path, plan: BackupPlan,
                 incomplete = type(exc)(f"{exc}; {_resume_hint(plan.backup_id)}")
                 incomplete.retriable = exc.retriable
                 raise incomplete from exc
+            except OSError:
+                raise  # the disk: reported with the path and the space needed (see _run)
             except Exception as exc:  # a bug: still one line, and the backup stays resumable
                 raise KsreError(f"backup of '{topic}' stopped on an unexpected {type(exc).__name__}: {exc} "
                                 f"(a bug; --debug shows where); {_resume_hint(plan.backup_id)}") from exc
