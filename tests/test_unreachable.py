@@ -90,7 +90,7 @@ async def test_dashboard_on_a_silent_broker_says_so_and_keeps_running(silent_ser
     app = KsreApp(hung, UiSettings(refresh_seconds=1))
     async with app.run_test(size=(100, 24)) as pilot:
         status = app.query_one("#status", Static)
-        await wait_for(lambda: "no answer within 1 s" in str(status.render()), "the timeout in the status line", 20)
+        await wait_for(lambda: "no answer within 1 s" in str(status.render()), "the timeout in the status line", 60)
         await pilot.press("t")  # still answering keys
         await pilot.press("r")
         assert app.is_running
