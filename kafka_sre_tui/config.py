@@ -11,6 +11,7 @@ local cluster; the error, when it comes, still names the file and the key.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -50,6 +51,7 @@ class ClusterConfig:
     aws_msk_iam_region: str | None = None
     read_only: bool = False
     request_timeout_seconds: float = 10.0
+    retry_seconds: float = 60.0  # how long a job waits for a cluster that went away before it stops
     color: str | None = None
     source: str = "command line"
 
@@ -312,7 +314,7 @@ def _number(minimum: float, integer: bool = False) -> Callable[[Path], Callable[
     def make(_: Path) -> Callable[[Any], Any]:
         def conv(v: Any) -> Any:
             ok_types = (int,) if integer else (int, float)
-            if isinstance(v, bool) or not isinstance(v, ok_types) or v < minimum:
+            if isinstance(v, bool) or not isinstance(v, ok_types) or not (math.isfinite(v) and v >= minimum):
                 kind = "a whole number" if integer else "a number"
                 raise ValueError(f"expected {kind} >= {minimum:g}, got {_describe(v)}")
             return v
@@ -376,6 +378,7 @@ _CLUSTER_KEYS: dict[str, Callable[[Path], Callable[[Any], Any]]] = {
     "aws_msk_iam_region": _str,
     "read_only": _bool,
     "request_timeout_seconds": _number(0.1),
+    "retry_seconds": _number(0),
     "color": _str,
     "client_properties": _path,
 }

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.errors import ClusterUnreachable, ConfigError, KafkaRequestFailed
 from kafka_sre_tui.engine.kafka.batches import HEADER_SIZE, RawBatch, client_header, split_batches
+from kafka_sre_tui.engine.kafka.retry import with_coordinator_retries
 from kafka_sre_tui.engine.kafka.topic_writer import TopicWriter, WriterSettings
-from kafka_sre_tui.engine.restore.offsets import with_coordinator_retries
 from kafka_sre_tui.engine.storage.manifest import read_manifest
 from kafka_sre_tui.engine.storage.reader import iter_batches
 from kafka_sre_tui.localkafka import LocalKafka

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,10 +22,27 @@ T = TypeVar("T")
 
 
 def cluster_from_args(args: argparse.Namespace, config: AppConfig) -> ClusterConfig:
-    """``--cluster`` (a configured name or host:port) with ``--timeout`` applied."""
-    cluster = config.cluster(getattr(args, "cluster", None))
-    timeout = getattr(args, "timeout", None)
-    return dataclasses.replace(cluster, request_timeout_seconds=timeout) if timeout is not None else cluster
+    """``--cluster`` (a configured name or host:port) with ``--timeout`` and ``--retry-seconds`` applied."""
+    return with_time_limits(config.cluster(getattr(args, "cluster", None)), args)
+
+
+def with_time_limits(cluster: ClusterConfig, args: argparse.Namespace) -> ClusterConfig:
+    timeout, retry = getattr(args, "timeout", None), getattr(args, "retry_seconds", None)
+    if timeout is not None:
+        cluster = dataclasses.replace(cluster, request_timeout_seconds=timeout)
+    return dataclasses.replace(cluster, retry_seconds=retry) if retry is not None else cluster
+
+
+def add_retry_option(parser: argparse.ArgumentParser) -> None:
+    """``--retry-seconds``: the jobs that write (backup, restore, migrate) wait this long for a cluster that
+    went away (a broker restarting) before they stop, resumable."""
+    parser.add_argument("--retry-seconds", type=retry_seconds_arg, metavar="S", default=argparse.SUPPRESS,
+                        help="keep retrying this long while the cluster is away, then stop resumable "
+                             "(default: the cluster's retry_seconds, 60; 0: no retries)")
+
+
+def retry_seconds_arg(text: str) -> float:
+    return 0.0 if text.strip() in ("0", "0.0") else seconds_arg(text)
 
 
 def backup_base(args: argparse.Namespace, config: AppConfig) -> Path:
@@ -81,6 +99,21 @@ def parse_time(text: str) -> int:
 def parse_groups(text: str) -> tuple[str, ...]:
     """``g1,g2`` -> ("g1", "g2"); empty items dropped."""
     return tuple(g for g in text.split(",") if g)
+
+
+def parse_seconds(text: str) -> float:
+    """A duration in seconds: finite and > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"expected a number of seconds; got '{text}'") from None
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"expected a number of seconds > 0; got '{text}'")
+    return value
+
+
+def seconds_arg(text: str) -> float:
+    return _argparse_type(parse_seconds, text)
 
 
 def partitions_arg(text: str) -> tuple[int, ...]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli.args import (
     add_encryption_options,
+    add_retry_option,
     backup_base,
     cluster_from_args,
     encryption_key,
@@ -21,6 +22,7 @@ from kafka_sre_tui.cli.args import (
 )
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.jobs import Retrying
 
 if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
     from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult
@@ -50,6 +52,7 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     backup.add_argument("--rate-limit", type=float, metavar="MB/S", help="read at most this many MB/s from Kafka")
     backup.add_argument("--checkpoint-seconds", type=float, default=5.0,
                         help="how often progress is made durable (default 5 s)")
+    add_retry_option(backup)
     add_encryption_options(backup, "encrypt the backup with (AES-256-GCM)")
 
     check = sub.add_parser("verify", parents=[common, json_flag, where],
@@ -72,7 +75,11 @@ class _ProgressLine:
         self.line = output.StatusLine()
         self.backup_id: str | None = None
 
-    def __call__(self, p: BackupProgress) -> None:
+    def __call__(self, p: BackupProgress | Retrying) -> None:
+        if isinstance(p, Retrying):
+            self.line.close()
+            print(f"cluster away: {p.describe()}", file=sys.stderr, flush=True)
+            return
         self.backup_id = p.backup_id
         eta = f" · ETA {p.eta_seconds:.0f} s" if p.eta_seconds is not None and p.fraction < 1 else ""
         self.line.show(f"backup {p.backup_id}: {p.fraction:6.1%} · {p.records:,} records · {p.bytes / 1e6:,.1f} MB "
@@ -135,9 +142,15 @@ def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path) -> 
 
 
 def _print_result(result: BackupResult, as_json: bool) -> None:
+    added = result.manifest.extra.get("partitions_added_during_backup", [])
+    if added:
+        print(f"note: partition(s) {', '.join(map(str, added))} were added to '{result.manifest.topic['name']}' "
+              "while it was backed up; they are not in this backup (the snapshot is the partitions at its start): "
+              f"back them up with --partitions {','.join(map(str, added))}", file=sys.stderr)
     if as_json:
         output.emit_json({"backup_id": result.backup_id, "path": str(result.path), "metrics": asdict(result.metrics),
-                          "partitions": [_partition_json(p) for p in result.manifest.partitions]})
+                          "partitions": [_partition_json(p) for p in result.manifest.partitions],
+                          "partitions_added_during_backup": added})
         return
     m = result.metrics
     output.table("Backup metrics", ["Metric", "Value"], [

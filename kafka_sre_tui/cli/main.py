@@ -27,7 +27,7 @@ from kafka_sre_tui.cli import offsets as offsets_cli
 from kafka_sre_tui.cli import records as records_cli
 from kafka_sre_tui.cli import replay as replay_cli
 from kafka_sre_tui.cli import restore as restore_cli
-from kafka_sre_tui.cli.args import cluster_from_args
+from kafka_sre_tui.cli.args import cluster_from_args, seconds_arg
 from kafka_sre_tui.config import AppConfig, load_config
 from kafka_sre_tui.engine.errors import KsreError
 
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     cluster = argparse.ArgumentParser(add_help=False)
     cluster.add_argument("--cluster", "-c", metavar="NAME|HOST:PORT", default=argparse.SUPPRESS,
                          help="configured cluster name or bootstrap address (default: default_cluster)")
-    cluster.add_argument("--timeout", type=float, metavar="SECONDS", default=argparse.SUPPRESS,
+    cluster.add_argument("--timeout", type=seconds_arg, metavar="SECONDS", default=argparse.SUPPRESS,
                          help="give up on an unanswering cluster after this long (default: its config, 10 s)")
     json_flag = argparse.ArgumentParser(add_help=False)
     json_flag.add_argument("--json", action="store_true", help="print JSON for scripts (snake_case keys)")

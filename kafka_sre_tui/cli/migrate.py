@@ -9,16 +9,16 @@ including a read_only target. ``python -m kafka_sre_tui.cli.migrate migrate ...`
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli import output
-from kafka_sre_tui.cli.args import parse_groups, partitions_arg
+from kafka_sre_tui.cli.args import add_retry_option, parse_groups, partitions_arg, seconds_arg, with_time_limits
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.jobs import Retrying
 
 if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
     from kafka_sre_tui.engine import migrate as engine
@@ -38,8 +38,9 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     p.add_argument("--source-topic", required=True)
     p.add_argument("--target-cluster", required=True, metavar="NAME|HOST:PORT", help="may be the source cluster")
     p.add_argument("--target-topic", help="default: the source topic's name")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", default=argparse.SUPPRESS,
+    p.add_argument("--timeout", type=seconds_arg, metavar="SECONDS", default=argparse.SUPPRESS,
                    help="give up on an unanswering cluster after this long (default: its config)")
+    add_retry_option(p)
     p.add_argument("--partitions", type=partitions_arg, help="only these source partitions, e.g. 0,3")
     p.add_argument("--partition-map", type=_partition_map, metavar="S:T,...",
                    help="write source partition S into target partition T")
@@ -71,11 +72,6 @@ def _partition_map(text: str) -> dict[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _cluster(config: AppConfig, name: str, timeout: float | None) -> ClusterConfig:
-    cluster = config.cluster(name)
-    return dataclasses.replace(cluster, request_timeout_seconds=timeout) if timeout is not None else cluster
-
-
 def request_from(args: argparse.Namespace) -> engine.MigrateRequest:
     from kafka_sre_tui.engine import migrate as engine
     from kafka_sre_tui.engine.migrate.request import default_state_dir
@@ -102,6 +98,10 @@ class _Reporter:
         if isinstance(event, engine.MigrateStarted):
             if not self.as_json:
                 _print_started(event)
+            return
+        if isinstance(event, Retrying):
+            self.line.close()
+            print(f"cluster away: {event.describe()}", file=sys.stderr, flush=True)
             return
         self.line.show(
             f"{'mirror' if event.following else 'migrate'}: {event.records:,} records · "
@@ -130,9 +130,8 @@ def cmd_migrate(args: argparse.Namespace, config: AppConfig) -> int:
 
     from kafka_sre_tui.engine import migrate as engine
 
-    timeout = getattr(args, "timeout", None)
-    source = _cluster(config, args.source_cluster, timeout)
-    target = _cluster(config, args.target_cluster, timeout)
+    source = with_time_limits(config.cluster(args.source_cluster), args)
+    target = with_time_limits(config.cluster(args.target_cluster), args)
     request = request_from(args)
     if args.action == "verify":
         return _verify(source, target, request, args.json)

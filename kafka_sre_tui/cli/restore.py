@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli.args import (
     add_encryption_options,
+    add_retry_option,
     backup_base,
     cluster_from_args,
     encryption_key,
@@ -23,6 +24,7 @@ from kafka_sre_tui.cli.args import (
 )
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.jobs import Retrying
 
 if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
     from kafka_sre_tui.engine.restore.events import RestoreEvent, RestoreProgress, RestoreResult
@@ -64,6 +66,7 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     restore.add_argument("--resume", action="store_true", help="continue an interrupted restore into the same target")
     restore.add_argument("--checkpoint-seconds", type=float, default=1.0,
                          help="how often progress is made durable (default 1 s)")
+    add_retry_option(restore)
     restore.add_argument("--state-dir", metavar="DIR", help="restore checkpoints (default: BACKUP_DIR/.restores)")
 
 
@@ -107,6 +110,9 @@ class _Reporter:
         if isinstance(event, Preflight):
             if not self.as_json:
                 print_preflight(event)
+        elif isinstance(event, Retrying):
+            self.line.close()
+            print(f"cluster away: {event.describe()}", file=sys.stderr, flush=True)
         elif isinstance(event, Resumed):
             for partition, checkpointed, extra in event.partitions:
                 print(f"resuming {event.topic} from backup partition {partition}: {checkpointed:,} records "

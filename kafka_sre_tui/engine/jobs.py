@@ -33,3 +33,17 @@ class Progress:
         if self.fraction <= 0 or self.elapsed_seconds <= 0:
             return None
         return self.elapsed_seconds * (1 - self.fraction) / self.fraction
+
+
+@dataclass(frozen=True)
+class Retrying:
+    """A job lost its cluster (a broker restarting, the network gone) and tries again after a pause;
+    it gives up ``gives_up_in_seconds`` from now unless the cluster answers."""
+
+    error: str
+    pause_seconds: float
+    gives_up_in_seconds: float
+
+    def describe(self) -> str:
+        return (f"{self.error}; retrying in {self.pause_seconds:.1f} s "
+                f"(gives up in {self.gives_up_in_seconds:.0f} s, retry_seconds sets it)")

@@ -16,7 +16,7 @@ from kafka_sre_tui.engine.kafka.batches import BatchHeader, split_batches
 from kafka_sre_tui.engine.kafka.fetch import FetchedPartition, committed_only
 from kafka_sre_tui.engine.storage.codecs import Codec
 from kafka_sre_tui.engine.storage.encryption import BackupCipher
-from kafka_sre_tui.engine.storage.files import read_json, write_json_atomic
+from kafka_sre_tui.engine.storage.files import make_private_dir, read_json, write_json_atomic
 from kafka_sre_tui.engine.storage.manifest import segment_from_json
 from kafka_sre_tui.engine.storage.writer import SEGMENT_TARGET_BYTES, PartitionWriter, SegmentInfo
 
@@ -95,6 +95,11 @@ class PartitionBackup:
         return self._pending.raw_bytes
 
     @property
+    def offsets_seen(self) -> int:
+        """Offsets this backup has read past, durable or not (what the records read so far span)."""
+        return max(0, self._pending.expected_offset - self.state.start_offset)
+
+    @property
     def needs_checkpoint(self) -> bool:
         return self.writer.segment_size >= SEGMENT_TARGET_BYTES
 
@@ -157,7 +162,7 @@ class PartitionBackup:
         pending.next_offset = self.position
         self.state = pending.snapshot()
         folder = self.folder / "partitions" / str(self.state.partition)
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(folder)
         write_json_atomic(folder / STATE_FILE, asdict(self.state))
 
 

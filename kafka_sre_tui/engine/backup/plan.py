@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.input_checks import check_range, check_seconds, check_topic_name
 from kafka_sre_tui.engine.inspect.cluster import describe_cluster, list_topics
 from kafka_sre_tui.engine.inspect.groups import committed_offsets_for_topic
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, READ_COMMITTED, list_offsets
@@ -81,10 +82,11 @@ def validate_request(request: BackupRequest) -> None:
         raise ConfigError("give either --from-offset/--to-offset or --from-time/--to-time, not both")
     if request.rate_limit_mb_s is not None and not request.rate_limit_mb_s > 0:  # NaN too
         raise ConfigError(f"--rate-limit must be > 0 MB/s, got {request.rate_limit_mb_s:g}")
-    for name, value in (("--from-offset", request.from_offset), ("--to-offset", request.to_offset),
-                        ("--max-messages", request.max_messages)):
-        if value is not None and value < 0:
-            raise ConfigError(f"{name} must be >= 0, got {value}")
+    if request.max_messages is not None and request.max_messages < 0:
+        raise ConfigError(f"--max-messages must be >= 0, got {request.max_messages}")
+    check_topic_name(request.topic)
+    check_range(request.from_offset, request.to_offset, request.from_time_ms, request.to_time_ms)
+    check_seconds("--checkpoint-seconds", request.checkpoint_seconds)
 
 
 async def make_plan(session: KafkaSession, request: BackupRequest, backup_id: str, now: datetime) -> BackupPlan:
@@ -120,7 +122,7 @@ async def make_plan(session: KafkaSession, request: BackupRequest, backup_id: st
             end = min(end, end_at.get(tp, end))
         parts.append(PartitionPlan(tp.partition, min(start, end), end, low))
     overview = await describe_cluster(session)
-    topic_id = await _topic_id(session, request.topic)
+    found_id = await topic_id(session, request.topic)
     groups = await committed_offsets_for_topic(session, request.topic)
     codec_obj, level = codec(request.compression, request.level)
     return BackupPlan(
@@ -129,7 +131,7 @@ async def make_plan(session: KafkaSession, request: BackupRequest, backup_id: st
         source={"cluster_name": session.cluster.name, "bootstrap_servers": list(session.cluster.bootstrap_servers),
                 "cluster_id": overview.cluster_id},
         topic={"name": topic.name, "partition_count": count, "replication_factor": topic.replication_factor,
-               "configs": topic.configs, "topic_id": topic_id},
+               "configs": topic.configs, "topic_id": found_id},
         selection={"partitions": list(wanted), "from_offset": request.from_offset, "to_offset": request.to_offset,
                    "from_time_ms": request.from_time_ms, "to_time_ms": request.to_time_ms,
                    "max_messages": request.max_messages},
@@ -140,6 +142,7 @@ async def make_plan(session: KafkaSession, request: BackupRequest, backup_id: st
     )
 
 
-async def _topic_id(session: KafkaSession, topic: str) -> str | None:
+async def topic_id(session: KafkaSession, topic: str) -> str | None:
+    """The topic's id (it changes when the topic is deleted and created again); None if it is gone."""
     response = await session.send(session.broker_ids()[0], TopicIds([topic]), f"reading the id of topic '{topic}'")
     return next((topic_id_text(t[2]) for t in response.topics if t[1] == topic and not t[0]), None)

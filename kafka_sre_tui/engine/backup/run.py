@@ -9,27 +9,32 @@ written last. See docs/backup-format.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.backup.changes import TopicRecreated, check_same_topic, partitions_added
+from kafka_sre_tui.engine.backup.disk import still_needed, storage_error
 from kafka_sre_tui.engine.backup.partition import STATE_FILE, PartitionBackup, PartitionState
 from kafka_sre_tui.engine.backup.plan import BackupPlan, BackupRequest, PartitionPlan, make_plan, validate_request
-from kafka_sre_tui.engine.errors import ConfigError, KsreError
-from kafka_sre_tui.engine.jobs import Progress
+from kafka_sre_tui.engine.errors import ConfigError, KafkaRequestFailed, KsreError
+from kafka_sre_tui.engine.jobs import Progress, Retrying
 from kafka_sre_tui.engine.kafka.batches import whole_batches_end
 from kafka_sre_tui.engine.kafka.fetch import LEADER_MOVED, OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, list_offsets
+from kafka_sre_tui.engine.kafka.retry import retry_while_away
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.storage.codecs import codec
 from kafka_sre_tui.engine.storage.encryption import EncryptionKey, check_key
-from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, read_json, write_json_atomic
+from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, make_private_dir, read_json, write_json_atomic
 from kafka_sre_tui.engine.storage.layout import backup_dir, new_backup_id, running
 from kafka_sre_tui.engine.storage.manifest import (
     ENCRYPTED_FORMAT_VERSION,
@@ -41,6 +46,8 @@ from kafka_sre_tui.engine.storage.manifest import (
 )
 
 PLAN_FILE = "backup.json"
+_LEADER_ERRORS = {5, 6, 74, 75}  # leader not available, not leader, fenced/unknown leader epoch
+_TOPIC_GONE = {3, 100}  # unknown topic or partition, unknown topic id
 MAX_LEADER_RETRIES = 20
 
 
@@ -71,24 +78,49 @@ class BackupResult:
     manifest: Manifest
 
 
-Emit = Callable[[BackupProgress], None]
+Emit = Callable[[BackupProgress | Retrying], None]
 
 
-def _ignore(_: BackupProgress) -> None:
+def _ignore(_: BackupProgress | Retrying) -> None:
     return None
 
 
 async def backup_topic(cluster: ClusterConfig, request: BackupRequest, emit: Emit = _ignore,
                        now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> BackupResult:
+    """Back up ``request.topic``. While the cluster is away (a broker restarting) the backup pauses and
+    resumes from its last checkpoint, for up to ``cluster.retry_seconds``; past that it stops,
+    resumable, with the error."""
     validate_request(request)
     started = now()
     backup_id = new_backup_id(request.topic, started)
     base = _prepare_base(request.base_path)
+
+    async def attempt(again: bool) -> BackupResult:
+        if again and (base / backup_id / PLAN_FILE).exists():
+            return await _resume_once(cluster, base, backup_id, emit, request.max_concurrent_backups,
+                                      request.rate_limit_mb_s, request.checkpoint_seconds, request.encryption_key, now)
+        return await _start_once(cluster, base, backup_id, request, started, emit, now)
+
+    def resumable() -> str | None:
+        return _resume_hint(backup_id) if (base / backup_id / PLAN_FILE).exists() else None
+
+    return await retry_while_away(attempt, cluster.retry_seconds, emit, resumable)
+
+
+def _resume_hint(backup_id: str) -> str:
+    return f"backup {backup_id} is incomplete: continue it with kafka-sre-tui backup --resume {backup_id}"
+
+
+async def _start_once(cluster: ClusterConfig, base: Path, backup_id: str, request: BackupRequest, started: datetime,
+                      emit: Emit, now: Callable[[], datetime]) -> BackupResult:
     async with KafkaSession(cluster) as session:
         plan = await make_plan(session, request, backup_id, started)  # bad input fails here, before any file
         folder = base / backup_id
         with running(base, folder, backup_id, request.max_concurrent_backups):
-            write_json_atomic(folder / PLAN_FILE, plan.to_json())
+            try:
+                write_json_atomic(folder / PLAN_FILE, plan.to_json())
+            except OSError as exc:
+                raise storage_error(exc, folder, backup_id, None) from None
             states = [PartitionState.fresh(p) for p in plan.partitions]
             return await _run(session, folder, plan, states, request, emit, now)
 
@@ -97,6 +129,18 @@ async def resume_backup(cluster: ClusterConfig, base_path: Path, backup_id: str,
                         max_concurrent_backups: int = 2, rate_limit_mb_s: float | None = None,
                         checkpoint_seconds: float = 5.0, encryption_key: EncryptionKey | None = None,
                         now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> BackupResult:
+    """Continue an interrupted backup from its last checkpoint (retrying as :func:`backup_topic` does)."""
+    async def attempt(_again: bool) -> BackupResult:
+        return await _resume_once(cluster, base_path, backup_id, emit, max_concurrent_backups, rate_limit_mb_s,
+                                  checkpoint_seconds, encryption_key, now)
+
+    return await retry_while_away(attempt, cluster.retry_seconds, emit, lambda: _resume_hint(backup_id))
+
+
+async def _resume_once(cluster: ClusterConfig, base_path: Path, backup_id: str, emit: Emit,
+                       max_concurrent_backups: int, rate_limit_mb_s: float | None, checkpoint_seconds: float,
+                       encryption_key: EncryptionKey | None,
+                       now: Callable[[], datetime]) -> BackupResult:
     folder = backup_dir(base_path, backup_id)
     if (folder / MANIFEST).exists():
         raise ConfigError(f"backup {backup_id} is already complete; nothing to resume")
@@ -117,12 +161,13 @@ async def resume_backup(cluster: ClusterConfig, base_path: Path, backup_id: str,
             if cluster_id != plan.source["cluster_id"]:
                 raise ConfigError(f"backup {backup_id} was taken from cluster id {plan.source['cluster_id']}, "
                                   f"but --cluster points at {cluster_id}; resume against the same cluster")
+            await check_same_topic(session, plan)
             return await _run(session, folder, plan, states, request, emit, now)
 
 
 def _prepare_base(base: Path) -> Path:
     try:
-        base.mkdir(parents=True, exist_ok=True)
+        make_private_dir(base)
     except OSError as exc:
         raise ConfigError(f"cannot create backup directory {base} ({exc.strerror}); "
                           "check --backup-dir or [backup] base_path") from None
@@ -151,37 +196,81 @@ async def _run(session: KafkaSession, folder: Path, plan: BackupPlan, states: li
                                                                  cipher) for s in states}
     clock = time.monotonic()
     progress = _Progress(plan, parts, clock, emit)
+    try:
+        return await _fetch_all(session, folder, plan, parts, request, progress, now)
+    except OSError as exc:  # disk full, file size limit, permissions: what was checkpointed stays resumable
+        each = parts.values()
+        need = still_needed(sum(p.raw_bytes for p in each), sum(p.writer.bytes_written + p.state.stored_bytes
+                                                               for p in each),
+                            sum(p.state.stored_bytes for p in each), sum(p.offsets_seen for p in each),
+                            sum(p.end_offset - p.state.start_offset for p in each))
+        raise storage_error(exc, folder, plan.backup_id, need) from None
+
+
+async def _fetch_all(session: KafkaSession, folder: Path, plan: BackupPlan,
+                     parts: dict[TopicPartition, PartitionBackup], request: BackupRequest, progress: _Progress,
+                     now: Callable[[], datetime]) -> BackupResult:
+    topic = plan.topic["name"]
     errors = 0
     try:
         for _attempt in range(MAX_LEADER_RETRIES):
             pending = {tp: p for tp, p in parts.items() if not p.done}
             if not pending:
                 break
-            meta = (await session.metadata([topic])).to_object()
-            leaders = partition_leaders(meta)
             by_leader: dict[int, dict[TopicPartition, PartitionBackup]] = defaultdict(dict)
-            for tp, p in pending.items():
-                leader = leaders.get(tp)
-                if leader is not None:
-                    by_leader[leader][tp] = p
             try:
-                moved = await asyncio.gather(*(
-                    _leader_loop(session, node, group, request, progress) for node, group in by_leader.items()))
+                leaders = partition_leaders((await session.metadata([topic])).to_object())
+                for tp, p in pending.items():
+                    leader = leaders.get(tp)
+                    if leader is not None:
+                        by_leader[leader][tp] = p
+                moved = await _all_or_none([_leader_loop(session, node, group, request, progress)
+                                            for node, group in by_leader.items()])
             except KsreError as exc:
-                raise type(exc)(f"{exc}; {_incomplete(plan)}") from exc
+                incomplete = type(exc)(f"{exc}; {_resume_hint(plan.backup_id)}")
+                incomplete.retriable = exc.retriable
+                raise incomplete from exc
+            except OSError:
+                raise  # the disk: reported with the path and the space needed (see _run)
             except Exception as exc:  # a bug: still one line, and the backup stays resumable
                 raise KsreError(f"backup of '{topic}' stopped on an unexpected {type(exc).__name__}: {exc} "
-                                f"(a bug; --debug shows where); {_incomplete(plan)}") from exc
+                                f"(a bug; --debug shows where); {_resume_hint(plan.backup_id)}") from exc
             if any(moved) or len(by_leader) == 0:
+                if not by_leader:
+                    await check_same_topic(session, plan)  # no leader at all: the topic may be gone
                 errors += 1
                 await asyncio.sleep(0.5)
         else:
-            raise KsreError(f"partition leaders of '{topic}' kept moving; resume later with: "
-                            f"kafka-sre-tui backup --resume {plan.backup_id}")
-    finally:
-        await asyncio.gather(*(asyncio.to_thread(p.checkpoint) for p in parts.values()))
+            raise KafkaRequestFailed(f"partition leaders of '{topic}' kept moving; resume later with: "
+                                     f"kafka-sre-tui backup --resume {plan.backup_id}", retriable=True)
+    except TopicRecreated:
+        raise  # what was read since the last check may be the new topic's: never made durable
+    except BaseException:
+        with contextlib.suppress(OSError):  # best effort: the last durable checkpoint stays the resume point
+            await _checkpoint_all(parts)
+        raise
+    await check_same_topic(session, plan)
+    await _checkpoint_all(parts)
+    added = partitions_added(plan, (await session.metadata([topic])).to_object())
     progress.emit_now()
-    return _finish(folder, plan, parts, time.monotonic() - clock, errors, now)
+    return _finish(folder, plan, parts, time.monotonic() - progress.started, errors, now, added)
+
+
+async def _checkpoint_all(parts: dict[TopicPartition, PartitionBackup]) -> None:
+    await asyncio.gather(*(asyncio.to_thread(p.checkpoint) for p in parts.values()))
+
+
+async def _all_or_none(loops: list[Coroutine[Any, Any, bool]]) -> list[bool]:
+    """Run the leaders' loops together; when one fails the others are stopped before the error is
+    raised, so nothing keeps writing while the caller checkpoints and retries."""
+    tasks = [asyncio.create_task(loop) for loop in loops]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartition, PartitionBackup],
@@ -214,16 +303,19 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
                 if fetched.error_code in LEADER_MOVED:
                     moved = True
                 elif fetched.error_code == OFFSET_OUT_OF_RANGE:
+                    await check_same_topic(session, progress.plan)  # a new topic restarts at offset 0
                     start = await list_offsets(session, {tp: node}, EARLIEST)
                     parts[tp].skip_to(start.get(tp, parts[tp].position))
                 elif fetched.error_code:
+                    if fetched.error_code in _TOPIC_GONE:
+                        await check_same_topic(session, progress.plan)
                     session.raise_for_code(fetched.error_code, f"fetching {tp.topic}/{tp.partition}")
                 else:
                     work.append(asyncio.to_thread(parts[tp].process, fetched))
             if prefetch and not moved:
                 at = _next_positions(parts, answer)
                 in_flight = ask(at) if at else None
-            await asyncio.gather(*work)
+            await _all_threads(work)
             progress.emit_maybe()
             if request.rate_limit_mb_s:
                 await asyncio.sleep(progress.seconds_ahead(request.rate_limit_mb_s))
@@ -231,6 +323,8 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
                 return True
             due = time.monotonic() - last_checkpoint >= request.checkpoint_seconds
             if due or any(p.needs_checkpoint for p in parts.values()):
+                # the same topic id now means every record read so far is the topic's the backup started on
+                await check_same_topic(session, progress.plan)
                 await asyncio.gather(*(asyncio.to_thread(p.checkpoint) for p in parts.values()))
                 last_checkpoint = time.monotonic()
             if not prefetch:
@@ -245,9 +339,20 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
                 in_flight.exception()  # retrieved, so asyncio does not log it as never retrieved
 
 
-def _incomplete(plan: BackupPlan) -> str:
-    return (f"backup {plan.backup_id} is incomplete: continue it with "
-            f"kafka-sre-tui backup --resume {plan.backup_id}")
+async def _all_threads(work: Sequence[Coroutine[Any, Any, object]]) -> None:
+    """Wait for every partition's processing thread, even when one fails or this task is cancelled: a
+    thread still writing while the caller checkpoints that partition would corrupt its state."""
+    tasks = [asyncio.ensure_future(w) for w in work]
+    if not tasks:
+        return
+    try:
+        await asyncio.wait(tasks)
+    except asyncio.CancelledError:
+        await asyncio.wait(tasks)  # asyncio.wait leaves its tasks running: let the threads finish
+        raise
+    failed = next((t.exception() for t in tasks if t.exception() is not None), None)
+    if failed is not None:
+        raise failed
 
 
 def _next_positions(parts: dict[TopicPartition, PartitionBackup],
@@ -296,7 +401,7 @@ class _Progress:
 
 
 def _finish(folder: Path, plan: BackupPlan, parts: dict[TopicPartition, PartitionBackup], seconds: float,
-            errors: int, now: Callable[[], datetime]) -> BackupResult:
+            errors: int, now: Callable[[], datetime], added: list[int]) -> BackupResult:
     states = [p.state for p in parts.values()]
     read = sum(s.raw_bytes for s in states)
     written = sum(s.stored_bytes for s in states)
@@ -314,7 +419,8 @@ def _finish(folder: Path, plan: BackupPlan, parts: dict[TopicPartition, Partitio
             last_offset=s.last_offset, first_timestamp=s.first_timestamp, last_timestamp=s.last_timestamp,
             gaps=tuple(s.gaps), gap_count=s.gap_count, segments=tuple(s.segments)) for s in states),
         consumer_groups=plan.consumer_groups, metrics=metrics.__dict__, encryption=plan.encryption,
-        format_version=ENCRYPTED_FORMAT_VERSION if plan.encryption else FORMAT_VERSION)
+        format_version=ENCRYPTED_FORMAT_VERSION if plan.encryption else FORMAT_VERSION,
+        extra={"partitions_added_during_backup": added} if added else {})
     write_manifest(folder, manifest)
     (folder / PLAN_FILE).unlink(missing_ok=True)
     for s in states:

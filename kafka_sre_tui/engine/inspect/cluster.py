@@ -10,7 +10,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from kafka_sre_tui.engine.kafka.log_dirs import apply_sizes, describe_log_dirs
 from kafka_sre_tui.engine.kafka.metadata import leader, partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, list_offsets
-from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.kafka.session import UNKNOWN_TOPIC_OR_PARTITION, KafkaSession, topic_not_found
 from kafka_sre_tui.engine.models import (
     Broker,
     ClusterOverview,
@@ -66,6 +66,8 @@ async def inspect_topics(
     for t in meta["topics"]:
         if t["error_code"] and names is None:
             continue
+        if t["error_code"] == UNKNOWN_TOPIC_OR_PARTITION:
+            raise topic_not_found(t["topic"], session.cluster)
         if t["error_code"]:
             session.raise_for_code(t["error_code"], f"describing topic '{t['topic']}'")
         if t["is_internal"] and not include_internal:

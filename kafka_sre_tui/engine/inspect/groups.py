@@ -16,7 +16,6 @@ from typing import Any
 
 from aiokafka.protocol.commit import OffsetFetchRequest
 
-from kafka_sre_tui.engine.errors import NotFound
 from kafka_sre_tui.engine.inspect.group_describe import Described, describe_on
 from kafka_sre_tui.engine.kafka.group_protocol import (
     DescribeShareGroupOffsets,
@@ -26,7 +25,8 @@ from kafka_sre_tui.engine.kafka.group_protocol import (
 )
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import LATEST, list_offsets
-from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.kafka.retry import with_coordinator_retries
+from kafka_sre_tui.engine.kafka.session import KafkaSession, group_not_found
 from kafka_sre_tui.engine.models import GroupInfo, PartitionLag, TopicPartition
 
 OFFSET_FETCH_CONCURRENCY = 16
@@ -47,14 +47,16 @@ async def list_groups(session: KafkaSession) -> list[GroupInfo]:
 
 async def describe_group(session: KafkaSession, group_id: str) -> GroupInfo:
     meta = await session.metadata_object(None)
-    coordinator = await session.guard(session.admin.find_coordinator(group_id),
-                                      f"finding the coordinator of group '{group_id}'")
-    types = await group_types_on(session, coordinator)
-    groups = await _groups_with_lag(session, meta, {coordinator: {group_id: types.get(group_id, "classic")}})
-    group = groups[0]
+
+    async def described() -> list[GroupInfo]:  # a cluster's first group request waits for its coordinator
+        coordinator = await session.guard(session.admin.find_coordinator(group_id),
+                                          f"finding the coordinator of group '{group_id}'")
+        types = await group_types_on(session, coordinator)
+        return await _groups_with_lag(session, meta, {coordinator: {group_id: types.get(group_id, "classic")}})
+
+    group = (await with_coordinator_retries(described))[0]
     if group.state == "Dead" and not group.partitions:
-        raise NotFound(f"group '{group_id}' not found on cluster '{session.cluster.name}'; "
-                       "list groups with: kafka-sre-tui groups")
+        raise group_not_found(group_id, session.cluster)
     return group
 
 

@@ -28,9 +28,11 @@ from kafka_sre_tui.engine.errors import (
     KsreError,
     NotFound,
 )
+from kafka_sre_tui.engine.kafka.error_words import describe_kafka_error
 from kafka_sre_tui.engine.kafka.oauth import token_provider
 
 T = TypeVar("T")
+UNKNOWN_TOPIC_OR_PARTITION = 3  # Kafka's error code
 
 
 def client_settings(cluster: ClusterConfig) -> dict[str, Any]:
@@ -58,9 +60,25 @@ def client_settings(cluster: ClusterConfig) -> dict[str, Any]:
     return settings
 
 
+def cluster_words(cluster: ClusterConfig) -> str:
+    """``cluster 'prod' (h1:9092,h2:9092)``, or ``cluster 'h1:9092'`` when the name is the address."""
+    servers = ",".join(cluster.bootstrap_servers)
+    return f"cluster '{cluster.name}'" + ("" if cluster.name == servers else f" ({servers})")
+
+
+def topic_not_found(topic: str, cluster: ClusterConfig) -> NotFound:
+    return NotFound(f"topic '{topic}' does not exist on {cluster_words(cluster)}; list them with: "
+                    f"kafka-sre-tui topics --cluster {cluster.name}")
+
+
+def group_not_found(group_id: str, cluster: ClusterConfig) -> NotFound:
+    return NotFound(f"consumer group '{group_id}' does not exist on {cluster_words(cluster)}; list them with: "
+                    f"kafka-sre-tui groups --cluster {cluster.name}")
+
+
 def translate_error(exc: BaseException, cluster: ClusterConfig, action: str) -> KsreError:
-    """Turn an aiokafka error (or a timeout) into a one-line typed error."""
-    where = f"cluster '{cluster.name}' ({','.join(cluster.bootstrap_servers)})"
+    """Turn an aiokafka error (or a timeout) into a one-line typed error in a user's words."""
+    where = cluster_words(cluster)
     if isinstance(exc, KsreError):
         return exc
     if isinstance(exc, TimeoutError | kerr.KafkaTimeoutError):
@@ -81,11 +99,14 @@ def translate_error(exc: BaseException, cluster: ClusterConfig, action: str) -> 
     if isinstance(exc, kerr.TopicAuthorizationFailedError | kerr.GroupAuthorizationFailedError
                   | kerr.ClusterAuthorizationFailedError | kerr.TransactionalIdAuthorizationFailed):
         return AuthorizationFailed(f"{action} on {where}: {not_authorized(exc, cluster, action)}")
-    if isinstance(exc, kerr.UnknownTopicOrPartitionError | kerr.GroupIdNotFound):
-        return NotFound(f"{action} on {where}: {_first_line(exc)}")
+    if isinstance(exc, kerr.UnknownTopicOrPartitionError):
+        return NotFound(f"{action} on {where}: the topic or partition does not exist; list them with: "
+                        f"kafka-sre-tui topics --cluster {cluster.name}")
+    if isinstance(exc, kerr.GroupIdNotFound):
+        return NotFound(f"{action} on {where}: the consumer group does not exist; list them with: "
+                        f"kafka-sre-tui groups --cluster {cluster.name}")
     if isinstance(exc, kerr.KafkaError):
-        return KafkaRequestFailed(f"{action} on {where}: {type(exc).__name__}: {_first_line(exc)}",
-                                  retriable=exc.retriable)
+        return KafkaRequestFailed(f"{action} on {where}: {describe_kafka_error(exc)}", retriable=exc.retriable)
     raise exc
 
 
@@ -196,4 +217,8 @@ class KafkaSession:
 
     def raise_for_code(self, code: int, action: str) -> None:
         if code:
-            raise translate_error(kerr.for_code(code)(), self.cluster, action)
+            kind = kerr.for_code(code)
+            if kind is kerr.UnknownError:  # a code newer than aiokafka 0.14
+                raise KafkaRequestFailed(f"{action} on {cluster_words(self.cluster)}: Kafka answered with error "
+                                         f"code {code} (see the error codes of Kafka's protocol guide)")
+            raise translate_error(kind(), self.cluster, action)

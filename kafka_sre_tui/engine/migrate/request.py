@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.input_checks import check_seconds, check_topic_name
+from kafka_sre_tui.engine.jobs import Retrying
 from kafka_sre_tui.engine.restore.offsets import GroupCommit
 from kafka_sre_tui.engine.target.checks import Check
 
@@ -43,8 +45,10 @@ def validate(request: MigrateRequest) -> None:
         raise ConfigError(f"--rate-limit must be > 0 MB/s, got {request.rate_limit_mb_s:g}")
     if request.replication_factor is not None and request.replication_factor < 1:
         raise ConfigError(f"--replication-factor must be >= 1, got {request.replication_factor}")
-    if not request.checkpoint_seconds > 0:
-        raise ConfigError(f"--checkpoint-seconds must be > 0, got {request.checkpoint_seconds:g}")
+    check_seconds("--checkpoint-seconds", request.checkpoint_seconds)
+    check_topic_name(request.source_topic, "--source-topic")
+    if request.target_topic is not None:
+        check_topic_name(request.target_topic, "--target-topic")
     if request.follow and request.catch_up:
         raise ConfigError("--follow mirrors until stopped; catch-up stops at the end offsets of now: pick one")
     mapping = request.partition_map or {}
@@ -86,7 +90,7 @@ class MigrateProgress:
         return self.records / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
 
 
-MigrateEvent = MigrateStarted | MigrateProgress
+MigrateEvent = MigrateStarted | MigrateProgress | Retrying
 Emit = Callable[[MigrateEvent], None]
 
 

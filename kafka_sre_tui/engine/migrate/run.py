@@ -17,6 +17,7 @@ from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine import audit
 from kafka_sre_tui.engine.errors import ConfigError, Refused
 from kafka_sre_tui.engine.heap import keep_large_buffers
+from kafka_sre_tui.engine.kafka.retry import retry_while_away
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.kafka.topic_writer import WriterSettings
 from kafka_sre_tui.engine.migrate.copy import copy_records
@@ -62,6 +63,9 @@ def migration_parameters(source: ClusterConfig, request: MigrateRequest) -> dict
 
 async def migrate(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest, emit: Emit = ignore,
                   settle_seconds: float = 0.5) -> MigrateResult:
+    """Migrate, or resume a migration. While either cluster is away (a broker restarting) it pauses and
+    resumes from its durable state (nothing written twice), for up to the longer of the two clusters'
+    ``retry_seconds``; past that it stops, resumable, with the error."""
     validate(request)
     parameters = migration_parameters(source, request)
     refuse_read_only(target, "migrate into", "migrate", request.target, parameters)
@@ -74,6 +78,16 @@ async def migrate(source: ClusterConfig, target: ClusterConfig, request: Migrate
 async def _migrate(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest, emit: Emit,
                    settle_seconds: float) -> MigrateResult:
     keep_large_buffers()  # fetch responses and produce requests of a few MB, reused instead of mmapped each time
+
+    async def attempt(_again: bool) -> MigrateResult:  # a second run of a migration resumes it
+        return await _migrate_once(source, target, request, emit, settle_seconds)
+
+    return await retry_while_away(attempt, max(source.retry_seconds, target.retry_seconds), emit,
+                                  lambda: "run the same command to continue the migration (nothing is written twice)")
+
+
+async def _migrate_once(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest, emit: Emit,
+                        settle_seconds: float) -> MigrateResult:
     source_name = f"{source.name}/{request.source_topic}"
     target_name = f"{target.name}/{request.target}"
     async with KafkaSession(source) as source_session, KafkaSession(target) as target_session:

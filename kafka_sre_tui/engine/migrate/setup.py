@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kafka_sre_tui.engine.errors import ConfigError, KsreError, NotFound
+from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.inspect.cluster import topic_configs
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, READ_COMMITTED, list_offsets
-from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.kafka.session import KafkaSession, topic_not_found
 from kafka_sre_tui.engine.migrate.request import MigrateRequest
 from kafka_sre_tui.engine.restore.plan import PartitionSelection
 from kafka_sre_tui.engine.restore.state import (
@@ -52,8 +52,7 @@ class SourceTopic:
 async def inspect_source(session: KafkaSession, topic: str) -> SourceTopic:
     found = await inspect_target(session, topic)
     if not found.exists:
-        raise NotFound(f"topic '{topic}' not found on cluster '{session.cluster.name}'; list topics with: "
-                       "kafka-sre-tui topics")
+        raise topic_not_found(topic, session.cluster)
     meta = (await session.metadata([topic])).to_object()
     leaders = partition_leaders(meta)
     rf = max((len(p["replicas"]) for t in meta["topics"] for p in t["partitions"]), default=1)

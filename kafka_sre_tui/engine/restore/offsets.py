@@ -10,40 +10,20 @@ with live members of any type is refused, its members named, and nothing is writ
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka import TopicPartition as KafkaTP
 from aiokafka import errors as kerr
 
 from kafka_sre_tui.engine.audit import audited
-from kafka_sre_tui.engine.errors import ConfigError, KafkaRequestFailed, NotFound
+from kafka_sre_tui.engine.errors import ConfigError, NotFound
 from kafka_sre_tui.engine.inspect.groups import describe_group
+from kafka_sre_tui.engine.kafka.retry import with_coordinator_retries
 from kafka_sre_tui.engine.kafka.session import KafkaSession, client_settings, translate_error
 from kafka_sre_tui.engine.models import GroupInfo
 from kafka_sre_tui.engine.restore.state import PartitionProgress
-
-T = TypeVar("T")
-COORDINATOR_TRIES = 20
-COORDINATOR_PAUSE_SECONDS = 0.5
-
-
-async def with_coordinator_retries(call: Callable[[], Awaitable[T]], tries: int = COORDINATOR_TRIES,
-                                   sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> T:
-    """``call()``, again after a pause while Kafka answers with a retriable error, ``tries`` times at
-    most. A cluster's first group commit creates __consumer_offsets, and its coordinator answers
-    GroupCoordinatorNotAvailable / CoordinatorLoadInProgress for a few seconds. Not retried: anything
-    else, including no answer at all (ClusterUnreachable, already after a full request timeout)."""
-    for attempt in range(tries):
-        try:
-            return await call()
-        except KafkaRequestFailed as exc:
-            if not exc.retriable or attempt == tries - 1:
-                raise
-            await sleep(COORDINATOR_PAUSE_SECONDS)
-    raise AssertionError("unreachable")
 
 
 def active_members(group: GroupInfo, shown: int = 3) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.input_checks import check_range, check_seconds, check_topic_name
 from kafka_sre_tui.engine.storage.encryption import EncryptionKey
 from kafka_sre_tui.engine.storage.manifest import Manifest, PartitionManifest
 from kafka_sre_tui.engine.storage.reader import iter_records
@@ -58,9 +59,10 @@ def validate_request(request: RestoreRequest) -> None:
     times = request.from_time_ms is not None or request.to_time_ms is not None
     if offsets and times:
         raise ConfigError("give either --from-offset/--to-offset or --from-time/--to-time, not both")
-    for name, value in (("--from-offset", request.from_offset), ("--to-offset", request.to_offset)):
-        if value is not None and value < 0:
-            raise ConfigError(f"{name} must be >= 0, got {value}")
+    check_range(request.from_offset, request.to_offset, request.from_time_ms, request.to_time_ms)
+    check_seconds("--checkpoint-seconds", request.checkpoint_seconds)
+    if request.target_topic is not None:
+        check_topic_name(request.target_topic, "--target-topic")
     if request.rate_limit_mb_s is not None and not request.rate_limit_mb_s > 0:  # NaN too
         raise ConfigError(f"--rate-limit must be > 0 MB/s, got {request.rate_limit_mb_s:g}")
     if request.resume and request.dry_run:  # a resume writes at once: it has no dry run to offer

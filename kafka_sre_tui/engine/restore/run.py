@@ -21,7 +21,9 @@ from kafka_sre_tui.engine.audit import AuditOutcome, audited, refuse_read_only, 
 from kafka_sre_tui.engine.backup.catalog import find_backup
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.heap import keep_large_buffers
+from kafka_sre_tui.engine.input_checks import check_topic_name
 from kafka_sre_tui.engine.kafka.batches import BatchFormatError
+from kafka_sre_tui.engine.kafka.retry import retry_while_away
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.kafka.topic_writer import WriterSettings
 from kafka_sre_tui.engine.restore.events import BackupDamaged, Emit, PreflightFailed, RestoreResult, Resumed, ignore
@@ -56,6 +58,9 @@ MAX_BATCH_BYTES = 1 << 20
 async def restore_backup(cluster: ClusterConfig, request: RestoreRequest, emit: Emit = ignore,
                          now: Callable[[], datetime] = lambda: datetime.now(UTC),
                          settle_seconds: float = 0.5) -> RestoreResult:
+    """Restore a backup. While the cluster is away (a broker restarting) the restore pauses and then
+    resumes from its durable state exactly as ``--resume`` does (nothing written twice), for up to
+    ``cluster.retry_seconds``; past that it stops, resumable, with the error."""
     validate_request(request)
     parameters = request_parameters(request, "backup_base", "dry_run")
     refuse_read_only(cluster.read_only and not request.dry_run, cluster.name, cluster.source, "restore",
@@ -73,7 +78,25 @@ async def _restore(cluster: ClusterConfig, request: RestoreRequest, emit: Emit, 
     folder = find_backup(request.backup_base, request.backup_id)
     unlock_backup(folder, request.encryption_key)  # the right key, or a clear error before anything
     keep_large_buffers()
+    wrote_state: list[Path] = []
+
+    async def attempt(again: bool) -> RestoreResult:
+        resume = request.resume or (again and bool(wrote_state))
+        return await _restore_once(cluster, dataclasses.replace(request, resume=resume), folder, emit, now,
+                                   settle_seconds, wrote_state, outcome)
+
+    def resumable() -> str | None:
+        return "the restore is incomplete: continue it with the same command and --resume" if wrote_state else None
+
+    return await retry_while_away(attempt, cluster.retry_seconds, emit, resumable)
+
+
+async def _restore_once(cluster: ClusterConfig, request: RestoreRequest, folder: Path, emit: Emit,
+                        now: Callable[[], datetime], settle_seconds: float, wrote_state: list[Path],
+                        outcome: AuditOutcome) -> RestoreResult:
     manifest, selections, stats = await _verified_plan(folder, request)
+    if request.target_topic is None:  # the manifest's name becomes a topic and a directory name: check it
+        check_topic_name(str(manifest.topic.get("name")), "the backed-up topic's name")
     topic = outcome.topic = request.target_topic or manifest.topic["name"]
     async with KafkaSession(cluster) as session:
         target = await inspect_target(session, topic)
@@ -112,6 +135,7 @@ async def _restore(cluster: ClusterConfig, request: RestoreRequest, emit: Emit, 
             for p in progress:  # durable before the first record: the resume's reference point
                 await asyncio.to_thread(save_partition, states, p.to_json())
             await asyncio.to_thread(save_plan, states, plan)
+            wrote_state.append(states)
             return dataclasses.replace(
                 await _write(session, request, folder, manifest, topic, states, plan, progress, emit, now),
                 preflight=preflight)

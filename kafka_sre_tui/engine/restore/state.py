@@ -18,7 +18,7 @@ from typing import Any
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.kafka.offset_map import OffsetMap
 from kafka_sre_tui.engine.restore.plan import PartitionSelection
-from kafka_sre_tui.engine.storage.files import read_json, write_json_atomic
+from kafka_sre_tui.engine.storage.files import make_private_dir, open_private, read_json, write_json_atomic
 
 PLAN = "restore.json"
 LOCK = ".lock"
@@ -90,8 +90,8 @@ def load_partitions(folder: Path, partitions: list[int]) -> list[PartitionProgre
 @contextlib.contextmanager
 def locked(folder: Path) -> Iterator[None]:
     """Hold the target's lock: two restores into one topic at once would interleave their records."""
-    (folder / "partitions").mkdir(parents=True, exist_ok=True)
-    with open(folder / LOCK, "a+") as handle:
+    make_private_dir(folder / "partitions")
+    with open_private(folder / LOCK, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

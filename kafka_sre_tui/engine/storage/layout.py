@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.storage.files import make_private_dir, open_private
 
 _ID = re.compile(r"^\d{8}T\d{9}Z-[A-Za-z0-9._-]{1,249}-[0-9a-f]{6}$")
 RUNNING_LOCK = ".running.lock"
@@ -39,7 +40,7 @@ def is_backup_id(name: str) -> bool:
 
 
 def _try_lock(path: Path) -> IO[str] | None:
-    handle = open(path, "a+")  # noqa: SIM115 - returned to the caller, who holds the lock through it
+    handle = open_private(path, "a+")  # returned to the caller, who holds the lock through it
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -66,7 +67,7 @@ def running(base: Path, folder: Path, backup_id: str, max_concurrent: int) -> It
     Only files inside the backup's own directory are used. Two backups starting at the same
     instant may both see each other and both refuse: the limit is never exceeded."""
     created = not folder.exists()
-    folder.mkdir(exist_ok=True)
+    make_private_dir(folder)
     own = _try_lock(folder / RUNNING_LOCK)
     if own is None:
         raise KsreError(f"backup {backup_id} is already being written by another process")

@@ -89,6 +89,8 @@ def read_manifest(backup_dir: Path) -> tuple[Manifest, bool]:
         doc = read_json(backup_dir / MANIFEST)
     except (OSError, ValueError) as exc:
         raise ManifestError(f"cannot read {backup_dir / MANIFEST}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ManifestError(f"{backup_dir / MANIFEST} is not a manifest (a JSON object was expected)")
     intact = doc.get("manifest_sha256") == manifest_checksum(doc)
     try:
         version = ENCRYPTED_FORMAT_VERSION if doc.get("encryption") else FORMAT_VERSION
@@ -98,7 +100,7 @@ def read_manifest(backup_dir: Path) -> tuple[Manifest, bool]:
         doc.pop("manifest_sha256", None)
         partitions = tuple(_partition(p) for p in doc.pop("partitions"))
         return Manifest(partitions=partitions, **doc), intact
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ManifestError(f"{backup_dir / MANIFEST}: malformed ({exc})") from None
 
 
@@ -106,6 +108,18 @@ def _partition(doc: dict[str, Any]) -> PartitionManifest:
     segments = tuple(segment_from_json(s) for s in doc.pop("segments"))
     gaps = tuple((a, b) for a, b in doc.pop("gaps"))
     return PartitionManifest(segments=segments, gaps=gaps, **doc)
+
+
+def segment_path(backup_dir: Path, file: str) -> Path:
+    """Where a segment named in a manifest lives; ManifestError for a name leading outside the backup
+    (absolute, ``..``, or a symlink out of it): a hostile manifest must not make us read other files."""
+    relative = Path(file)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise ManifestError(f"segment '{file}' is not a path inside the backup: the manifest is not trustworthy")
+    path = backup_dir / relative
+    if not path.resolve().is_relative_to(backup_dir.resolve()):
+        raise ManifestError(f"segment '{file}' leads outside the backup (a symlink): the manifest is not trustworthy")
+    return path
 
 
 def segment_from_json(doc: dict[str, Any]) -> SegmentInfo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -12,7 +13,7 @@ from aiokafka.record.default_records import DefaultRecordBatch
 from kafka_sre_tui.engine.kafka.batches import BatchHeader, RawBatch, split_batches
 from kafka_sre_tui.engine.storage.blocks import FRAME_SIZE, BlockError, BlockInfo, Seal, decode_frame, decode_payload
 from kafka_sre_tui.engine.storage.encryption import cipher_of
-from kafka_sre_tui.engine.storage.manifest import PartitionManifest
+from kafka_sre_tui.engine.storage.manifest import PartitionManifest, segment_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,9 @@ def read_block(handle: object, block: BlockInfo, unseal: Seal | None = None) -> 
     info, codec = decode_frame(frame, block.position, encrypted=unseal is not None)
     if info != block:
         raise BlockError(f"block header at byte {block.position} disagrees with the manifest")
+    left = os.fstat(handle.fileno()).st_size - block.position - FRAME_SIZE  # type: ignore[attr-defined]
+    if info.stored_length > left:  # a length claiming gigabytes is never allocated
+        raise BlockError(f"block at byte {block.position} claims {info.stored_length} bytes, the file holds {left}")
     return decode_payload(info, codec, handle.read(info.stored_length), unseal)  # type: ignore[attr-defined]
 
 
@@ -53,7 +57,7 @@ def iter_batches(backup_dir: Path, part: PartitionManifest, start: int | None = 
     for segment in part.segments:
         if segment.last_offset < lo or segment.first_offset >= hi:
             continue
-        with open(backup_dir / segment.file, "rb") as handle:
+        with open(segment_path(backup_dir, segment.file), "rb") as handle:
             for block in segment.blocks:
                 if block.last_offset < lo or block.first_offset >= hi:
                     continue

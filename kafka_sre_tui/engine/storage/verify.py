@@ -18,7 +18,7 @@ import crc32c
 from kafka_sre_tui.engine.kafka.batches import BatchFormatError, crc_region, split_batches
 from kafka_sre_tui.engine.storage.blocks import FRAME_SIZE, BlockError, Seal, decode_frame, decode_payload
 from kafka_sre_tui.engine.storage.encryption import BackupCipher, cipher_of
-from kafka_sre_tui.engine.storage.manifest import ManifestError, PartitionManifest, read_manifest
+from kafka_sre_tui.engine.storage.manifest import ManifestError, PartitionManifest, read_manifest, segment_path
 from kafka_sre_tui.engine.storage.writer import SegmentInfo
 
 VERIFY_THREADS = 2
@@ -98,7 +98,10 @@ def _verify_segment(folder: Path, partition: int, segment: SegmentInfo, unseal: 
                     inspect: BlockHook | None) -> tuple[list[Damage], int, int]:
     """One sequential pass: hash every byte, and check every block against the index as it passes."""
     span = (segment.first_offset, segment.last_offset)
-    path = folder / segment.file
+    try:
+        path = segment_path(folder, segment.file)
+    except ManifestError as exc:
+        return [Damage(str(exc), partition, segment.file, span)], 0, 0
     if not path.is_file():
         return [Damage("file is missing", partition, segment.file, span)], 0, 0
     size = path.stat().st_size
@@ -117,6 +120,9 @@ def _verify_segment(folder: Path, partition: int, segment: SegmentInfo, unseal: 
                     handle.seek(block.position)
                     raise BlockError(f"block expected at byte {block.position} is not where the previous one ends")
                 frame = handle.read(FRAME_SIZE)
+                if block.stored_length > size - block.position - FRAME_SIZE:  # never read what is not there
+                    raise BlockError(f"block at byte {block.position} claims {block.stored_length} bytes, the file "
+                                     f"holds {max(0, size - block.position - FRAME_SIZE)} after its header")
                 stored = handle.read(block.stored_length)
                 digest.update(frame)
                 digest.update(stored)

@@ -12,13 +12,13 @@ import os
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from kafka_sre_tui.engine.kafka.batches import BatchHeader
 from kafka_sre_tui.engine.storage.blocks import BlockInfo, encode_block
 from kafka_sre_tui.engine.storage.codecs import Codec
 from kafka_sre_tui.engine.storage.encryption import BackupCipher
-from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, fsync_dir
+from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, fsync_dir, make_private_dir, open_private
 
 BLOCK_TARGET_BYTES = 1 << 20
 SEGMENT_TARGET_BYTES = 64 << 20
@@ -40,7 +40,7 @@ class SegmentInfo:
 @dataclass
 class _OpenSegment:
     path: Path
-    handle: BinaryIO
+    handle: IO[bytes]
     digest: hashlib._Hash
     size: int = 0
     blocks: list[BlockInfo] = field(default_factory=list)
@@ -52,7 +52,7 @@ class PartitionWriter:
         self.backup_dir = backup_dir
         self._seal = partial(cipher.seal, partition) if cipher else None
         self.folder = backup_dir / "partitions" / str(partition)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.folder)
         self.codec, self.level = codec, level
         self._pending = bytearray()
         self._pending_headers: list[BatchHeader] = []
@@ -71,10 +71,15 @@ class PartitionWriter:
         segment, self._segment = self._segment, None
         if segment is None:
             return None
-        segment.handle.flush()
-        os.fsync(segment.handle.fileno())
+        tmp = segment.path.with_name(segment.path.name + TMP_SUFFIX)
+        try:
+            segment.handle.flush()
+            os.fsync(segment.handle.fileno())
+        except OSError as exc:
+            segment.handle.close()
+            raise OSError(exc.errno, exc.strerror, str(tmp)) from exc
         segment.handle.close()
-        os.replace(segment.path.with_name(segment.path.name + TMP_SUFFIX), segment.path)
+        os.replace(tmp, segment.path)
         fsync_dir(segment.path.parent)
         blocks = tuple(segment.blocks)
         return SegmentInfo(
@@ -97,9 +102,12 @@ class PartitionWriter:
             bytes(self._pending), self.codec, self.level, headers[0].base_offset, headers[-1].last_offset,
             min(h.first_timestamp for h in headers), max(h.max_timestamp for h in headers),
             sum(h.record_count for h in headers), len(headers), segment.size, self._seal)
-        for part in (frame, stored):
-            segment.handle.write(part)
-            segment.digest.update(part)
+        try:
+            for part in (frame, stored):
+                segment.handle.write(part)
+                segment.digest.update(part)
+        except OSError as exc:  # a full disk: say which file
+            raise OSError(exc.errno, exc.strerror, f"{segment.path}{TMP_SUFFIX}") from exc
         segment.size += len(frame) + len(stored)
         segment.blocks.append(info)
         self.bytes_written += len(frame) + len(stored)
@@ -109,7 +117,7 @@ class PartitionWriter:
 
     def _open_segment(self, first_offset: int) -> _OpenSegment:
         path = self.folder / f"{first_offset:020d}{SEGMENT_SUFFIX}"
-        handle = open(path.with_name(path.name + TMP_SUFFIX), "wb")  # noqa: SIM115 - closed in checkpoint
+        handle = open_private(path.with_name(path.name + TMP_SUFFIX), "wb")  # closed in checkpoint
         self._segment = _OpenSegment(path, handle, hashlib.sha256())
         return self._segment
 

@@ -8,16 +8,16 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka import errors as kerr
 from aiokafka.admin import NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from kafka_sre_tui.engine.errors import KafkaRequestFailed
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, list_offsets
-from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.kafka.session import UNKNOWN_TOPIC_OR_PARTITION, KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 
-UNKNOWN_TOPIC = 3
 TOPIC_ALREADY_EXISTS = 36
 # topic config <- the broker setting that is its default
 BROKER_DEFAULTS = {
@@ -46,7 +46,7 @@ async def inspect_target(session: KafkaSession, topic: str) -> TargetTopic:
     meta = (await session.metadata([topic])).to_object()
     brokers = len(meta["brokers"])
     [entry] = meta["topics"]
-    if entry["error_code"] == UNKNOWN_TOPIC:
+    if entry["error_code"] == UNKNOWN_TOPIC_OR_PARTITION:
         return TargetTopic(meta.get("cluster_id"), brokers, False, 0, {}, {}, {}, await broker_defaults(session))
     session.raise_for_code(entry["error_code"], f"describing topic '{topic}'")
     leaders = partition_leaders(meta)
@@ -116,8 +116,10 @@ async def create_topic(session: KafkaSession, topic: str, partitions: int, repli
     for name, error_code, *rest in response.topic_errors:
         if error_code and error_code != TOPIC_ALREADY_EXISTS:
             message = rest[0] if rest and rest[0] else ""
+            # a broker that has just restarted is fenced for a moment: Kafka says so in words only
+            transient = kerr.for_code(error_code).retriable or "fenced" in message
             raise KafkaRequestFailed(f"{action} on cluster '{session.cluster.name}' failed: "
-                                     f"{message or f'error code {error_code}'} ({name})")
+                                     f"{message or f'error code {error_code}'} ({name})", retriable=transient)
     for _ in range(400):  # the new partitions have leaders once metadata says so (usually within 0.1-0.3 s)
         meta = (await session.metadata([topic])).to_object()
         leaders = partition_leaders(meta)
