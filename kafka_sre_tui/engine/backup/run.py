@@ -148,7 +148,14 @@ async def _run(session: KafkaSession, folder: Path, plan: BackupPlan, states: li
             pending = {tp: p for tp, p in parts.items() if not p.done}
             if not pending:
                 break
-            meta = (await session.metadata([topic])).to_object()
+            try:
+                meta = (await session.metadata([topic])).to_object()
+            except KsreError as exc:  # the broker asked may be the one going down: ask another, later
+                if not exc.retriable:
+                    raise
+                errors += 1
+                await asyncio.sleep(0.5)
+                continue
             leaders = partition_leaders(meta)
             by_leader: dict[int, dict[TopicPartition, PartitionBackup]] = defaultdict(dict)
             for tp, p in pending.items():
@@ -195,7 +202,12 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
     in_flight = ask(at) if at else None
     try:
         while in_flight is not None:
-            answer = await in_flight
+            try:
+                answer = await in_flight
+            except KsreError as exc:  # the leader's broker is down or going: re-plan from fresh metadata
+                if not exc.retriable:
+                    raise
+                return True
             in_flight = None
             moved = False
             work = []
