@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.migrate import verify_migration
-from kafka_sre_tui.engine.restore.target import end_offsets
+from kafka_sre_tui.engine.target.topic import end_offsets
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.kafka_helpers import create_topic, read_all
 from tests.migrate_helpers import MIGRATE_CLI, ROOT, cluster_of, content, request, run

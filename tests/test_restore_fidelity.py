@@ -10,8 +10,8 @@ from aiokafka import AIOKafkaProducer
 
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.kafka.session import KafkaSession
-from kafka_sre_tui.engine.restore.preflight import FAIL, WARN
-from kafka_sre_tui.engine.restore.target import inspect_target
+from kafka_sre_tui.engine.target.checks import FAIL, WARN
+from kafka_sre_tui.engine.target.topic import inspect_target
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.backup_helpers import backup
 from tests.kafka_helpers import create_topic, read_all

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.kafka.session import KafkaSession
-from kafka_sre_tui.engine.restore.target import end_offsets
+from kafka_sre_tui.engine.target.topic import end_offsets
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.backup_helpers import backup
 from tests.kafka_helpers import create_topic, read_all

@@ -15,7 +15,7 @@ from kafka_sre_tui.engine.backup.run import BackupResult
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.restore.events import BackupDamaged, PreflightFailed
-from kafka_sre_tui.engine.restore.target import inspect_target
+from kafka_sre_tui.engine.target.topic import inspect_target
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.backup_helpers import backup
 from tests.kafka_helpers import create_topic, produce, read_all

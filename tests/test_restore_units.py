@@ -14,16 +14,17 @@ from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.kafka.offset_map import OffsetMap
 from kafka_sre_tui.engine.restore.plan import (
     PartitionSelection,
-    RangeStats,
     RestoreRequest,
     parse_partition_map,
     validate_request,
 )
-from kafka_sre_tui.engine.restore.preflight import FAIL, OK, WARN, evaluate
+from kafka_sre_tui.engine.restore.preflight import evaluate
+from kafka_sre_tui.engine.restore.scan import RangeStats
 from kafka_sre_tui.engine.restore.state import PartitionProgress, load_partitions
-from kafka_sre_tui.engine.restore.target import TargetTopic
 from kafka_sre_tui.engine.restore.write import _save_all
 from kafka_sre_tui.engine.storage.manifest import Manifest
+from kafka_sre_tui.engine.target.checks import FAIL, OK, WARN
+from kafka_sre_tui.engine.target.topic import TargetTopic
 
 NOW = 1_800_000_000_000
 DAY = 86_400_000

@@ -23,7 +23,7 @@ from kafka_sre_tui.engine import migrate as engine
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.migrate.request import default_state_dir
 from kafka_sre_tui.engine.restore.plan import parse_partition_map
-from kafka_sre_tui.engine.restore.preflight import FAIL, WARN
+from kafka_sre_tui.engine.target.checks import FAIL, WARN
 
 EXIT_OK, EXIT_FAILED = 0, 1
 

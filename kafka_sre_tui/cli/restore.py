@@ -19,8 +19,9 @@ from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.restore.events import RestoreEvent, RestoreProgress, RestoreResult, Resumed
 from kafka_sre_tui.engine.restore.plan import RestoreRequest, parse_partition_map
-from kafka_sre_tui.engine.restore.preflight import FAIL, WARN, Preflight
+from kafka_sre_tui.engine.restore.preflight import Preflight
 from kafka_sre_tui.engine.restore.run import restore_backup
+from kafka_sre_tui.engine.target.checks import FAIL, WARN
 
 EXIT_OK, EXIT_FAILED = 0, 1
 

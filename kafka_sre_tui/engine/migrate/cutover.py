@@ -26,7 +26,7 @@ from kafka_sre_tui.engine.migrate.run import migrate
 from kafka_sre_tui.engine.migrate.setup import inspect_source, stable_ends, state_folder
 from kafka_sre_tui.engine.restore.offsets import translate
 from kafka_sre_tui.engine.restore.state import PartitionProgress, load_partitions, load_plan
-from kafka_sre_tui.engine.restore.target import inspect_target
+from kafka_sre_tui.engine.target.topic import inspect_target
 
 STEPS = ("catch-up", "drain", "commit", "switch")
 CATCH_UP_ROUNDS = 3

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.restore.offsets import GroupCommit
-from kafka_sre_tui.engine.restore.preflight import Check
+from kafka_sre_tui.engine.target.checks import Check
 
 
 def default_state_dir() -> Path:

@@ -36,9 +36,9 @@ from kafka_sre_tui.engine.migrate.setup import (
     start_fresh,
     state_folder,
 )
-from kafka_sre_tui.engine.restore.preflight import FAIL
 from kafka_sre_tui.engine.restore.state import PartitionProgress, locked
-from kafka_sre_tui.engine.restore.target import inspect_target
+from kafka_sre_tui.engine.target.checks import FAIL
+from kafka_sre_tui.engine.target.topic import inspect_target
 
 
 class MigrationRefused(KsreError):

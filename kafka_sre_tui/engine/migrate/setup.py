@@ -17,7 +17,6 @@ from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, READ_COMMITTED,
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.migrate.request import MigrateRequest
 from kafka_sre_tui.engine.restore.plan import PartitionSelection
-from kafka_sre_tui.engine.restore.preflight import FAIL, OK, WARN, Check
 from kafka_sre_tui.engine.restore.state import (
     PartitionProgress,
     load_partitions,
@@ -26,7 +25,8 @@ from kafka_sre_tui.engine.restore.state import (
     save_plan,
     state_dir,
 )
-from kafka_sre_tui.engine.restore.target import (
+from kafka_sre_tui.engine.target.checks import OK, WARN, Check, Source, Write, target_checks
+from kafka_sre_tui.engine.target.topic import (
     NOT_COPIED,
     TargetTopic,
     create_topic,
@@ -100,47 +100,20 @@ def create_configs(source: SourceTopic) -> dict[str, str]:
 
 def check(request: MigrateRequest, source: SourceTopic, target: TargetTopic, pairs: list[tuple[int, int]],
           target_name: str) -> list[Check]:
-    checks: list[Check] = []
-    add = checks.append
-    count = target.partitions if target.exists else source.partitions
     rf = request.replication_factor or source.replication_factor
-    if target.exists:
-        add(Check("topic", OK, f"target topic '{request.target}' exists on {target_name} with {count} partitions"))
-    elif request.create_topic:
-        shown = ", ".join(f"{k}={v}" for k, v in sorted(create_configs(source).items()))
-        add(Check("topic", OK, f"target topic '{request.target}' will be created with {count} partitions, "
-                               f"replication factor {rf} and the source's configs ({shown})"))
-        if rf > target.brokers:
-            add(Check("replication", FAIL, f"replication factor {rf} needs {rf} brokers, {target_name} has "
-                                           f"{target.brokers}; pass --replication-factor {target.brokers}"))
-    else:
-        add(Check("topic", FAIL, f"target topic '{request.target}' does not exist on {target_name}; add "
-                                 f"--create-topic to create it with the source's {source.partitions} partitions "
-                                 "and configs"))
-    outside = sorted(t for _s, t in pairs if t >= count)
-    if outside:
-        add(Check("partitions", FAIL, f"the target has partitions 0-{count - 1}; {', '.join(map(str, outside))} "
-                                      "do not exist there: add partitions to it, or pass --partition-map"))
-    else:
-        add(Check("partitions", OK, "every record keeps its partition" if request.partition_map is None else
-                  "partitions mapped: " + ", ".join(f"{s}->{t}" for s, t in pairs)))
-    if target.exists:
-        full = {t: target.latest.get(t, 0) - target.earliest.get(t, 0) for _s, t in pairs}
-        full = {t: n for t, n in full.items() if n > 0}
-        shown = ", ".join(f"partition {t}: {n:,}" for t, n in sorted(full.items()))
-        add(Check("empty", OK, "the target partitions hold no records") if not full else
-            Check("empty", WARN, f"the target is not empty ({shown}); --force: copies go after them")
-            if request.force else Check("empty", FAIL, f"the target is not empty ({shown}); copying into it would "
-                                                       "mix records: use a new --target-topic, or --force"))
+    write = Write("copy", request.target, target_name, request.create_topic, rf, create_configs(source), pairs,
+                  request.partition_map is not None, request.force)
+    checks = target_checks(target, Source("the source", source.partitions), write)
     effective = target.configs if target.exists else {**target.configs, **create_configs(source)}
     if source.effective.get("message.timestamp.type") == "LogAppendTime":
-        add(Check("timestamps", WARN, "the source topic uses LogAppendTime: records keep the time the source "
-                                      "broker appended them, written as CreateTime"))
+        checks.append(Check("timestamps", WARN, "the source topic uses LogAppendTime: records keep the time the "
+                                                "source broker appended them, written as CreateTime"))
     if effective.get("message.timestamp.type") == "LogAppendTime":
-        add(Check("timestamps", WARN, f"target topic '{request.target}' uses LogAppendTime: the target broker "
-                                      "restamps every record; verify will report the timestamps as different"))
+        checks.append(Check("timestamps", WARN, f"target topic '{request.target}' uses LogAppendTime: the target "
+                                                "broker restamps every record; verify will report the timestamps as "
+                                                "different"))
     else:
-        add(Check("timestamps", OK, "every record keeps its timestamp (CreateTime)"))
+        checks.append(Check("timestamps", OK, "every record keeps its timestamp (CreateTime)"))
     return checks
 
 

@@ -24,7 +24,7 @@ from kafka_sre_tui.engine.migrate.copy import FETCH_MAX_BYTES, PARTITION_FETCH_B
 from kafka_sre_tui.engine.migrate.request import MigrateRequest
 from kafka_sre_tui.engine.migrate.setup import inspect_source, selections, stable_ends, state_folder
 from kafka_sre_tui.engine.restore.state import load_partitions, load_plan
-from kafka_sre_tui.engine.restore.target import inspect_target
+from kafka_sre_tui.engine.target.topic import inspect_target
 
 Range = tuple[int, int, int]  # (partition, from offset, to offset exclusive)
 

@@ -1,20 +1,14 @@
-"""What a restore will write: the request, each partition's source range and target partition, and
-what the records in range look like (sizes, keys, timestamps) for the preflight checks."""
+"""What a restore will write: the request, and each partition's source range and target partition."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from aiokafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchBuilder
-
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.storage.manifest import Manifest, PartitionManifest
-from kafka_sre_tui.engine.storage.reader import bounds, iter_batches, iter_records
-
-SCAN_THREADS = 2
+from kafka_sre_tui.engine.storage.reader import iter_records
 
 
 @dataclass(frozen=True)
@@ -55,19 +49,6 @@ class PartitionSelection:
 
     def to_json(self) -> dict[str, int]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class RangeStats:
-    """The records a partition's selection holds, as the preflight needs them."""
-
-    records: int = 0
-    bytes: int = 0
-    null_keys: int = 0
-    min_timestamp: int | None = None
-    max_timestamp: int | None = None
-    max_batch_bytes: int = 0  # the largest record as a batch of one
-    log_append_time: int = 0  # records the source stamped with LogAppendTime
 
 
 def validate_request(request: RestoreRequest) -> None:
@@ -144,47 +125,6 @@ def _time_range(folder: Path, part: PartitionManifest, from_ms: int | None, to_m
         if start is not None and (end is not None or to_ms is None):
             break
     return (part.end_offset if start is None else start), (part.end_offset if end is None else end)
-
-
-def scan(folder: Path, manifest: Manifest, selections: list[PartitionSelection]) -> dict[int, RangeStats]:
-    """One pass over the selected records, decoded but not turned into objects of ours (the costly part
-    of a restore's preparation). Two partitions at a time: while one thread decodes records (which holds
-    the GIL), the other decompresses (which does not)."""
-    parts = {p.partition: p for p in manifest.partitions}
-    with ThreadPoolExecutor(SCAN_THREADS) as pool:
-        found = pool.map(lambda sel: _scan_range(folder, parts[sel.partition], sel.start, sel.end), selections)
-        return {sel.partition: stats for sel, stats in zip(selections, found, strict=True)}
-
-
-def _scan_range(folder: Path, part: PartitionManifest, start: int, end: int) -> RangeStats:
-    estimate = DefaultRecordBatchBuilder.estimate_size_in_bytes
-    records = size = null_keys = largest = log_append = 0
-    low = high = None
-    lo, hi = bounds(part, start, end)
-    for header, view in iter_batches(folder, part, lo, hi):
-        whole = lo <= header.base_offset and header.last_offset < hi
-        batch = DefaultRecordBatch(view)
-        appended = header.log_append_time
-        for r in batch:
-            if not whole and not lo <= r.offset < hi:
-                continue
-            key, value, headers, stamp = r.key, r.value, r.headers, r.timestamp
-            records += 1
-            size += len(key or b"") + len(value or b"")
-            for name, data in headers:
-                size += len(name) + len(data or b"")
-            if key is None:
-                null_keys += 1
-            if appended:
-                log_append += 1
-            if low is None or stamp < low:
-                low = stamp
-            if high is None or stamp > high:
-                high = stamp
-            batch_of_one = estimate(key, value, headers)
-            if batch_of_one > largest:
-                largest = batch_of_one
-    return RangeStats(records, size, null_keys, low, high, largest, log_append)
 
 
 def parse_partition_map(text: str) -> dict[int, int]:

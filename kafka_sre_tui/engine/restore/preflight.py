@@ -5,20 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kafka_sre_tui.engine.restore.plan import PartitionSelection, RangeStats, RestoreRequest
-from kafka_sre_tui.engine.restore.target import NOT_COPIED, TargetTopic
+from kafka_sre_tui.engine.restore.plan import PartitionSelection, RestoreRequest
+from kafka_sre_tui.engine.restore.scan import RangeStats
 from kafka_sre_tui.engine.storage.manifest import Manifest
+from kafka_sre_tui.engine.target.checks import FAIL, OK, WARN, Check, Source, Write, target_checks
+from kafka_sre_tui.engine.target.topic import NOT_COPIED, TargetTopic
 
-OK, WARN, FAIL = "ok", "warn", "fail"
 NO_LIMIT = 2**63 - 1
 DAY_MS = 86_400_000
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    level: str  # ok, warn, fail
-    message: str
 
 
 @dataclass(frozen=True)
@@ -68,55 +62,14 @@ def evaluate(request: RestoreRequest, manifest: Manifest, selections: list[Parti
         if read_only else Check("cluster", OK, f"cluster '{cluster}' accepts writes"))
     records = sum(s.records for s in stats.values())
     add(Check("backup", OK, f"backup {manifest.backup_id} is intact; {records:,} records in range"))
-    if target.exists:
-        add(Check("topic", OK, f"topic '{topic}' exists with {count} partitions"))
-    elif request.create_topic:
-        shown = ", ".join(f"{k}={v}" for k, v in sorted(create_configs.items())) or "none"
-        add(Check("topic", OK, f"topic '{topic}' will be created with {count} partitions, replication factor "
-                               f"{rf} and the backup's configs ({shown})"))
-        if rf > target.brokers:
-            add(Check("replication", FAIL, f"replication factor {rf} needs {rf} brokers, cluster '{cluster}' has "
-                                           f"{target.brokers}; pass --replication-factor {target.brokers} or less"))
-    else:
-        add(Check("topic", FAIL, f"topic '{topic}' does not exist on cluster '{cluster}'; add --create-topic to "
-                                 f"create it with the backup's {backed_up} partitions and configs"))
-    checks.extend(_partition_checks(request, selections, count, backed_up, topic))
-    if target.exists:
-        checks.append(_empty_check(request, selections, target, topic))
+    write = Write("restore", topic, f"cluster '{cluster}'", request.create_topic, rf, create_configs,
+                  [(s.partition, s.target_partition) for s in selections], request.partition_map is not None,
+                  request.force)
+    checks.extend(target_checks(target, Source("the backup", backed_up), write))
     checks.extend(_record_checks(request, stats, effective, topic, now_ms, create))
     checks.extend(_group_checks(request, manifest))
     return Preflight(cluster, topic, create and request.create_topic, count, rf if create else None, create_configs,
                      tuple(selections), stats, tuple(checks))
-
-
-def _partition_checks(request: RestoreRequest, selections: list[PartitionSelection], count: int, backed_up: int,
-                      topic: str) -> list[Check]:
-    outside = sorted(s.target_partition for s in selections if s.target_partition >= count)
-    if outside:
-        return [Check("partitions", FAIL, f"topic '{topic}' has partitions 0-{count - 1}; partition(s) "
-                                          f"{', '.join(map(str, outside))} do not exist there; pass --partition-map")]
-    if request.partition_map is not None:
-        pairs = ", ".join(f"{s.partition}->{s.target_partition}" for s in selections)
-        return [Check("partitions", OK, f"partitions mapped by --partition-map: {pairs}")]
-    if count != backed_up:
-        return [Check("partitions", FAIL, f"the backup has {backed_up} partitions, topic '{topic}' has {count}: "
-                                          "records would not land where their keys hash; say where each goes "
-                                          "with --partition-map (e.g. 0:0,1:1)")]
-    return [Check("partitions", OK, f"every record keeps its partition ({len(selections)} of {count})")]
-
-
-def _empty_check(request: RestoreRequest, selections: list[PartitionSelection], target: TargetTopic,
-                 topic: str) -> Check:
-    holding = {s.target_partition: target.latest.get(s.target_partition, 0) - target.earliest.get(
-        s.target_partition, 0) for s in selections}
-    full = {p: n for p, n in sorted(holding.items()) if n > 0}
-    if not full:
-        return Check("empty", OK, f"the target partitions of '{topic}' hold no records")
-    shown = ", ".join(f"partition {p}: {n:,}" for p, n in full.items())
-    if request.force:
-        return Check("empty", WARN, f"topic '{topic}' is not empty ({shown}); --force: restored records go after them")
-    return Check("empty", FAIL, f"topic '{topic}' is not empty ({shown}); restoring into it would mix records; "
-                                "restore into a new topic (--target-topic) or pass --force")
 
 
 def _config_int(configs: dict[str, str], key: str, default: int) -> int:

@@ -20,19 +20,19 @@ from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.backup.catalog import find_backup
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.heap import keep_large_buffers
+from kafka_sre_tui.engine.kafka.batches import BatchFormatError
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.kafka.topic_writer import WriterSettings
 from kafka_sre_tui.engine.restore.events import BackupDamaged, Emit, PreflightFailed, RestoreResult, Resumed, ignore
 from kafka_sre_tui.engine.restore.offsets import commit_group_offsets
 from kafka_sre_tui.engine.restore.plan import (
     PartitionSelection,
-    RangeStats,
     RestoreRequest,
-    scan,
     select,
     validate_request,
 )
 from kafka_sre_tui.engine.restore.preflight import evaluate
+from kafka_sre_tui.engine.restore.scan import RangeScanner, RangeStats
 from kafka_sre_tui.engine.restore.state import (
     PartitionProgress,
     load_partitions,
@@ -42,10 +42,11 @@ from kafka_sre_tui.engine.restore.state import (
     save_plan,
     state_dir,
 )
-from kafka_sre_tui.engine.restore.target import create_topic, end_offsets, inspect_target, stable_end_offsets
 from kafka_sre_tui.engine.restore.write import outcomes, skip_written, write_all
-from kafka_sre_tui.engine.storage.manifest import Manifest, read_manifest
-from kafka_sre_tui.engine.storage.verify import verify_backup
+from kafka_sre_tui.engine.storage.blocks import BlockError
+from kafka_sre_tui.engine.storage.manifest import Manifest, ManifestError, read_manifest
+from kafka_sre_tui.engine.storage.verify import VerifyResult, verify_backup
+from kafka_sre_tui.engine.target.topic import create_topic, end_offsets, inspect_target, stable_end_offsets
 
 MAX_BATCH_BYTES = 1 << 20
 
@@ -105,30 +106,36 @@ async def restore_backup(cluster: ClusterConfig, request: RestoreRequest, emit: 
 
 async def _verified_plan(folder: Path, request: RestoreRequest
                          ) -> tuple[Manifest, list[PartitionSelection], dict[int, RangeStats]]:
-    """Verify every checksum of the backup and, at the same time (the scan decodes every record in
-    range while the verification mostly waits on hashing and decompression, which leave the other core
-    to it), select the ranges and read their records' facts for the preflight (not when resuming).
-    Damage found by the verification is what is reported, whatever the scan made of it."""
-    verified, planned = await asyncio.gather(asyncio.to_thread(verify_backup, folder),
-                                             asyncio.to_thread(_plan, folder, request), return_exceptions=True)
-    if isinstance(verified, BaseException):
-        raise verified
+    """Verify every checksum of the backup and, in the same pass, read the selected records' facts for
+    the preflight (not when resuming). Damage found by the verification is what is reported, whatever
+    the selection made of it."""
+    try:
+        manifest, _intact = read_manifest(folder)
+        selections = [] if request.resume else select(folder, manifest, request)
+    except (ManifestError, KsreError, BlockError, BatchFormatError):
+        await _refuse_damaged(folder, request)  # a damaged backup explains the failure better
+        raise
+    parts = {p.partition: p for p in manifest.partitions}
+    scanners = {s.partition: RangeScanner(parts[s.partition], s) for s in selections}
+
+    def inspect(partition: int, raw: bytes) -> None:
+        if partition in scanners:
+            scanners[partition].add_block(raw)
+
+    _check_intact(await asyncio.to_thread(verify_backup, folder, inspect), request)
+    return manifest, selections, {p: scanner.stats() for p, scanner in scanners.items()}
+
+
+async def _refuse_damaged(folder: Path, request: RestoreRequest) -> None:
+    _check_intact(await asyncio.to_thread(verify_backup, folder), request)
+
+
+def _check_intact(verified: VerifyResult, request: RestoreRequest) -> None:
     if not verified.intact:
         first = verified.damage[0].describe(verified.backup_id)
         more = f" (and {len(verified.damage) - 1} more problems)" if len(verified.damage) > 1 else ""
         raise BackupDamaged(f"refusing to restore from a damaged backup: {first}{more}; nothing was written; "
                             f"see kafka-sre-tui verify {request.backup_id}")
-    if isinstance(planned, BaseException):
-        raise planned
-    return planned
-
-
-def _plan(folder: Path, request: RestoreRequest) -> tuple[Manifest, list[PartitionSelection], dict[int, RangeStats]]:
-    manifest, _intact = read_manifest(folder)
-    if request.resume:
-        return manifest, [], {}
-    selections = select(folder, manifest, request)
-    return manifest, selections, scan(folder, manifest, selections)
 
 
 def _batch_bytes(configs: dict[str, Any]) -> int:

@@ -1,9 +1,13 @@
-"""Recompute every checksum of a backup and name what is damaged: partition, file, offsets."""
+"""Recompute every checksum of a backup and name what is damaged: partition, file, offsets.
+
+A caller that needs the records too (restore's preflight scan) passes ``inspect``: it is handed each
+block's Kafka batches once the block has passed its checks, so the backup is read once for both."""
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +20,8 @@ from kafka_sre_tui.engine.storage.manifest import ManifestError, PartitionManife
 from kafka_sre_tui.engine.storage.writer import SegmentInfo
 
 VERIFY_THREADS = 2
+
+BlockHook = Callable[[int, bytes], None]  # (partition, the block's raw Kafka batches)
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ class VerifyResult:
         return not self.damage
 
 
-def verify_backup(folder: Path) -> VerifyResult:
+def verify_backup(folder: Path, inspect: BlockHook | None = None) -> VerifyResult:
     started = time.monotonic()
     try:
         manifest, intact = read_manifest(folder)
@@ -59,7 +65,7 @@ def verify_backup(folder: Path) -> VerifyResult:
     if not intact:
         damage.append(Damage("manifest.json was changed after it was written (its checksum does not match)"))
     with ThreadPoolExecutor(VERIFY_THREADS) as pool:
-        results = list(pool.map(lambda p: _verify_partition(folder, p), manifest.partitions))
+        results = list(pool.map(lambda p: _verify_partition(folder, p, inspect), manifest.partitions))
     records = checked = 0
     for part_damage, part_records, part_bytes in results:
         damage.extend(part_damage)
@@ -68,11 +74,12 @@ def verify_backup(folder: Path) -> VerifyResult:
     return VerifyResult(manifest.backup_id, records, checked, time.monotonic() - started, tuple(damage))
 
 
-def _verify_partition(folder: Path, part: PartitionManifest) -> tuple[list[Damage], int, int]:
+def _verify_partition(folder: Path, part: PartitionManifest, inspect: BlockHook | None
+                      ) -> tuple[list[Damage], int, int]:
     damage: list[Damage] = []
     records = checked = 0
     for segment in part.segments:
-        seg_damage, seg_records, seg_bytes = _verify_segment(folder, part.partition, segment)
+        seg_damage, seg_records, seg_bytes = _verify_segment(folder, part.partition, segment, inspect)
         damage.extend(seg_damage)
         records += seg_records
         checked += seg_bytes
@@ -81,7 +88,8 @@ def _verify_partition(folder: Path, part: PartitionManifest) -> tuple[list[Damag
     return damage, records, checked
 
 
-def _verify_segment(folder: Path, partition: int, segment: SegmentInfo) -> tuple[list[Damage], int, int]:
+def _verify_segment(folder: Path, partition: int, segment: SegmentInfo, inspect: BlockHook | None
+                    ) -> tuple[list[Damage], int, int]:
     """One sequential pass: hash every byte, and check every block against the index as it passes."""
     span = (segment.first_offset, segment.last_offset)
     path = folder / segment.file
@@ -111,6 +119,8 @@ def _verify_segment(folder: Path, partition: int, segment: SegmentInfo) -> tuple
                     raise BlockError(f"block header at byte {block.position} disagrees with the manifest")
                 raw = decode_payload(info, codec, stored)
                 records += _check_batches(raw, block.first_offset, block.last_offset, block.records, block.batches)
+                if inspect is not None:
+                    inspect(partition, raw)
             except (BlockError, BatchFormatError) as exc:
                 damage.append(Damage(str(exc), partition, segment.file, block_span))
         while chunk := handle.read(1 << 20):  # bytes past the last block count in the checksum too

@@ -14,7 +14,8 @@ from textual.widgets import Button, Input, Label, Static
 from kafka_sre_tui.cli.args import parse_partitions, parse_time
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.restore.plan import RestoreRequest, parse_partition_map, validate_request
-from kafka_sre_tui.engine.restore.preflight import FAIL, Preflight
+from kafka_sre_tui.engine.restore.preflight import Preflight
+from kafka_sre_tui.engine.target.checks import FAIL
 from kafka_sre_tui.tui.screens.form_fields import Field, FieldError, JobForm
 
 CHECKPOINT_SECONDS = 1.0  # the CLI's default

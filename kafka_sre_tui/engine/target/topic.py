@@ -1,5 +1,6 @@
-"""The restore's target as it is now: does the topic exist, its partitions and offsets, the configs
-that apply to it (its own or, for a topic to be created, the broker's defaults), and creating it."""
+"""The topic a restore or a migration writes into, as it is now: does it exist, its partitions and
+offsets, the configs that apply to it (its own or, for a topic to be created, the broker's defaults),
+and creating it."""
 
 from __future__ import annotations
 
