@@ -26,7 +26,7 @@ from kafka_sre_tui.engine.errors import ConfigError
 
 ENV_VAR = "KAFKA_SRE_TUI_CONFIG"
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
-SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
 COMPRESSIONS = ("none", "gzip", "snappy", "lz4", "zstd")
 MIN_REFRESH_SECONDS = 1.0
 _BARE_ADDRESS = re.compile(r"^(?:[\w.\-]+|\[[0-9a-fA-F:]+\]):\d{1,5}(?:,(?:[\w.\-]+|\[[0-9a-fA-F:]+\]):\d{1,5})*$")
@@ -47,6 +47,9 @@ class ClusterConfig:
     ssl_key_file: Path | None = None
     ssl_key_password: str | None = field(default=None, repr=False)
     ssl_check_hostname: bool = True
+    oauth_token_command: str | None = field(default=None, repr=False)
+    oauth_token_file: Path | None = None
+    aws_msk_iam_region: str | None = None
     read_only: bool = False
     request_timeout_seconds: float = 10.0
     color: str | None = None
@@ -55,6 +58,10 @@ class ClusterConfig:
     @property
     def uses_sasl(self) -> bool:
         return self.security_protocol.startswith("SASL")
+
+    @property
+    def uses_oauth(self) -> bool:
+        return self.uses_sasl and self.sasl_mechanism == "OAUTHBEARER"
 
     @property
     def uses_tls(self) -> bool:
@@ -100,7 +107,14 @@ class ClusterEntry:
         elif password_file:
             values["password"] = _read_secret(password_file, f"{where}.password_file")
         cluster = ClusterConfig(name=self.name, source=str(self.source), **values)
-        if cluster.uses_sasl and (not cluster.username or cluster.password is None):
+        token_sources = [k for k in _TOKEN_KEYS if getattr(cluster, k) is not None]
+        if cluster.uses_oauth and len(token_sources) != 1:
+            raise ConfigError(f"{where}: OAUTHBEARER needs exactly one of {', '.join(_TOKEN_KEYS)}"
+                              + (f" (got {', '.join(token_sources)})" if token_sources else ""))
+        if token_sources and not cluster.uses_oauth:
+            raise ConfigError(f"{where}.{token_sources[0]}: only used with sasl_mechanism = \"OAUTHBEARER\" "
+                              "and a SASL security_protocol")
+        if cluster.uses_sasl and not cluster.uses_oauth and (not cluster.username or cluster.password is None):
             raise ConfigError(f"{where}: {cluster.security_protocol} needs username and password_env "
                               "or password_file")
         for key in ("ssl_ca_file", "ssl_cert_file", "ssl_key_file"):
@@ -117,6 +131,13 @@ class BackupSettings:
     max_concurrent_backups: int = 2
     retention_days: int = 30
     max_backup_size_gb: float = 100.0
+    encryption_key_file: Path | None = None  # AES-256-GCM at rest when one of these two is set
+    encryption_key_env: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    path: Path = field(default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "audit.log")
 
 
 @dataclass(frozen=True)
@@ -132,6 +153,7 @@ class AppConfig:
     default_cluster: str | None = None
     backup: BackupSettings = field(default_factory=BackupSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     def cluster(self, ref: str | None) -> ClusterConfig:
         """A configured cluster by name, or a bare ``host:port[,host:port]`` (PLAINTEXT)."""
@@ -189,7 +211,7 @@ def _read_document(path: Path) -> dict[str, Any]:
 
 
 def parse_config(doc: Mapping[str, Any], path: Path) -> AppConfig:
-    _check_keys(doc, {"default_cluster", "clusters", "backup", "ui"}, path, "")
+    _check_keys(doc, {"default_cluster", "clusters", "backup", "ui", "audit"}, path, "")
     clusters_doc = _table(doc.get("clusters", {}), path, "clusters")
     clusters = {name: _parse_cluster(name, _table(body, path, f"clusters.{name}"), path)
                 for name, body in clusters_doc.items()}
@@ -199,7 +221,8 @@ def parse_config(doc: Mapping[str, Any], path: Path) -> AppConfig:
                           f"add [clusters.{default}] or fix the name")
     backup = _parse_section(BackupSettings, _BACKUP_KEYS, doc.get("backup", {}), path, "backup")
     ui = _parse_section(UiSettings, _UI_KEYS, doc.get("ui", {}), path, "ui")
-    return AppConfig(path=path, clusters=clusters, default_cluster=default, backup=backup, ui=ui)
+    audit = _parse_section(AuditSettings, {"path": _path}, doc.get("audit", {}), path, "audit")
+    return AppConfig(path=path, clusters=clusters, default_cluster=default, backup=backup, ui=ui, audit=audit)
 
 
 def _parse_cluster(name: str, body: Mapping[str, Any], path: Path) -> ClusterEntry:
@@ -328,11 +351,15 @@ _CLUSTER_KEYS: dict[str, Callable[[Path], Callable[[Any], Any]]] = {
     "ssl_cert_file": _path,
     "ssl_key_file": _path,
     "ssl_check_hostname": _bool,
+    "oauth_token_command": _str,
+    "oauth_token_file": _path,
+    "aws_msk_iam_region": _str,
     "read_only": _bool,
     "request_timeout_seconds": _number(0.1),
     "color": _str,
     "client_properties": _path,
 }
+_TOKEN_KEYS = ("oauth_token_command", "oauth_token_file", "aws_msk_iam_region")
 # Secrets are read inline only from a client.properties file, which SREs already keep that way.
 _PROPERTIES_ONLY_KEYS: dict[str, Callable[[Path], Callable[[Any], Any]]] = {
     "password": _str,
@@ -344,6 +371,8 @@ _BACKUP_KEYS = {
     "max_concurrent_backups": _number(1, integer=True),
     "retention_days": _number(0, integer=True),
     "max_backup_size_gb": _number(0),
+    "encryption_key_file": _path,
+    "encryption_key_env": _str,
 }
 _UI_KEYS = {
     "refresh_seconds": _number(MIN_REFRESH_SECONDS),

@@ -40,7 +40,8 @@ class LocalKafkaError(RuntimeError):
 
 @dataclass(frozen=True)
 class Listener:
-    """A client listener. ``protocol`` is PLAINTEXT or SASL_PLAINTEXT; port 0 picks a free one."""
+    """A client listener. ``protocol`` is PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (TLS ones need
+    ``ssl.keystore.*``/``ssl.truststore.*`` in ``broker_properties``); port 0 picks a free one."""
 
     name: str
     protocol: str = "PLAINTEXT"

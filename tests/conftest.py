@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.audit import ENV_VAR as AUDIT_ENV_VAR
 from kafka_sre_tui.localkafka import LocalKafka, LocalKafkaCluster, LocalKafkaError
 
 _names = itertools.count()
@@ -19,6 +21,15 @@ def _start(**kwargs: object) -> LocalKafka:
         return kafka.start()
     except LocalKafkaError as exc:  # a broken broker fails the tests, it never skips them
         pytest.fail(f"local Kafka did not start: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Write operations in tests are audited into a private file, never the user's state directory."""
+    path = tmp_path_factory.mktemp("audit") / "audit.log"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(AUDIT_ENV_VAR, str(path))
+        yield path
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.storage.encryption import EncryptionKey, key_from_env, key_from_file
 
 T = TypeVar("T")
 
@@ -28,6 +29,30 @@ def backup_base(args: argparse.Namespace, config: AppConfig) -> Path:
     """``--backup-dir``, else ``[backup] base_path``."""
     chosen = getattr(args, "backup_dir", None)
     return Path(chosen).expanduser() if chosen else config.backup.base_path.expanduser()
+
+
+def add_encryption_options(parser: argparse.ArgumentParser, action: str) -> None:
+    parser.add_argument("--encryption-key-file", metavar="PATH",
+                        help=f"AES-256 key (64 hex digits, base64 or 32 bytes) to {action}; default: [backup] "
+                             "encryption_key_file")
+    parser.add_argument("--encryption-key-env", metavar="VAR",
+                        help="environment variable holding that key; default: [backup] encryption_key_env")
+
+
+def encryption_key(args: argparse.Namespace, config: AppConfig) -> EncryptionKey | None:
+    """The key from the command line, else from the config's [backup] section, else none."""
+    key_file, key_env = getattr(args, "encryption_key_file", None), getattr(args, "encryption_key_env", None)
+    if key_file and key_env:
+        raise ConfigError("give --encryption-key-file or --encryption-key-env, not both")
+    if key_file:
+        return key_from_file(Path(key_file).expanduser())
+    if key_env:
+        return key_from_env(key_env)
+    if config.backup.encryption_key_file is not None:
+        return key_from_file(config.backup.encryption_key_file)
+    if config.backup.encryption_key_env:
+        return key_from_env(config.backup.encryption_key_env)
+    return None
 
 
 def parse_partitions(text: str) -> tuple[int, ...]:

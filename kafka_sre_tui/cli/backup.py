@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.cli import output
-from kafka_sre_tui.cli.args import backup_base, cluster_from_args, partitions_arg, time_arg
+from kafka_sre_tui.cli.args import (
+    add_encryption_options,
+    backup_base,
+    cluster_from_args,
+    encryption_key,
+    partitions_arg,
+    time_arg,
+)
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.backup.catalog import find_backup, list_backups, prune, verify
 from kafka_sre_tui.engine.backup.plan import BackupRequest
@@ -44,10 +51,12 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     backup.add_argument("--rate-limit", type=float, metavar="MB/S", help="read at most this many MB/s from Kafka")
     backup.add_argument("--checkpoint-seconds", type=float, default=5.0,
                         help="how often progress is made durable (default 5 s)")
+    add_encryption_options(backup, "encrypt the backup with (AES-256-GCM)")
 
     check = sub.add_parser("verify", parents=[common, json_flag, where],
                            help="recompute every checksum of a backup; exit 1 on damage")
     check.add_argument("backup_id")
+    add_encryption_options(check, "check an encrypted backup with")
 
     backups = sub.add_parser("backups", parents=[common], help="list, show or prune backups")
     actions = backups.add_subparsers(dest="backups_action", metavar="ACTION", required=True)
@@ -83,7 +92,7 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
             cluster = _resume_cluster(args, config, base)
             result = asyncio.run(resume_backup(cluster, base, args.resume, progress,
                                                config.backup.max_concurrent_backups, args.rate_limit,
-                                               args.checkpoint_seconds))
+                                               args.checkpoint_seconds, encryption_key(args, config)))
         else:
             if not args.topic:
                 raise ConfigError("backup needs --topic TOPIC (or --resume BACKUP_ID)")
@@ -92,7 +101,8 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
                 level=args.level, partitions=args.partitions, from_offset=args.from_offset, to_offset=args.to_offset,
                 from_time_ms=args.from_time, to_time_ms=args.to_time, max_messages=args.max_messages,
                 max_concurrent_backups=config.backup.max_concurrent_backups,
-                checkpoint_seconds=args.checkpoint_seconds, rate_limit_mb_s=args.rate_limit)
+                checkpoint_seconds=args.checkpoint_seconds, rate_limit_mb_s=args.rate_limit,
+                encryption_key=encryption_key(args, config))
             result = asyncio.run(backup_topic(cluster_from_args(args, config), request, progress))
     except KeyboardInterrupt:
         progress.close()
@@ -137,7 +147,7 @@ def _partition_json(p: Any) -> dict[str, Any]:
 
 
 def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
-    result = asyncio.run(verify(backup_base(args, config), args.backup_id))
+    result = asyncio.run(verify(backup_base(args, config), args.backup_id, encryption_key(args, config)))
     mb_s = result.bytes_checked / 1e6 / result.seconds if result.seconds > 0 else 0.0
     if args.json:
         output.emit_json({"backup_id": result.backup_id, "intact": result.intact, "records": result.records,

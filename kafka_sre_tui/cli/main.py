@@ -20,6 +20,7 @@ from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli import restore as restore_cli
 from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig, load_config
+from kafka_sre_tui.engine.audit import use_audit_path
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.cluster import describe_cluster, inspect_topics
 from kafka_sre_tui.engine.inspect.groups import describe_group, list_groups
@@ -77,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("aiokafka").setLevel(logging.DEBUG if debug else logging.CRITICAL)
     try:
         config = load_config(getattr(args, "config", None))
+        use_audit_path(config.audit.path)
         command = args.command or "dashboard"
         return _COMMANDS[command](args, config)
     except KsreError as exc:

@@ -195,12 +195,10 @@ def _cutover(source: ClusterConfig, target: ClusterConfig, request: engine.Migra
     reports = []
     for step in steps:
         if step == "catch-up":
-            engine.refuse_read_only(target, "migrate into")
             report = asyncio.run(engine.catch_up(source, target, request, _Reporter(args.json)))
         elif step == "drain":
             report = asyncio.run(engine.drain(source, request.groups or (), settings))
         elif step == "commit":
-            engine.refuse_read_only(target, "commit offsets on")
             report = asyncio.run(engine.commit(source, target, request))
         else:
             report = asyncio.run(engine.switch(source, target, request))

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.cli import output
-from kafka_sre_tui.cli.args import backup_base, cluster_from_args, partitions_arg, time_arg
+from kafka_sre_tui.cli.args import (
+    add_encryption_options,
+    backup_base,
+    cluster_from_args,
+    encryption_key,
+    partitions_arg,
+    time_arg,
+)
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.restore.events import RestoreEvent, RestoreProgress, RestoreResult, Resumed
@@ -30,6 +37,7 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     restore = sub.add_parser("restore", parents=[parents["common"], parents["cluster"], parents["json"]],
                              help="restore a backup into a topic: verified, checked first, resumable exactly once")
     restore.add_argument("--backup-id", "-b", required=True, help="the backup to restore (see: backups list)")
+    add_encryption_options(restore, "read an encrypted backup with")
     restore.add_argument("--backup-dir", metavar="DIR", help="backups directory (default: [backup] base_path)")
     restore.add_argument("--target-topic", "-t", help="topic to write into (default: the backed-up topic's name)")
     restore.add_argument("--partitions", type=partitions_arg, help="only these partitions of the backup, e.g. 0,3")
@@ -70,6 +78,7 @@ def request_from(args: argparse.Namespace, config: AppConfig) -> RestoreRequest:
     base = backup_base(args, config)
     groups = args.restore_consumer_offsets
     return RestoreRequest(
+        encryption_key=encryption_key(args, config),
         backup_base=base, backup_id=args.backup_id, target_topic=args.target_topic, partitions=args.partitions,
         from_offset=args.from_offset, to_offset=args.to_offset, from_time_ms=args.from_time, to_time_ms=args.to_time,
         dry_run=args.dry_run, rate_limit_mb_s=args.rate_limit, create_topic=args.create_topic,

@@ -39,3 +39,8 @@ class KafkaRequestFailed(KsreError):
     def __init__(self, message: str, retriable: bool = False) -> None:
         super().__init__(message)
         self.retriable = retriable
+
+
+class Refused(KsreError):
+    """A write operation refused before its first write (a check failed); nothing was written.
+    Mixed into the refusals of restore and migration so the audit log records them as refused."""

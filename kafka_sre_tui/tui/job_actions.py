@@ -6,10 +6,11 @@ messages; the engine does the work, this only adapts its events to the Jobs pane
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from textual import work
@@ -17,21 +18,25 @@ from textual.app import App
 from textual.binding import Binding
 from textual.widgets import TabbedContent
 
+from kafka_sre_tui.cli.args import encryption_key
 from kafka_sre_tui.config import AppConfig, ClusterConfig, UiSettings
+from kafka_sre_tui.engine.audit import refuse_read_only
 from kafka_sre_tui.engine.backup.catalog import verify
 from kafka_sre_tui.engine.backup.plan import BackupRequest
 from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult, backup_topic
 from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorResult, MonitorSettings, Outcome, monitor_group
-from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.cluster import list_topics
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.migrate.request import MigrateProgress, MigrateRequest, MigrateResult
-from kafka_sre_tui.engine.migrate.run import migrate
+from kafka_sre_tui.engine.migrate.run import migrate, migration_parameters
+from kafka_sre_tui.engine.migrate.run import refuse_read_only as refuse_migration
 from kafka_sre_tui.engine.migrate.verify import VerifyResult as MigrateVerify
 from kafka_sre_tui.engine.migrate.verify import verify_migration
 from kafka_sre_tui.engine.restore.events import RestoreProgress, RestoreResult
 from kafka_sre_tui.engine.restore.plan import RestoreRequest
 from kafka_sre_tui.engine.restore.run import restore_backup
+from kafka_sre_tui.engine.storage.encryption import EncryptionKey
 from kafka_sre_tui.engine.storage.verify import VerifyResult
 from kafka_sre_tui.tui.engine_thread import EngineThread
 from kafka_sre_tui.tui.jobs import CANCELLED, DONE, FAILED, Job
@@ -102,7 +107,8 @@ class JobActions(App[None]):
             return f"resumable: kafka-sre-tui backup --resume {job.detail}" if job.detail else "cancelled"
 
         try:
-            await self._supervise(job, backup_topic(self.cluster, request, self._on_ui(emit)), done, cancelled)
+            await self._supervise(job, self._keyed(lambda key: backup_topic(
+                self.cluster, dataclasses.replace(request, encryption_key=key), self._on_ui(emit))), done, cancelled)
         finally:
             self.backups_pane.reload()
 
@@ -194,16 +200,25 @@ class JobActions(App[None]):
             job.state = DONE if result.intact else FAILED
             job.detail = "intact" if result.intact else "; ".join(d.describe(backup_id) for d in result.damage)
 
-        await self._supervise(job, verify(self.config.backup.base_path.expanduser(), backup_id), done,
+        await self._supervise(job, self._keyed(lambda key: verify(self.config.backup.base_path.expanduser(),
+                                                                  backup_id, key)), done,
                               lambda: "cancelled")
+
+    async def _keyed(self, start: Callable[[EncryptionKey | None], Awaitable[T]]) -> T:
+        """Run ``start`` with the config's backup encryption key, read when the job starts (a key
+        that cannot be read fails the job with its one-line error)."""
+        return await start(encryption_key(argparse.Namespace(), self.config))
 
     def action_restore_backup(self) -> None:
         backup = self.backups_pane.selected()
         if backup is None or backup.status != "complete":
             self.notify("select a complete backup on the Backups tab first", severity="warning")
             return
-        if self.cluster.read_only:
-            self.notify(f"cluster {self.cluster.name} is read-only: restore is disabled here", severity="error")
+        try:
+            refuse_read_only(self.cluster.read_only, self.cluster.name, self.cluster.source, "restore",
+                             "restore into", "pick another cluster", parameters={"backup_id": backup.backup_id})
+        except KsreError as exc:
+            self.notify(str(exc), title="Restore refused", severity="error", timeout=15)
             return
         self.push_screen(RestoreForm(self.config.backup.base_path.expanduser(), backup.backup_id, backup.topic,
                                      self.cluster.name), self._restore_chosen)
@@ -229,7 +244,8 @@ class JobActions(App[None]):
         """The preflight first, always; a ``--dry-run`` request stops there."""
         self.notify(f"checking the restore of {request.backup_id} (verify + preflight)…")
         try:
-            result = await self.engine.run(restore_backup(self.cluster, dataclasses.replace(request, dry_run=True)))
+            result = await self.engine.run(self._keyed(lambda key: restore_backup(
+                self.cluster, dataclasses.replace(request, dry_run=True, encryption_key=key))))
         except KsreError as exc:
             self.notify(str(exc), title="Restore refused", severity="error", timeout=15)
             return
@@ -256,7 +272,8 @@ class JobActions(App[None]):
             job.fraction, job.detail = 1.0, f"{written:,} records written" + _uncommitted(result.groups_not_committed)
             job.metrics = dataclasses.asdict(result.metrics) if result.metrics else {}
 
-        await self._supervise(job, restore_backup(self.cluster, request, self._on_ui(emit)), done,
+        await self._supervise(job, self._keyed(lambda key: restore_backup(
+            self.cluster, dataclasses.replace(request, encryption_key=key), self._on_ui(emit))), done,
                               lambda: "resumable: R again with Resume (Advanced), or kafka-sre-tui restore --resume")
 
     def action_migrate_topic(self) -> None:
@@ -274,8 +291,8 @@ class JobActions(App[None]):
         name, request = choice.cluster, choice.request
         try:
             target = self.cluster if name == self.cluster.name else self.config.cluster(name)
-            if target.read_only:
-                raise ConfigError(f"cluster {name} is read-only: migrating into it is disabled")
+            refuse_migration(target, "migrate into", "migrate", request.target,
+                             migration_parameters(self.cluster, request))
             existing = await self.engine.run(_topic_names(target))
         except KsreError as exc:
             self.notify(str(exc), title="Migration refused", severity="error", timeout=15)

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from kafka_sre_tui.engine.audit import audited
 from kafka_sre_tui.engine.backup.partition import STATE_FILE, PartitionState
 from kafka_sre_tui.engine.backup.run import PLAN_FILE
 from kafka_sre_tui.engine.errors import NotFound
+from kafka_sre_tui.engine.storage.encryption import EncryptionKey, unlock_backup
 from kafka_sre_tui.engine.storage.files import read_json
 from kafka_sre_tui.engine.storage.layout import backup_dir, is_backup_id, is_running
 from kafka_sre_tui.engine.storage.manifest import MANIFEST, ManifestError, read_manifest
@@ -67,8 +69,10 @@ def find_backup(base: Path, backup_id: str) -> Path:
     return folder
 
 
-async def verify(base: Path, backup_id: str) -> VerifyResult:
-    return await asyncio.to_thread(verify_backup, find_backup(base, backup_id))
+async def verify(base: Path, backup_id: str, encryption_key: EncryptionKey | None = None) -> VerifyResult:
+    folder = find_backup(base, backup_id)
+    unlock_backup(folder, encryption_key)
+    return await asyncio.to_thread(verify_backup, folder)
 
 
 @dataclass(frozen=True)
@@ -97,9 +101,16 @@ def plan_prune(base: Path, retention_days: int, max_size_gb: float, now: datetim
 
 
 def prune(base: Path, retention_days: int, max_size_gb: float, now: datetime, dry_run: bool) -> list[PruneDecision]:
-    decisions = plan_prune(base, retention_days, max_size_gb, now)
-    if not dry_run:
+    """Delete what :func:`plan_prune` chose (``dry_run``: only say it); a real prune is audited with
+    the ids it deleted."""
+    if dry_run:
+        return plan_prune(base, retention_days, max_size_gb, now)
+    parameters = {"backup_dir": str(base), "retention_days": retention_days, "max_backup_size_gb": max_size_gb}
+    with audited("backups.prune", cluster=None, parameters=parameters) as outcome:
+        decisions = plan_prune(base, retention_days, max_size_gb, now)
+        deleted = outcome.parameters["deleted"] = []
         for decision in decisions:
             if not is_running(decision.backup.path):  # it may have been resumed since we looked
                 shutil.rmtree(decision.backup.path)
+                deleted.append(decision.backup.backup_id)
     return decisions

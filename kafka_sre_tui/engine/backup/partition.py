@@ -15,6 +15,7 @@ from kafka_sre_tui.engine.backup.plan import PartitionPlan
 from kafka_sre_tui.engine.kafka.batches import BatchHeader, split_batches
 from kafka_sre_tui.engine.kafka.fetch import FetchedPartition, committed_only
 from kafka_sre_tui.engine.storage.codecs import Codec
+from kafka_sre_tui.engine.storage.encryption import BackupCipher
 from kafka_sre_tui.engine.storage.files import read_json, write_json_atomic
 from kafka_sre_tui.engine.storage.manifest import segment_from_json
 from kafka_sre_tui.engine.storage.writer import SEGMENT_TARGET_BYTES, PartitionWriter, SegmentInfo
@@ -68,12 +69,12 @@ class PartitionState:
 
 class PartitionBackup:
     def __init__(self, folder: Path, state: PartitionState, codec: Codec, level: int | None,
-                 max_messages: int | None) -> None:
+                 max_messages: int | None, cipher: BackupCipher | None = None) -> None:
         self.folder = folder
         self.state = state
         self.position = state.next_offset  # fetched up to here; durable only up to state.next_offset
         self.max_messages = max_messages
-        self.writer = PartitionWriter(folder, state.partition, codec, level)
+        self.writer = PartitionWriter(folder, state.partition, codec, level, cipher)
         self._pending = _Pending(state)
 
     @property

@@ -16,6 +16,7 @@ from kafka_sre_tui.engine.kafka.protocol import TopicIds, topic_id_text
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.storage.codecs import codec
+from kafka_sre_tui.engine.storage.encryption import EncryptionKey
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class BackupRequest:
     rate_limit_mb_s: float | None = None
     fetch_max_bytes: int = 32 << 20
     partition_fetch_max_bytes: int = 8 << 20
+    encryption_key: EncryptionKey | None = None  # AES-256-GCM per block when set
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class BackupPlan:
     compression: dict[str, Any]
     partitions: tuple[PartitionPlan, ...]
     consumer_groups: dict[str, dict[str, int]] = field(default_factory=dict)
+    encryption: dict[str, Any] | None = None  # {"algorithm", "key_id"}: never the key
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -133,6 +136,7 @@ async def make_plan(session: KafkaSession, request: BackupRequest, backup_id: st
         compression={"codec": codec_obj.name, "level": level},
         partitions=tuple(parts),
         consumer_groups={g: {str(p): o for p, o in offsets.items()} for g, offsets in groups.items()},
+        encryption=request.encryption_key.describe() if request.encryption_key else None,
     )
 
 

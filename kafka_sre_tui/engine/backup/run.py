@@ -29,9 +29,17 @@ from kafka_sre_tui.engine.kafka.offsets import EARLIEST, list_offsets
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.storage.codecs import codec
+from kafka_sre_tui.engine.storage.encryption import EncryptionKey, check_key
 from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, read_json, write_json_atomic
 from kafka_sre_tui.engine.storage.layout import backup_dir, new_backup_id, running
-from kafka_sre_tui.engine.storage.manifest import MANIFEST, Manifest, PartitionManifest, write_manifest
+from kafka_sre_tui.engine.storage.manifest import (
+    ENCRYPTED_FORMAT_VERSION,
+    FORMAT_VERSION,
+    MANIFEST,
+    Manifest,
+    PartitionManifest,
+    write_manifest,
+)
 
 PLAN_FILE = "backup.json"
 _LEADER_ERRORS = {5, 6, 74, 75}  # leader not available, not leader, fenced/unknown leader epoch
@@ -89,7 +97,7 @@ async def backup_topic(cluster: ClusterConfig, request: BackupRequest, emit: Emi
 
 async def resume_backup(cluster: ClusterConfig, base_path: Path, backup_id: str, emit: Emit = _ignore,
                         max_concurrent_backups: int = 2, rate_limit_mb_s: float | None = None,
-                        checkpoint_seconds: float = 5.0,
+                        checkpoint_seconds: float = 5.0, encryption_key: EncryptionKey | None = None,
                         now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> BackupResult:
     folder = backup_dir(base_path, backup_id)
     if (folder / MANIFEST).exists():
@@ -99,11 +107,13 @@ async def resume_backup(cluster: ClusterConfig, base_path: Path, backup_id: str,
                           "kafka-sre-tui backups list")
     with running(base_path, folder, backup_id, max_concurrent_backups):
         plan = BackupPlan.from_json(read_json(folder / PLAN_FILE))
+        check_key(backup_id, plan.encryption, encryption_key)  # the same key, or a clear error
         states = [_durable_state(folder, p) for p in plan.partitions]
         request = BackupRequest(topic=plan.topic["name"], base_path=base_path,
                                 compression=plan.compression["codec"], level=plan.compression["level"],
                                 max_messages=plan.max_messages, rate_limit_mb_s=rate_limit_mb_s,
-                                checkpoint_seconds=checkpoint_seconds)
+                                checkpoint_seconds=checkpoint_seconds,
+                                encryption_key=encryption_key if plan.encryption else None)
         async with KafkaSession(cluster) as session:
             cluster_id = (await session.metadata([])).to_object().get("cluster_id")
             if cluster_id != plan.source["cluster_id"]:
@@ -138,8 +148,9 @@ async def _run(session: KafkaSession, folder: Path, plan: BackupPlan, states: li
                request: BackupRequest, emit: Emit, now: Callable[[], datetime]) -> BackupResult:
     codec_obj, level = codec(plan.compression["codec"], plan.compression["level"])
     topic = plan.topic["name"]
-    parts = {TopicPartition(topic, s.partition): PartitionBackup(folder, s, codec_obj, level, plan.max_messages)
-             for s in states}
+    cipher = check_key(plan.backup_id, plan.encryption, request.encryption_key)
+    parts = {TopicPartition(topic, s.partition): PartitionBackup(folder, s, codec_obj, level, plan.max_messages,
+                                                                 cipher) for s in states}
     clock = time.monotonic()
     progress = _Progress(plan, parts, clock, emit)
     errors = 0
@@ -308,7 +319,8 @@ def _finish(folder: Path, plan: BackupPlan, parts: dict[TopicPartition, Partitio
             records=s.records, raw_bytes=s.raw_bytes, stored_bytes=s.stored_bytes, first_offset=s.first_offset,
             last_offset=s.last_offset, first_timestamp=s.first_timestamp, last_timestamp=s.last_timestamp,
             gaps=tuple(s.gaps), gap_count=s.gap_count, segments=tuple(s.segments)) for s in states),
-        consumer_groups=plan.consumer_groups, metrics=metrics.__dict__)
+        consumer_groups=plan.consumer_groups, metrics=metrics.__dict__, encryption=plan.encryption,
+        format_version=ENCRYPTED_FORMAT_VERSION if plan.encryption else FORMAT_VERSION)
     write_manifest(folder, manifest)
     (folder / PLAN_FILE).unlink(missing_ok=True)
     for s in states:

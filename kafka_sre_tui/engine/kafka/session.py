@@ -8,6 +8,7 @@ API, which is why pyproject.toml pins aiokafka to the exact version this was wri
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import Awaitable
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from kafka_sre_tui.engine.errors import (
     KsreError,
     NotFound,
 )
+from kafka_sre_tui.engine.kafka.oauth import token_provider
 
 T = TypeVar("T")
 
@@ -48,7 +50,9 @@ def client_settings(cluster: ClusterConfig) -> dict[str, Any]:
         )
         context.check_hostname = cluster.ssl_check_hostname
         settings["ssl_context"] = context
-    if cluster.uses_sasl:
+    if cluster.uses_oauth:
+        settings.update(sasl_mechanism="OAUTHBEARER", sasl_oauth_token_provider=token_provider(cluster))
+    elif cluster.uses_sasl:
         settings.update(sasl_mechanism=cluster.sasl_mechanism, sasl_plain_username=cluster.username,
                         sasl_plain_password=cluster.password)
     return settings
@@ -72,17 +76,41 @@ def translate_error(exc: BaseException, cluster: ClusterConfig, action: str) -> 
     if isinstance(exc, kerr.SaslAuthenticationFailed | kerr.AuthenticationFailedError
                   | kerr.AuthenticationMethodNotSupported):
         return AuthenticationFailed(f"{action} on {where}: authentication failed ({_first_line(exc)}); "
-                                    "check username, password and sasl_mechanism")
+                                    + ("check the OAuth token source and sasl_mechanism" if cluster.uses_oauth
+                                       else "check username, password and sasl_mechanism"))
     if isinstance(exc, kerr.TopicAuthorizationFailedError | kerr.GroupAuthorizationFailedError
-                  | kerr.ClusterAuthorizationFailedError):
-        return AuthorizationFailed(f"{action} on {where}: not authorized ({type(exc).__name__}); "
-                                   "ask for the ACL or use another principal")
+                  | kerr.ClusterAuthorizationFailedError | kerr.TransactionalIdAuthorizationFailed):
+        return AuthorizationFailed(f"{action} on {where}: {not_authorized(exc, cluster, action)}")
     if isinstance(exc, kerr.UnknownTopicOrPartitionError | kerr.GroupIdNotFound):
         return NotFound(f"{action} on {where}: {_first_line(exc)}")
     if isinstance(exc, kerr.KafkaError):
         return KafkaRequestFailed(f"{action} on {where}: {type(exc).__name__}: {_first_line(exc)}",
                                   retriable=exc.retriable)
     raise exc
+
+
+_RESOURCES = {kerr.TopicAuthorizationFailedError: "topic", kerr.GroupAuthorizationFailedError: "group",
+              kerr.ClusterAuthorizationFailedError: "cluster",
+              kerr.TransactionalIdAuthorizationFailed: "transactional-id"}
+_OPERATIONS = (("writ", "Write"), ("produc", "Write"), ("creat", "Create"), ("delet", "Delete"),
+               ("alter", "Alter"), ("commit", "Read"), ("read", "Read"), ("fetch", "Read"), ("consum", "Read"))
+
+
+def not_authorized(exc: BaseException, cluster: ClusterConfig, action: str) -> str:
+    """Kafka names neither the resource nor the operation it refused; both follow from what was being
+    done (``action`` names the topic or group) and which authorization error came back."""
+    kind = _RESOURCES.get(type(exc), "resource")
+    named = re.search(rf"{kind} '([^']+)'", action) or (re.search(r"writing to ([^/\s]+)/", action)
+                                                        if kind == "topic" else None)
+    resource = f"{kind} '{named.group(1)}'" if named else ("the cluster" if kind == "cluster" else f"the {kind}")
+    verb = action.split(" ", 1)[0].lower()
+    if kind == "group":  # OffsetCommit and joining need Read; finding, describing and fetching offsets, Describe
+        operation = "Read" if verb.startswith(("commit", "consum")) else "Describe"
+    else:
+        operation = next((op for stem, op in _OPERATIONS if verb.startswith(stem)), "Describe")
+    principal = f"User:{cluster.username}" if cluster.uses_sasl and cluster.username else "this client's principal"
+    return (f"not authorized: {principal} may not {operation} {resource} ({type(exc).__name__}); ask for an ACL "
+            f"allowing {operation} on {resource}, or use another principal")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -108,6 +136,14 @@ class KafkaSession:
             await self.admin.close()
             await self._diagnose_bootstrap()
             raise
+        if self.cluster.uses_oauth and not self._client.cluster.brokers():
+            # aiokafka takes the broker's OAUTHBEARER refusal for success; what follows has no brokers
+            await self.admin.close()
+            token_provider(self.cluster).forget()
+            raise AuthenticationFailed(
+                f"connecting to cluster '{self.cluster.name}' ({','.join(self.cluster.bootstrap_servers)}): the "
+                "broker refused the OAuth token (expired, or a claim it checks, such as sub or scope, is wrong); "
+                "check the token source")
         return self
 
     async def _diagnose_bootstrap(self) -> None:

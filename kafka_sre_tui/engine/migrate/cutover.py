@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.audit import AuditOutcome, audited
 from kafka_sre_tui.engine.drain import DrainGoal, MonitorSettings, Outcome, monitor_group
 from kafka_sre_tui.engine.drain.monitor import Event
 from kafka_sre_tui.engine.errors import ConfigError, NotFound
@@ -22,7 +24,7 @@ from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.migrate.groups import commit_groups
 from kafka_sre_tui.engine.migrate.request import Emit, MigrateRequest, ignore
-from kafka_sre_tui.engine.migrate.run import migrate
+from kafka_sre_tui.engine.migrate.run import migrate, migration_parameters, refuse_read_only
 from kafka_sre_tui.engine.migrate.setup import inspect_source, stable_ends, state_folder
 from kafka_sre_tui.engine.restore.offsets import translate
 from kafka_sre_tui.engine.restore.state import PartitionProgress, load_partitions, load_plan
@@ -64,8 +66,29 @@ def _lag(progress: list[PartitionProgress], ends: dict[int, int]) -> dict[int, i
             if ends.get(p.selection.partition, 0) > p.source_position}
 
 
+def _audited(step: str, source: ClusterConfig, target: ClusterConfig,
+             request: MigrateRequest) -> AbstractContextManager[AuditOutcome]:
+    """Every step is a line in the audit log (drain's on the source): ``ok`` when it passed,
+    ``refused`` with what to do when it did not."""
+    return audited(f"cutover.{step}", cluster=target.name, topic=request.target,
+                   parameters=migration_parameters(source, request))
+
+
+def _passed(outcome: AuditOutcome, report: StepReport) -> StepReport:
+    if not report.ok:
+        outcome.refuse(f"step {report.step} not passed: {'; '.join(report.checked)}; next: {report.next_action}")
+    return report
+
+
 async def catch_up(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest,
                    emit: Emit = ignore) -> StepReport:
+    refuse_read_only(target, "migrate into", "cutover.catch-up", request.target, migration_parameters(source, request))
+    with _audited("catch-up", source, target, request) as outcome:
+        return _passed(outcome, await _catch_up(source, target, request, emit))
+
+
+async def _catch_up(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest,
+                    emit: Emit) -> StepReport:
     checked = []
     for round_ in range(1, CATCH_UP_ROUNDS + 1):
         result = await migrate(source, target, dataclasses.replace(request, follow=False, catch_up=True,
@@ -90,6 +113,12 @@ async def drain(source: ClusterConfig, groups: tuple[str, ...], settings: Cutove
                 on_sample: Callable[[Event], None] = lambda _e: None) -> StepReport:
     if not groups:
         raise ConfigError("the drain step needs the groups to wait for: --groups G1,G2")
+    with audited("cutover.drain", cluster=source.name, parameters={"groups": groups}) as outcome:
+        return _passed(outcome, await _drain(source, groups, settings, on_sample))
+
+
+async def _drain(source: ClusterConfig, groups: tuple[str, ...], settings: CutoverSettings,
+                 on_sample: Callable[[Event], None]) -> StepReport:
     checked, ok = [], True
     goal = DrainGoal(max_lag=0, hold_samples=settings.drain_hold_samples,
                      timeout_seconds=settings.drain_timeout_seconds)
@@ -106,6 +135,13 @@ async def drain(source: ClusterConfig, groups: tuple[str, ...], settings: Cutove
 
 
 async def commit(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest) -> StepReport:
+    refuse_read_only(target, "commit offsets on", "cutover.commit", request.target,
+                     migration_parameters(source, request))
+    with _audited("commit", source, target, request) as outcome:
+        return _passed(outcome, await _commit(source, target, request))
+
+
+async def _commit(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest) -> StepReport:
     async with KafkaSession(source) as s, KafkaSession(target) as t:
         progress, ends = await _progress(s, t, request)
         behind = _lag(progress, ends)
@@ -129,12 +165,17 @@ async def commit(source: ClusterConfig, target: ClusterConfig, request: MigrateR
 
 
 async def switch(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest) -> StepReport:
+    with _audited("switch", source, target, request) as outcome:
+        return _passed(outcome, await _switch(source, target, request))
+
+
+async def _switch(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest) -> StepReport:
     async with KafkaSession(source) as s, KafkaSession(target) as t:
         progress, ends = await _progress(s, t, request)
         behind = _lag(progress, ends)
         checked = ["replication lag is 0" if not behind else
                    f"replication lag is {sum(behind.values()):,} records: records reached the source after the copy"]
-        ok = not behind
+        problems = checked[:] if behind else []
         for group in request.groups or ():
             wanted, _source = translate(
                 {str(p): o for p, o in (await _source_offsets(s, group, request.source_topic)).items()}, progress)
@@ -143,16 +184,18 @@ async def switch(source: ClusterConfig, target: ClusterConfig, request: MigrateR
                 have = {p.partition: p.committed for p in info.partitions if p.topic == request.target}
             except NotFound:
                 have = {}
-            same = all(have.get(p) == o for p, o in wanted.items())
-            ok = ok and same and bool(wanted)
-            checked.append(f"group '{group}' on '{target.name}' holds the translated offsets "
-                           f"({', '.join(f'{p}:{o}' for p, o in sorted(wanted.items()))})" if same and wanted else
-                           f"group '{group}' on '{target.name}' does NOT hold the translated offsets: run commit")
+            if wanted and all(have.get(p) == o for p, o in wanted.items()):
+                checked.append(f"group '{group}' on '{target.name}' holds the translated offsets "
+                               f"({', '.join(f'{p}:{o}' for p, o in sorted(wanted.items()))})")
+            else:
+                checked.append(f"group '{group}' on '{target.name}' does NOT hold the translated offsets: run commit")
+                problems.append(checked[-1])
     servers = ",".join(target.bootstrap_servers)
     action = (f"switch consumers of {', '.join(request.groups or ()) or 'the migrated groups'} to cluster "
               f"'{target.name}' ({servers}), topic '{request.target}'; then producers of '{request.source_topic}' "
               f"to the same; keep '{source.name}/{request.source_topic}' untouched for a rollback")
-    return StepReport("switch", ok, tuple(checked), action if ok else "do not switch yet: " + checked[-1])
+    return StepReport("switch", not problems, tuple(checked),
+                      "do not switch yet: " + "; ".join(problems) if problems else action)
 
 
 async def _source_offsets(session: KafkaSession, group: str, topic: str) -> dict[int, int]:

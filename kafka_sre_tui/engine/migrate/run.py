@@ -10,8 +10,12 @@ checkpointing; commit translated group offsets. A second run of the same migrati
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine import audit
+from kafka_sre_tui.engine.errors import ConfigError, Refused
 from kafka_sre_tui.engine.heap import keep_large_buffers
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.kafka.topic_writer import WriterSettings
@@ -41,20 +45,34 @@ from kafka_sre_tui.engine.target.checks import FAIL
 from kafka_sre_tui.engine.target.topic import inspect_target
 
 
-class MigrationRefused(KsreError):
+class MigrationRefused(Refused):
     """A check failed before the first record; nothing was written."""
 
 
-def refuse_read_only(cluster: ClusterConfig, what: str) -> None:
-    if cluster.read_only:
-        raise ConfigError(f"cluster '{cluster.name}' is read_only in {cluster.source}: refusing to {what} it; "
-                          "pick another --target-cluster or set read_only = false")
+def refuse_read_only(cluster: ClusterConfig, what: str, action: str, topic: str | None = None,
+                     parameters: Mapping[str, Any] | None = None) -> None:
+    """A ``read_only`` target: refused, and the refusal logged in the audit log."""
+    audit.refuse_read_only(cluster.read_only, cluster.name, cluster.source, action, what,
+                           "pick another --target-cluster", topic=topic, parameters=parameters)
+
+
+def migration_parameters(source: ClusterConfig, request: MigrateRequest) -> dict[str, Any]:
+    return {"source_cluster": source.name} | audit.request_parameters(request)
 
 
 async def migrate(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest, emit: Emit = ignore,
                   settle_seconds: float = 0.5) -> MigrateResult:
     validate(request)
-    refuse_read_only(target, "migrate into")
+    parameters = migration_parameters(source, request)
+    refuse_read_only(target, "migrate into", "migrate", request.target, parameters)
+    with audit.audited("migrate", cluster=target.name, topic=request.target, parameters=parameters) as outcome:
+        result = await _migrate(source, target, request, emit, settle_seconds)
+        outcome.parameters.update(records_copied=result.metrics.records, replication_lag=result.lag_records)
+        return result
+
+
+async def _migrate(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest, emit: Emit,
+                   settle_seconds: float) -> MigrateResult:
     keep_large_buffers()  # fetch responses and produce requests of a few MB, reused instead of mmapped each time
     source_name = f"{source.name}/{request.source_topic}"
     target_name = f"{target.name}/{request.target}"

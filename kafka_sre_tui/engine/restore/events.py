@@ -6,17 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.errors import Refused
 from kafka_sre_tui.engine.jobs import Progress
 from kafka_sre_tui.engine.restore.offsets import GroupCommit
 from kafka_sre_tui.engine.restore.preflight import Preflight
 
 
-class BackupDamaged(KsreError):
+class BackupDamaged(Refused):
     """The backup failed verification; a restore writes nothing from it."""
 
 
-class PreflightFailed(KsreError):
+class PreflightFailed(Refused):
     """A preflight check failed; nothing was written."""
 
 

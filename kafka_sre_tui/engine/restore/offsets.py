@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka import TopicPartition as KafkaTP
 from aiokafka import errors as kerr
 
+from kafka_sre_tui.engine.audit import audited
 from kafka_sre_tui.engine.errors import ConfigError, KafkaRequestFailed, NotFound
 from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.kafka.session import KafkaSession, client_settings, translate_error
@@ -63,7 +64,8 @@ def translate(backed_up: dict[str, int], progress: list[PartitionProgress]) -> t
 
 async def commit_group_offsets(session: KafkaSession, topic: str, backed_up: dict[str, dict[str, int]],
                                groups: tuple[str, ...], progress: list[PartitionProgress],
-                               force: bool) -> list[GroupCommit]:
+                               force: bool, action: str = "restore.commit_offsets") -> list[GroupCommit]:
+    """Each group's commit is one audited ``action``; a group not committed is logged as refused."""
     unknown = [g for g in groups if g not in backed_up]
     if unknown:
         raise ConfigError(f"group(s) {', '.join(unknown)} have no offsets in the backup (it has: "
@@ -73,7 +75,13 @@ async def commit_group_offsets(session: KafkaSession, topic: str, backed_up: dic
     for group in wanted:
         def commit(group: str = group) -> Awaitable[GroupCommit]:
             return _commit_one(session, topic, group, backed_up[group], progress, force)
-        commits.append(await with_coordinator_retries(commit))
+        with audited(action, cluster=session.cluster.name, topic=topic, group=group,
+                     parameters={"force": force}) as outcome:
+            result = await with_coordinator_retries(commit)
+            outcome.parameters.update(offsets=result.offsets, source_offsets=result.source_offsets)
+            if not result.committed:
+                outcome.refuse(result.reason)
+        commits.append(result)
     return commits
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.storage.encryption import EncryptionKey
 from kafka_sre_tui.engine.storage.manifest import Manifest, PartitionManifest
 from kafka_sre_tui.engine.storage.reader import iter_records
 
@@ -34,6 +35,7 @@ class RestoreRequest:
     checkpoint_seconds: float = 1.0
     state_dir: Path | None = None  # default: <backup_base>/.restores
     compression: str | None = None  # producer compression
+    encryption_key: EncryptionKey | None = None  # for an encrypted backup
 
     @property
     def states_base(self) -> Path:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.audit import AuditOutcome, audited, refuse_read_only, request_parameters
 from kafka_sre_tui.engine.backup.catalog import find_backup
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.heap import keep_large_buffers
@@ -44,6 +45,7 @@ from kafka_sre_tui.engine.restore.state import (
 )
 from kafka_sre_tui.engine.restore.write import outcomes, skip_written, write_all
 from kafka_sre_tui.engine.storage.blocks import BlockError
+from kafka_sre_tui.engine.storage.encryption import unlock_backup
 from kafka_sre_tui.engine.storage.manifest import Manifest, ManifestError, read_manifest
 from kafka_sre_tui.engine.storage.verify import VerifyResult, verify_backup
 from kafka_sre_tui.engine.target.topic import create_topic, end_offsets, inspect_target, stable_end_offsets
@@ -55,13 +57,24 @@ async def restore_backup(cluster: ClusterConfig, request: RestoreRequest, emit: 
                          now: Callable[[], datetime] = lambda: datetime.now(UTC),
                          settle_seconds: float = 0.5) -> RestoreResult:
     validate_request(request)
-    if cluster.read_only and not request.dry_run:
-        raise ConfigError(f"cluster '{cluster.name}' is read_only in {cluster.source}: refusing to restore into it; "
-                          "pick another --cluster or set read_only = false")
+    parameters = request_parameters(request, "backup_base", "dry_run")
+    refuse_read_only(cluster.read_only and not request.dry_run, cluster.name, cluster.source, "restore",
+                     "restore into", "pick another --cluster", topic=request.target_topic, parameters=parameters)
+    if request.dry_run:
+        return await _restore(cluster, request, emit, now, settle_seconds, AuditOutcome())
+    with audited("restore", cluster=cluster.name, topic=request.target_topic, parameters=parameters) as outcome:
+        result = await _restore(cluster, request, emit, now, settle_seconds, outcome)
+        outcome.parameters["records_written"] = result.metrics.messages if result.metrics else 0
+        return result
+
+
+async def _restore(cluster: ClusterConfig, request: RestoreRequest, emit: Emit, now: Callable[[], datetime],
+                   settle_seconds: float, outcome: AuditOutcome) -> RestoreResult:
     folder = find_backup(request.backup_base, request.backup_id)
+    unlock_backup(folder, request.encryption_key)  # the right key, or a clear error before anything
     keep_large_buffers()
     manifest, selections, stats = await _verified_plan(folder, request)
-    topic = request.target_topic or manifest.topic["name"]
+    topic = outcome.topic = request.target_topic or manifest.topic["name"]
     async with KafkaSession(cluster) as session:
         target = await inspect_target(session, topic)
         states = state_dir(request.states_base, manifest.backup_id, target.cluster_id, topic)

@@ -14,6 +14,7 @@ from kafka_sre_tui.engine.storage.writer import SegmentInfo
 
 FORMAT = "kafka-sre-tui-backup"
 FORMAT_VERSION = 1
+ENCRYPTED_FORMAT_VERSION = 2  # blocks sealed with AES-256-GCM; unencrypted backups stay version 1
 MANIFEST = "manifest.json"
 
 
@@ -51,6 +52,7 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     isolation: str = "read_committed"
     extra: dict[str, Any] = field(default_factory=dict)
+    encryption: dict[str, Any] | None = None  # {"algorithm", "key_id"}; absent from an unencrypted manifest
 
     @property
     def records(self) -> int:
@@ -71,6 +73,8 @@ def manifest_checksum(doc: dict[str, Any]) -> str:
 
 def write_manifest(backup_dir: Path, manifest: Manifest) -> None:
     doc = asdict(manifest)
+    if doc["encryption"] is None:
+        del doc["encryption"]
     doc["manifest_sha256"] = manifest_checksum(doc)
     write_json_atomic(backup_dir / MANIFEST, doc)
 
@@ -87,9 +91,10 @@ def read_manifest(backup_dir: Path) -> tuple[Manifest, bool]:
         raise ManifestError(f"cannot read {backup_dir / MANIFEST}: {exc}") from None
     intact = doc.get("manifest_sha256") == manifest_checksum(doc)
     try:
-        if doc.get("format") != FORMAT or doc.get("format_version") != FORMAT_VERSION:
+        version = ENCRYPTED_FORMAT_VERSION if doc.get("encryption") else FORMAT_VERSION
+        if doc.get("format") != FORMAT or doc.get("format_version") != version:
             raise ManifestError(f"{backup_dir / MANIFEST}: format {doc.get('format')} "
-                                f"v{doc.get('format_version')} is not {FORMAT} v{FORMAT_VERSION}")
+                                f"v{doc.get('format_version')} is not {FORMAT} v{version}")
         doc.pop("manifest_sha256", None)
         partitions = tuple(_partition(p) for p in doc.pop("partitions"))
         return Manifest(partitions=partitions, **doc), intact

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from aiokafka.record.default_records import DefaultRecordBatch
 
 from kafka_sre_tui.engine.kafka.batches import BatchHeader, RawBatch, split_batches
-from kafka_sre_tui.engine.storage.blocks import FRAME_SIZE, BlockError, BlockInfo, decode_frame, decode_payload
+from kafka_sre_tui.engine.storage.blocks import FRAME_SIZE, BlockError, BlockInfo, Seal, decode_frame, decode_payload
+from kafka_sre_tui.engine.storage.encryption import cipher_of
 from kafka_sre_tui.engine.storage.manifest import PartitionManifest
 
 
@@ -23,14 +25,15 @@ class StoredRecord:
     headers: tuple[tuple[str, bytes | None], ...]
 
 
-def read_block(handle: object, block: BlockInfo) -> bytes:
-    """The raw record batches of one indexed block, checked against its frame and CRC."""
+def read_block(handle: object, block: BlockInfo, unseal: Seal | None = None) -> bytes:
+    """The raw record batches of one indexed block, checked against its frame and CRC (and opened
+    with ``unseal`` in an encrypted backup)."""
     handle.seek(block.position)  # type: ignore[attr-defined]
     frame = handle.read(FRAME_SIZE)  # type: ignore[attr-defined]
-    info, codec = decode_frame(frame, block.position)
+    info, codec = decode_frame(frame, block.position, encrypted=unseal is not None)
     if info != block:
         raise BlockError(f"block header at byte {block.position} disagrees with the manifest")
-    return decode_payload(info, codec, handle.read(info.stored_length))  # type: ignore[attr-defined]
+    return decode_payload(info, codec, handle.read(info.stored_length), unseal)  # type: ignore[attr-defined]
 
 
 def bounds(part: PartitionManifest, start: int | None = None, end: int | None = None) -> tuple[int, int]:
@@ -45,6 +48,8 @@ def iter_batches(backup_dir: Path, part: PartitionManifest, start: int | None = 
     """The stored batches that hold offsets of [start, end) (within the backup's range), in offset
     order. A batch may also hold records outside it: see :func:`records_of`."""
     lo, hi = bounds(part, start, end)
+    cipher = cipher_of(backup_dir)
+    unseal = partial(cipher.open, part.partition) if cipher else None
     for segment in part.segments:
         if segment.last_offset < lo or segment.first_offset >= hi:
             continue
@@ -52,7 +57,7 @@ def iter_batches(backup_dir: Path, part: PartitionManifest, start: int | None = 
             for block in segment.blocks:
                 if block.last_offset < lo or block.first_offset >= hi:
                     continue
-                for header, view in split_batches(read_block(handle, block)):
+                for header, view in split_batches(read_block(handle, block, unseal)):
                     if header.last_offset < lo or header.base_offset >= hi:
                         continue
                     yield header, view

@@ -10,12 +10,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import crc32c
 
 from kafka_sre_tui.engine.kafka.batches import BatchFormatError, crc_region, split_batches
-from kafka_sre_tui.engine.storage.blocks import FRAME_SIZE, BlockError, decode_frame, decode_payload
+from kafka_sre_tui.engine.storage.blocks import FRAME_SIZE, BlockError, Seal, decode_frame, decode_payload
+from kafka_sre_tui.engine.storage.encryption import BackupCipher, cipher_of
 from kafka_sre_tui.engine.storage.manifest import ManifestError, PartitionManifest, read_manifest
 from kafka_sre_tui.engine.storage.writer import SegmentInfo
 
@@ -56,16 +58,19 @@ class VerifyResult:
 
 
 def verify_backup(folder: Path, inspect: BlockHook | None = None) -> VerifyResult:
+    """Every checksum; in an encrypted backup also every block's AES-GCM tag, with the key
+    :func:`~kafka_sre_tui.engine.storage.encryption.unlock` registered (without it: an error)."""
     started = time.monotonic()
     try:
         manifest, intact = read_manifest(folder)
     except ManifestError as exc:
         return VerifyResult(folder.name, 0, 0, time.monotonic() - started, (Damage(str(exc)),))
+    cipher = cipher_of(folder)
     damage: list[Damage] = []
     if not intact:
         damage.append(Damage("manifest.json was changed after it was written (its checksum does not match)"))
     with ThreadPoolExecutor(VERIFY_THREADS) as pool:
-        results = list(pool.map(lambda p: _verify_partition(folder, p, inspect), manifest.partitions))
+        results = list(pool.map(lambda p: _verify_partition(folder, p, cipher, inspect), manifest.partitions))
     records = checked = 0
     for part_damage, part_records, part_bytes in results:
         damage.extend(part_damage)
@@ -74,12 +79,13 @@ def verify_backup(folder: Path, inspect: BlockHook | None = None) -> VerifyResul
     return VerifyResult(manifest.backup_id, records, checked, time.monotonic() - started, tuple(damage))
 
 
-def _verify_partition(folder: Path, part: PartitionManifest, inspect: BlockHook | None
-                      ) -> tuple[list[Damage], int, int]:
+def _verify_partition(folder: Path, part: PartitionManifest, cipher: BackupCipher | None,
+                      inspect: BlockHook | None) -> tuple[list[Damage], int, int]:
     damage: list[Damage] = []
     records = checked = 0
+    unseal = partial(cipher.open, part.partition) if cipher else None
     for segment in part.segments:
-        seg_damage, seg_records, seg_bytes = _verify_segment(folder, part.partition, segment, inspect)
+        seg_damage, seg_records, seg_bytes = _verify_segment(folder, part.partition, segment, unseal, inspect)
         damage.extend(seg_damage)
         records += seg_records
         checked += seg_bytes
@@ -88,8 +94,8 @@ def _verify_partition(folder: Path, part: PartitionManifest, inspect: BlockHook 
     return damage, records, checked
 
 
-def _verify_segment(folder: Path, partition: int, segment: SegmentInfo, inspect: BlockHook | None
-                    ) -> tuple[list[Damage], int, int]:
+def _verify_segment(folder: Path, partition: int, segment: SegmentInfo, unseal: Seal | None,
+                    inspect: BlockHook | None) -> tuple[list[Damage], int, int]:
     """One sequential pass: hash every byte, and check every block against the index as it passes."""
     span = (segment.first_offset, segment.last_offset)
     path = folder / segment.file
@@ -114,10 +120,10 @@ def _verify_segment(folder: Path, partition: int, segment: SegmentInfo, inspect:
                 stored = handle.read(block.stored_length)
                 digest.update(frame)
                 digest.update(stored)
-                info, codec = decode_frame(frame, block.position)
+                info, codec = decode_frame(frame, block.position, encrypted=unseal is not None)
                 if info != block:
                     raise BlockError(f"block header at byte {block.position} disagrees with the manifest")
-                raw = decode_payload(info, codec, stored)
+                raw = decode_payload(info, codec, stored, unseal)
                 records += _check_batches(raw, block.first_offset, block.last_offset, block.records, block.batches)
                 if inspect is not None:
                     inspect(partition, raw)

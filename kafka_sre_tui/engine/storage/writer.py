@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 from kafka_sre_tui.engine.kafka.batches import BatchHeader
 from kafka_sre_tui.engine.storage.blocks import BlockInfo, encode_block
 from kafka_sre_tui.engine.storage.codecs import Codec
+from kafka_sre_tui.engine.storage.encryption import BackupCipher
 from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, fsync_dir
 
 BLOCK_TARGET_BYTES = 1 << 20
@@ -45,8 +47,10 @@ class _OpenSegment:
 
 
 class PartitionWriter:
-    def __init__(self, backup_dir: Path, partition: int, codec: Codec, level: int | None) -> None:
+    def __init__(self, backup_dir: Path, partition: int, codec: Codec, level: int | None,
+                 cipher: BackupCipher | None = None) -> None:
         self.backup_dir = backup_dir
+        self._seal = partial(cipher.seal, partition) if cipher else None
         self.folder = backup_dir / "partitions" / str(partition)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.codec, self.level = codec, level
@@ -92,7 +96,7 @@ class PartitionWriter:
         frame, stored, info = encode_block(
             bytes(self._pending), self.codec, self.level, headers[0].base_offset, headers[-1].last_offset,
             min(h.first_timestamp for h in headers), max(h.max_timestamp for h in headers),
-            sum(h.record_count for h in headers), len(headers), segment.size)
+            sum(h.record_count for h in headers), len(headers), segment.size, self._seal)
         for part in (frame, stored):
             segment.handle.write(part)
             segment.digest.update(part)
