@@ -415,6 +415,8 @@ class LocalKafkaCluster:
             "transaction.state.log.min.isr": str(min(size, 2)),
             "share.coordinator.state.topic.replication.factor": replicas,
             "share.coordinator.state.topic.min.isr": str(min(size, 2)),
+            # the default 60 s for a broker to register with the quorum is too short on a busy machine
+            "initial.broker.registration.timeout.ms": "300000",
             **(broker_properties or {}),
         }
         cluster_id = _cluster_id()

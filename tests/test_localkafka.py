@@ -83,8 +83,8 @@ def test_broker_started_from_a_thread_outlives_the_thread() -> None:
     starter.join()
     try:
         assert kafka._proc is not None
-        with pytest.raises(subprocess.TimeoutExpired):  # a SIGTERM'd broker exits within a few seconds
-            kafka._proc.wait(5)
+        with pytest.raises(subprocess.TimeoutExpired):  # a SIGTERM'd broker exits in 5-10 s on a busy machine
+            kafka._proc.wait(20)
         assert kafka.running
     finally:
         kafka.stop()

@@ -217,9 +217,17 @@ async def _fetch_all(session: KafkaSession, folder: Path, plan: BackupPlan,
             pending = {tp: p for tp, p in parts.items() if not p.done}
             if not pending:
                 break
+            try:
+                meta = (await session.metadata([topic])).to_object()
+            except KsreError as exc:  # the broker asked may be the one going down: ask another, later
+                if not exc.retriable:
+                    raise
+                errors += 1
+                await asyncio.sleep(0.5)
+                continue
+            leaders = partition_leaders(meta)
             by_leader: dict[int, dict[TopicPartition, PartitionBackup]] = defaultdict(dict)
             try:
-                leaders = partition_leaders((await session.metadata([topic])).to_object())
                 for tp, p in pending.items():
                     leader = leaders.get(tp)
                     if leader is not None:
@@ -296,7 +304,12 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
     try:
         while in_flight is not None:
             asked, in_flight = in_flight, None
-            answer = await asked
+            try:
+                answer = await asked
+            except KsreError as exc:  # the leader's broker is down or going: re-plan from fresh metadata
+                if not exc.retriable:
+                    raise
+                return True
             moved = False
             work = []
             for tp, fetched in answer.items():
