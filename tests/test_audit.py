@@ -11,7 +11,7 @@ from kafka_sre_tui.engine.audit import FAILED, OK, audit, read_audit
 
 
 def test_entries_are_json_lines_in_an_owner_only_file(tmp_path: Path) -> None:
-    path = tmp_path / "state" / "audit.log"
+    path = tmp_path / "state" / "ksre" / "audit.log"
     old = os.umask(0o022)
     try:
         audit("restore", cluster="prod", result=OK, topic="orders", parameters={"backup_id": "b1"}, path=path)
@@ -25,6 +25,7 @@ def test_entries_are_json_lines_in_an_owner_only_file(tmp_path: Path) -> None:
     assert second["group"] == "g" and second["result"] == "failed" and second["error"] == "coordinator away"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700  # parents it created too
 
 
 def test_concurrent_writers_never_interleave_inside_a_line(tmp_path: Path) -> None:

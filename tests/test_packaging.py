@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -26,7 +27,8 @@ def test_non_editable_install_ships_the_themes(tmp_path: Path) -> None:
             "from kafka_sre_tui.tui.themes import load_project_themes\n"
             "print(pathlib.Path(kafka_sre_tui.__file__).parent)\n"
             "print(','.join(t.name for t in load_project_themes()))\n")
-    run = subprocess.run([str(python), "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the wheel, not a source tree on the path
+    run = subprocess.run([str(python), "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env, check=True)
     package_dir, names = run.stdout.split()
     assert Path(package_dir).is_relative_to(site), package_dir  # the installed copy, not the checkout
     assert names.split(",") == sorted(p.stem for p in (ROOT / "themes").glob("*.toml"))

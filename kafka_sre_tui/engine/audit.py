@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.engine.errors import ConfigError, KsreError, Refused
+from kafka_sre_tui.engine.storage.files import make_private_dir
 
 STARTED, OK, REFUSED, FAILED, INTERRUPTED = "started", "ok", "refused", "failed", "interrupted"
 ENV_VAR = "KAFKA_SRE_TUI_AUDIT_LOG"
@@ -68,8 +69,9 @@ def audit(action: str, *, cluster: str | None, result: str, topic: str | None = 
     }
     line = (json.dumps(entry, default=str, separators=(",", ":")) + "\n").encode()
     try:
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dir(target.parent)
         fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # exactly, whatever the umask
         try:
             os.write(fd, line)
             os.fsync(fd)
