@@ -20,7 +20,8 @@ from pathlib import Path
 import kafka_sre_tui.engine
 
 PACKAGE = Path(kafka_sre_tui.engine.__file__).resolve().parents[1]
-CAPABILITIES = ("backup", "restore", "migrate", "drain", "inspect", "storage", "target")
+CAPABILITIES = ("backup", "restore", "migrate", "drain", "inspect", "storage", "target", "records",
+                "group_offsets", "replay")
 
 
 def _imports(path: Path) -> list[tuple[str, bool]]:
