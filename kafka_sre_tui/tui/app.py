@@ -87,6 +87,7 @@ class KsreApp(JobActions):
         self.background = background
         self.make_refresher = refresher
         self.refresher = refresher(cluster, self)
+        self._refreshing: set[Refresher] = set()  # refreshers with a refresh in flight
         self.gc_schedule = GcSchedule()
         self.clock = clock
         self.filter_text = ""
@@ -147,9 +148,19 @@ class KsreApp(JobActions):
             self.header.styles.background = self.cluster.color
 
     # -- refresh ------------------------------------------------------------------------------
-    @work(exclusive=True, group="refresh")
+    @work(group="refresh")
     async def refresh_data(self) -> None:
-        await self.engine.run(self.refresher.refresh())
+        # A tick while a refresh is still waiting on the cluster is skipped, not a restart: cancelling it
+        # would mean a cluster slower than the refresh interval (a silent broker, a timeout longer than
+        # refresh_seconds) is never reported at all.
+        refresher = self.refresher
+        if refresher in self._refreshing:
+            return
+        self._refreshing.add(refresher)
+        try:
+            await self.engine.run(refresher.refresh())
+        finally:
+            self._refreshing.discard(refresher)
         for name in self.config.clusters:
             if name != self.cluster.name:
                 self._probe(name)
