@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.engine.errors import ConfigError, KsreError, Refused
-from kafka_sre_tui.engine.storage.files import make_private_dir
 
 STARTED, OK, REFUSED, FAILED, INTERRUPTED = "started", "ok", "refused", "failed", "interrupted"
 ENV_VAR = "KAFKA_SRE_TUI_AUDIT_LOG"
@@ -69,6 +68,8 @@ def audit(action: str, *, cluster: str | None, result: str, topic: str | None = 
     }
     line = (json.dumps(entry, default=str, separators=(",", ":")) + "\n").encode()
     try:
+        from kafka_sre_tui.engine.storage.files import make_private_dir  # not at import: `topics` starts fast
+
         make_private_dir(target.parent)
         fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.fchmod(fd, 0o600)  # exactly, whatever the umask
