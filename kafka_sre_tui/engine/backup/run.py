@@ -46,7 +46,6 @@ from kafka_sre_tui.engine.storage.manifest import (
 )
 
 PLAN_FILE = "backup.json"
-_LEADER_ERRORS = {5, 6, 74, 75}  # leader not available, not leader, fenced/unknown leader epoch
 _TOPIC_GONE = {3, 100}  # unknown topic or partition, unknown topic id
 MAX_LEADER_RETRIES = 20
 

@@ -29,13 +29,12 @@ from kafka_sre_tui.engine.target.checks import OK, WARN, Check, Source, Write, t
 from kafka_sre_tui.engine.target.topic import (
     NOT_COPIED,
     TargetTopic,
+    batch_bytes,
     create_topic,
     end_offsets,
     inspect_target,
     stable_end_offsets,
 )
-
-MAX_BATCH_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -114,13 +113,6 @@ def check(request: MigrateRequest, source: SourceTopic, target: TargetTopic, pai
     else:
         checks.append(Check("timestamps", OK, "every record keeps its timestamp (CreateTime)"))
     return checks
-
-
-def batch_bytes(configs: dict[str, Any]) -> int:
-    try:
-        return min(MAX_BATCH_BYTES, int(configs.get("max.message.bytes", MAX_BATCH_BYTES)))
-    except (TypeError, ValueError):
-        return MAX_BATCH_BYTES
 
 
 async def start_fresh(session: KafkaSession, request: MigrateRequest, source: SourceTopic, target: TargetTopic,

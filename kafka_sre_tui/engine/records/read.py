@@ -17,7 +17,13 @@ from aiokafka.record.default_records import DefaultRecordBatch
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.group_offsets.committed import committed_offsets
 from kafka_sre_tui.engine.kafka.batches import split_batches, whole_batches_end
-from kafka_sre_tui.engine.kafka.fetch import OFFSET_OUT_OF_RANGE, FetchedPartition, committed_only, fetch_raw
+from kafka_sre_tui.engine.kafka.fetch import (
+    LEADER_MOVED,
+    OFFSET_OUT_OF_RANGE,
+    FetchedPartition,
+    committed_only,
+    fetch_raw,
+)
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, READ_COMMITTED, READ_UNCOMMITTED, list_offsets
 from kafka_sre_tui.engine.kafka.session import KafkaSession
@@ -27,7 +33,6 @@ from kafka_sre_tui.engine.records.query import RecordQuery
 
 FETCH_BYTES = 4 << 20
 PARTITION_FETCH_BYTES = 1 << 20
-_LEADER_ERRORS = {5, 6, 74, 75}  # leader not available, not leader, fenced/unknown leader epoch
 MAX_LEADER_RETRIES = 20
 LEADER_RETRY_SECONDS = 0.25
 MAX_IDLE_ROUNDS = 20  # fetches in a row that return nothing before a partition is given up
@@ -74,7 +79,7 @@ async def read_records(session: KafkaSession, query: RecordQuery) -> AsyncIterat
         moved = len(fetched) < len(positions)
         for partition in sorted(fetched):
             answer = fetched[partition]
-            if answer.error_code in _LEADER_ERRORS:
+            if answer.error_code in LEADER_MOVED:
                 moved = True
                 continue
             if answer.error_code == OFFSET_OUT_OF_RANGE:

@@ -50,9 +50,13 @@ from kafka_sre_tui.engine.storage.blocks import BlockError
 from kafka_sre_tui.engine.storage.encryption import unlock_backup
 from kafka_sre_tui.engine.storage.manifest import Manifest, ManifestError, read_manifest
 from kafka_sre_tui.engine.storage.verify import VerifyResult, verify_backup
-from kafka_sre_tui.engine.target.topic import create_topic, end_offsets, inspect_target, stable_end_offsets
-
-MAX_BATCH_BYTES = 1 << 20
+from kafka_sre_tui.engine.target.topic import (
+    batch_bytes,
+    create_topic,
+    end_offsets,
+    inspect_target,
+    stable_end_offsets,
+)
 
 
 async def restore_backup(cluster: ClusterConfig, request: RestoreRequest, emit: Emit = ignore,
@@ -131,7 +135,7 @@ async def _restore_once(cluster: ClusterConfig, request: RestoreRequest, folder:
                     "created_at": now().isoformat(), "completed_at": None,
                     "partitions": [s.selection.partition for s in progress],
                     "new_timestamps": request.new_timestamps, "compression": request.compression,
-                    "max_batch_bytes": _batch_bytes(configs), "groups": request.restore_consumer_offsets}
+                    "max_batch_bytes": batch_bytes(configs), "groups": request.restore_consumer_offsets}
             for p in progress:  # durable before the first record: the resume's reference point
                 await asyncio.to_thread(save_partition, states, p.to_json())
             await asyncio.to_thread(save_plan, states, plan)
@@ -173,13 +177,6 @@ def _check_intact(verified: VerifyResult, request: RestoreRequest) -> None:
         more = f" (and {len(verified.damage) - 1} more problems)" if len(verified.damage) > 1 else ""
         raise BackupDamaged(f"refusing to restore from a damaged backup: {first}{more}; nothing was written; "
                             f"see kafka-sre-tui verify {request.backup_id}")
-
-
-def _batch_bytes(configs: dict[str, Any]) -> int:
-    try:
-        return min(MAX_BATCH_BYTES, int(configs.get("max.message.bytes", MAX_BATCH_BYTES)))
-    except (TypeError, ValueError):
-        return MAX_BATCH_BYTES
 
 
 async def _resume(session: KafkaSession, request: RestoreRequest, folder: Path, manifest: Manifest, topic: str,

@@ -128,3 +128,14 @@ async def create_topic(session: KafkaSession, topic: str, partitions: int, repli
             return
         await asyncio.sleep(0.025)
     raise KafkaRequestFailed(f"{action}: its partitions got no leader within 10 s", retriable=True)
+
+
+MAX_BATCH_BYTES = 1 << 20
+
+
+def batch_bytes(configs: dict[str, Any]) -> int:
+    """The largest batch to send the target: its max.message.bytes, capped at 1 MiB."""
+    try:
+        return min(MAX_BATCH_BYTES, int(configs.get("max.message.bytes", MAX_BATCH_BYTES)))
+    except (TypeError, ValueError):
+        return MAX_BATCH_BYTES
