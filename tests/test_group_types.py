@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from pathlib import Path
 
 import pytest
 from aiokafka.protocol.admin import ListGroupsResponse_v2
+from textual.widgets import Static
 
 from kafka_sre_tui.cli.main import main
-from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.config import ClusterConfig, UiSettings
 from kafka_sre_tui.engine.drain import DrainTracker, Status
 from kafka_sre_tui.engine.drain.sampler import GroupSampler
 from kafka_sre_tui.engine.inspect.groups import describe_group, list_groups
@@ -21,6 +23,8 @@ from kafka_sre_tui.engine.kafka.group_protocol import listed_groups
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import GroupInfo, TopicPartition
 from kafka_sre_tui.localkafka import LocalKafka
+from kafka_sre_tui.tui.app import KsreApp
+from kafka_sre_tui.tui.screens.group_detail import GroupScreen
 from tests.backup_helpers import backup
 from tests.group_helpers import JAVA_PATIENCE, caught_up, until_group
 from tests.java_clients import (
@@ -75,6 +79,16 @@ async def test_java_consumers_of_both_protocols_show_their_type_members_and_assi
                 judged = DrainTracker().observe(await sampler.sample())
             assert judged.member_count == 1 and judged.group_type == "consumer"
             assert all(p.status is not Status.STOPPED for p in judged.partitions)
+
+            app = KsreApp(cluster, UiSettings(refresh_seconds=1))
+            async with app.run_test(size=(160, 36)) as pilot:  # the group screen, as an SRE opens it
+                app.push_screen(GroupScreen(new, deque(), 1.0))
+                await pilot.pause()
+                title, members = app.screen.query_one("#detail-title", Static), app.screen.query_one("#members", Static)
+                await wait_for(lambda: "consumer group, Stable, 1 members, group epoch" in str(title.render()),
+                               "the KIP-848 group's type, state and epochs in its title")
+                await wait_for(lambda: f"java-{new}" in str(members.render()), "the member line")
+                assert f"(epoch {member.member_epoch}): " in str(members.render())
 
 
         empty = await until_group(session, new, lambda x: not x.members, "the KIP-848 group to empty")
