@@ -25,6 +25,10 @@ from kafka_sre_tui.engine.backup.catalog import verify
 from kafka_sre_tui.engine.backup.plan import BackupRequest
 from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult, backup_topic
 from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorResult, MonitorSettings, Outcome, monitor_group
+from kafka_sre_tui.engine.drain.data_loss import DataLoss
+from kafka_sre_tui.engine.drain.data_loss_probe import DataLossProbe, DataLossSampler
+from kafka_sre_tui.engine.drain.sampler import GroupSampler
+from kafka_sre_tui.engine.drain.stuck import StuckRecord, stuck_records
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.cluster import list_topics
 from kafka_sre_tui.engine.jobs import Retrying
@@ -34,6 +38,7 @@ from kafka_sre_tui.engine.migrate.run import migrate, migration_parameters
 from kafka_sre_tui.engine.migrate.run import refuse_read_only as refuse_migration
 from kafka_sre_tui.engine.migrate.verify import VerifyResult as MigrateVerify
 from kafka_sre_tui.engine.migrate.verify import verify_migration
+from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.restore.events import RestoreProgress, RestoreResult
 from kafka_sre_tui.engine.restore.plan import RestoreRequest
 from kafka_sre_tui.engine.restore.run import restore_backup
@@ -150,10 +155,11 @@ class JobActions(App[None]):
         initial: list[int] = []
         stalled_told = False
 
-        def emit(event: object) -> None:
+        def emit(seen: object) -> None:
             nonlocal stalled_told
-            if not isinstance(event, Assessment):
+            if not isinstance(seen, DrainSeen):
                 return
+            event = seen.assessment
             if not initial:
                 initial.append(event.total_lag)
             job.records, job.eta_seconds = event.total_lag, event.eta.seconds
@@ -164,7 +170,7 @@ class JobActions(App[None]):
                 stalled_told = True
                 self.notify(f"group {group_id} is STALLED: {event.reason}", severity="error", timeout=10)
                 self.bell()
-            self.post_message(DrainSampled(job, event))
+            self.post_message(DrainSampled(job, event, seen.losses, seen.stuck))
 
         on_ui = self._on_ui(emit)
 
@@ -172,7 +178,17 @@ class JobActions(App[None]):
 
         async def watch() -> MonitorResult:
             async with KafkaSession(cluster) as session:  # its own: a drain outlives a switch of cluster
-                return await monitor_group(session, group_id, on_ui, goal=choice.goal, settings=choice.settings)
+                interval = choice.settings.interval_seconds
+                sampler = DataLossSampler(GroupSampler(
+                    session, group_id, read_timestamps=choice.settings.read_timestamps,
+                    timestamp_budget_seconds=min(1.0, max(0.2, interval / 2))), DataLossProbe(session))
+
+                def tap(event: object) -> None:  # on the engine thread, right after the sample it judges
+                    if isinstance(event, Assessment):
+                        on_ui(DrainSeen(event, dict(sampler.latest), stuck_records(event, sampler.last)))
+
+                return await monitor_group(session, group_id, tap, goal=choice.goal, settings=choice.settings,
+                                           sampler=sampler)
 
         def done(result: MonitorResult) -> None:
             drained = result.outcome == Outcome.DRAINED
@@ -186,7 +202,7 @@ class JobActions(App[None]):
         self.jobs_pane.update_job(message.job)
         for screen in self.screen_stack:
             if isinstance(screen, DrainScreen) and screen.job_id == message.job.job_id:
-                screen.show(message.assessment)
+                screen.show(message.assessment, message.losses, message.stuck)
 
     def action_verify_backup(self) -> None:
         backup = self.backups_pane.selected()
@@ -384,6 +400,16 @@ class JobActions(App[None]):
             self.notify(f"{job.kind} {job.target}: {job.state}. {job.detail}",
                         severity="information" if job.state == DONE else "error")
             self.bell()
+
+
+@dataclasses.dataclass(frozen=True)
+class DrainSeen:
+    """One drain sample as the dashboard shows it: the lag engine's verdict, the data loss ahead and
+    the records the not-moving partitions are stuck on."""
+
+    assessment: Assessment
+    losses: dict[TopicPartition, DataLoss]
+    stuck: dict[TopicPartition, StuckRecord]
 
 
 def _uncommitted(groups: Sequence[Any]) -> str:

@@ -8,6 +8,7 @@ from textual.message import Message
 
 from kafka_sre_tui.engine.drain import Assessment
 from kafka_sre_tui.engine.drain.data_loss import DataLoss
+from kafka_sre_tui.engine.drain.stuck import StuckRecord
 from kafka_sre_tui.engine.models import ClusterOverview, GroupInfo, TopicInfo, TopicPartition
 from kafka_sre_tui.tui.jobs import Job
 
@@ -80,7 +81,10 @@ class JobChanged(Message):
 class DrainSampled(Message):
     """A drain monitor job took a sample."""
 
-    def __init__(self, job: Job, assessment: Assessment) -> None:
+    def __init__(self, job: Job, assessment: Assessment, losses: dict[TopicPartition, DataLoss] | None = None,
+                 stuck: dict[TopicPartition, StuckRecord] | None = None) -> None:
         super().__init__()
         self.job = job
         self.assessment = assessment
+        self.losses = losses or {}
+        self.stuck = stuck or {}

@@ -113,10 +113,11 @@ class DataLossSampler:
         self.every_seconds = every_seconds
         self.timestamps = getattr(inner, "timestamps", None)
         self.latest: dict[TopicPartition, DataLoss] = {}
+        self.last: GroupSample | None = None  # the latest sample (its committed records: stuck.py)
         self._looked: tuple[float, dict[TopicPartition, DataLoss]] | None = None
 
     async def sample(self) -> GroupSample:
-        sample = await self.inner.sample()
+        sample = self.last = await self.inner.sample()
         if self._looked is None or sample.at - self._looked[0] >= self.every_seconds:
             self._looked = (sample.at, await self.probe.look(sample))
         at, found = self._looked
