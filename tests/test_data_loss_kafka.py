@@ -25,6 +25,7 @@ from kafka_sre_tui.tui.screens.group_detail import GroupScreen
 from tests.conftest import _start
 from tests.drain_helpers import run_cli
 from tests.kafka_helpers import consume_and_commit, create_topic, wait_for
+from tests.test_offsets_reset import ksre
 
 RETENTION_MS = 15_000
 
@@ -120,3 +121,10 @@ async def test_groups_pane_marks_groups_losing_data_and_sorts_them_first(kafka: 
         assert table.row(ok)[2] == ""
         minutes = int(table.row(risk)[2].removeprefix("AT RISK ~").split(" m")[0].split(" ")[0])
         assert 25 <= minutes <= 30, table.row(risk)  # retention 1 h, oldest unread record 30 min old
+
+    code, rows, err = await ksre("groups", "--cluster", bs)  # the same from the CLI, in the same order
+    assert code == 0, err
+    ours = [(r["group_id"], r["data_loss"], r["records_lost"]) for r in rows if r["group_id"].endswith(unique)]
+    assert ours == [(lost, "LOST", 2), (risk, "AT RISK", 0), (ok, None, 0)]
+    eta = next(r["data_loss_eta_seconds"] for r in rows if r["group_id"] == risk)
+    assert 25 * 60 <= eta <= 30 * 60

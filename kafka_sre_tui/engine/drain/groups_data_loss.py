@@ -77,3 +77,21 @@ class GroupsDataLoss:
 
     async def close(self) -> None:
         await self.timestamps.close()
+
+
+async def groups_and_data_loss(session: KafkaSession,
+                               clock: Callable[[], float] = time.time) -> tuple[list[GroupInfo], Losses]:
+    """``groups``: every group, and the data loss ahead of each, in one look (the log start's movement
+    needs refreshes to be seen: the dashboard's groups pane)."""
+    from kafka_sre_tui.engine.inspect.cluster import list_topics
+    from kafka_sre_tui.engine.inspect.groups import list_groups
+
+    topics = await list_topics(session)
+    at = clock()
+    groups = await list_groups(session)
+    # one look, so the committed records' timestamps get the whole request time
+    losses = GroupsDataLoss(session, clock, timestamp_budget_seconds=session.cluster.request_timeout_seconds)
+    try:
+        return groups, await losses.look(topics, groups, at)
+    finally:
+        await losses.close()
