@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import deque
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 
 from kafka_sre_tui.config import ClusterConfig, UiSettings
@@ -75,11 +76,11 @@ async def test_replay_job_refuses_an_active_group_then_copies_its_unread_records
     assert [r[1:] for r in copied] == [r[1:] for r in source[READ:]]  # key, value, headers, timestamp
 
 
-async def _fill_and_start(pilot: object, target: str, rate: str = "") -> None:
-    screen = pilot.app.screen  # type: ignore[attr-defined]
+async def _fill_and_start(pilot: Pilot[None], target: str, rate: str = "") -> None:
+    screen = pilot.app.screen
     screen.query_one("#y-target", Input).value = target
     screen.query_one("#y-rate-limit", Input).value = rate
     screen.query_one("#y-execute", Checkbox).value = True
-    await pilot.pause()  # type: ignore[attr-defined]
+    await pilot.pause()
     screen.query_one("#y-target", Input).focus()
-    await pilot.press("enter")  # type: ignore[attr-defined]
+    await pilot.press("enter")

@@ -4,28 +4,23 @@ is committed or written."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from textual.widgets import Button, Input, Static
 
 from kafka_sre_tui.config import ClusterConfig, UiSettings
-from kafka_sre_tui.engine.errors import NotFound
 from kafka_sre_tui.engine.group_offsets.committed import committed_offsets
-from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.kafka.session import KafkaSession
-from kafka_sre_tui.engine.models import GroupInfo, TopicPartition
+from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.localkafka import LocalKafka
 from kafka_sre_tui.tui.app import KsreApp
 from kafka_sre_tui.tui.screens.offsets_form import OffsetsResetForm
+from tests.group_helpers import caught_up, until_group
 from tests.java_clients import console_consumer
 from tests.kafka_helpers import create_topic, produce, read_all, wait_for
 from tests.test_offsets_reset import ksre
-
-PATIENCE = 90.0  # a JVM start on a loaded machine
 
 
 @pytest.fixture
@@ -44,8 +39,8 @@ async def test_reset_and_replay_refuse_while_a_kip848_group_is_active(
     await produce(bs, unique, {0: 20, 1: 20})
     async with KafkaSession(cluster) as session:
         with console_consumer(kafka, unique, group, "consumer"):
-            g = await _until(session, group, lambda g: len(g.members) == 1 and all(
-                p.lag == 0 for p in g.partitions) and len(g.partitions) == 2, "the KIP-848 consumer to commit")
+            g = await until_group(session, group, lambda g: len(g.members) == 1 and caught_up(g, 2),
+                                  "the KIP-848 consumer to commit")
             assert g.group_type == "consumer"
             [member] = g.members
             client = f"java-{group}"
@@ -82,16 +77,3 @@ async def test_reset_and_replay_refuse_while_a_kip848_group_is_active(
             assert offsets == {TopicPartition(unique, 0): 20, TopicPartition(unique, 1): 20}
     assert await read_all(bs, target) == {0: [], 1: []}
     assert list((state / "offset-snapshots").glob("*.json")) == []
-
-
-async def _until(session: KafkaSession, group: str, ready: Callable[[GroupInfo], bool], what: str) -> GroupInfo:
-    last: GroupInfo | None = None
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + PATIENCE
-    while loop.time() < deadline:
-        with contextlib.suppress(NotFound):  # the JVM has not joined yet
-            last = await describe_group(session, group)
-        if last is not None and ready(last):
-            return last
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"{what}: not within {PATIENCE:g} s; last look: {last}")
