@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -64,6 +65,7 @@ class RecordsScreen(Screen[None]):
         yield Static(self._title("reading…"), id="records-title")
         yield Input(placeholder="filter (regular expression over key, headers and value)", id="records-filter")
         yield Input(placeholder="start: tail N | earliest | offset N | ISO time", id="records-start")
+        yield Static("", id="records-start-error", classes="field-error")
         yield DataTable(id="records-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -159,11 +161,14 @@ class RecordsScreen(Screen[None]):
 
     @on(Input.Submitted, "#records-start")
     def _start_chosen(self, event: Input.Submitted) -> None:
+        error = self.query_one("#records-start-error", Static)
         try:
             self.query_ = parse_start(event.value, self.query_.topic, self.query_.partitions)
-        except ConfigError as exc:
-            self.notify(str(exc), severity="error")
+        except ConfigError as exc:  # under the box, which keeps the focus: fix it or Esc
+            error.update(Text(str(exc)))
+            error.add_class("shown")
             return
+        error.remove_class("shown")
         event.input.display = False
         self.query_one("#records-table", DataTable).focus()
         self.action_reload()
