@@ -22,7 +22,7 @@ from kafka_sre_tui.cli.args import (
 )
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.jobs import Retrying
+from kafka_sre_tui.engine.jobs import Checkpointed, Retrying
 
 if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
     from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult
@@ -75,10 +75,12 @@ class _ProgressLine:
         self.line = output.StatusLine()
         self.backup_id: str | None = None
 
-    def __call__(self, p: BackupProgress | Retrying) -> None:
+    def __call__(self, p: BackupProgress | Checkpointed | Retrying) -> None:
         if isinstance(p, Retrying):
             self.line.close()
             print(f"cluster away: {p.describe()}", file=sys.stderr, flush=True)
+            return
+        if isinstance(p, Checkpointed):
             return
         self.backup_id = p.backup_id
         eta = f" · ETA {p.eta_seconds:.0f} s" if p.eta_seconds is not None and p.fraction < 1 else ""

@@ -41,7 +41,8 @@ class JobCollector(Collector):
                       s.bytes)
         yield counter("errors", "1 when the job failed (an error, not an outcome such as a drain timing out)",
                       s.errors)
-        yield counter("retries", "Samples that failed and were tried again (drain, watch)", s.retries)
+        yield counter("retries", "Times the job lost its cluster and tried again (backup, restore, migrate) or a "
+                      "sample failed and was tried again (drain, watch)", s.retries)
         yield from gauge("throughput_bytes_per_second", "Bytes per second since the job started",
                          s.bytes_per_second)
         yield from gauge("throughput_records_per_second", "Records per second since the job started",
@@ -52,6 +53,8 @@ class JobCollector(Collector):
         yield from gauge("start_time_seconds", "When the job started, Unix time", s.started_at)
         yield from gauge("last_progress_time_seconds", "When the job last reported progress, Unix time",
                          s.last_progress_at)
+        yield from gauge("last_checkpoint_time_seconds", "When the job last made its progress durable, Unix time "
+                         "(backup, restore, migrate; a kill resumes from there)", s.last_checkpoint_at)
         yield from gauge("replication_lag_records", "Migration: source records not yet on the target",
                          s.migration_lag_records)
         yield from gauge("replication_lag_seconds", "Migration: age of the oldest record not yet copied",

@@ -27,7 +27,7 @@ from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult, backup
 from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorResult, MonitorSettings, Outcome, monitor_group
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.cluster import list_topics
-from kafka_sre_tui.engine.jobs import Retrying
+from kafka_sre_tui.engine.jobs import Checkpointed, Retrying
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.migrate.request import MigrateProgress, MigrateRequest, MigrateResult
 from kafka_sre_tui.engine.migrate.run import migrate, migration_parameters
@@ -94,9 +94,11 @@ class JobActions(App[None]):
         self.action_show_tab("jobs")
 
     async def _run_backup(self, job: Job, request: BackupRequest) -> None:
-        def emit(p: BackupProgress | Retrying) -> None:
+        def emit(p: BackupProgress | Checkpointed | Retrying) -> None:
             if isinstance(p, Retrying):
                 self.notify(f"{job.kind} {job.target}: {p.describe()}", severity="warning")
+                return
+            if isinstance(p, Checkpointed):
                 return
             job.detail, job.fraction, job.records = p.backup_id, p.fraction, p.records
             job.mb_per_second, job.eta_seconds = p.mb_per_second, p.eta_seconds

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.input_checks import check_rate, check_replication_factor, check_seconds, check_topic_name
-from kafka_sre_tui.engine.jobs import Retrying
+from kafka_sre_tui.engine.jobs import Checkpointed, Retrying
 from kafka_sre_tui.engine.restore.offsets import GroupCommit
 from kafka_sre_tui.engine.target.checks import Check
 
@@ -90,7 +90,7 @@ class MigrateProgress:
         return self.records / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
 
 
-MigrateEvent = MigrateStarted | MigrateProgress | Retrying
+MigrateEvent = MigrateStarted | MigrateProgress | Checkpointed | Retrying
 Emit = Callable[[MigrateEvent], None]
 
 
