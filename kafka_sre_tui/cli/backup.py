@@ -212,7 +212,7 @@ def cmd_backups(args: argparse.Namespace, config: AppConfig) -> int:
             part["segments"] = len(part["segments"])
         output.emit_json(doc) if args.json else print(json.dumps(doc, indent=2))
         return EXIT_OK
-    decisions = prune(base, config.backup.retention_days, config.backup.max_backup_size_gb, datetime.now(UTC),
+    decisions = prune(base, config.backup.retention_days, config.backup.prune_limit_gb, datetime.now(UTC),
                       args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     if args.json:
