@@ -114,7 +114,8 @@ class JobActions(App[None]):
 
         try:
             await self._supervise(job, self._keyed(lambda key: backup_topic(
-                self.cluster, dataclasses.replace(request, encryption_key=key), self._on_ui(emit))), done, cancelled)
+                self.cluster, dataclasses.replace(request, encryption_key=key), self._on_ui(emit, job))), done,
+                cancelled)
         finally:
             self.backups_pane.reload()
 
@@ -168,7 +169,7 @@ class JobActions(App[None]):
                 self.bell()
             self.post_message(DrainSampled(job, event))
 
-        on_ui = self._on_ui(emit)
+        on_ui = self._on_ui(emit, job)
 
         cluster = self.cluster  # the one it was started on, even if the dashboard switches
 
@@ -279,7 +280,7 @@ class JobActions(App[None]):
             job.metrics = dataclasses.asdict(result.metrics) if result.metrics else {}
 
         await self._supervise(job, self._keyed(lambda key: restore_backup(
-            self.cluster, dataclasses.replace(request, encryption_key=key), self._on_ui(emit))), done,
+            self.cluster, dataclasses.replace(request, encryption_key=key), self._on_ui(emit, job))), done,
                               lambda: "resumable: R again with Resume (Advanced), or kafka-sre-tui restore --resume")
 
     def action_migrate_topic(self) -> None:
@@ -324,7 +325,7 @@ class JobActions(App[None]):
                 job.detail = f"replication lag {event.lag_records:,} records, {event.lag_seconds:,.1f} s"
                 self.post_message(JobChanged(job))
 
-        on_ui = self._on_ui(emit)
+        on_ui = self._on_ui(emit, job)
         source = self.cluster  # the one it was started on, even if the dashboard switches meanwhile
 
         async def run() -> tuple[MigrateResult, MigrateVerify | None]:
@@ -342,12 +343,17 @@ class JobActions(App[None]):
 
         await self._supervise(job, run(), done, lambda: "resumable: run the same migration again")
 
-    def _on_ui(self, emit: Callable[[E], None]) -> Callable[[E], None]:
-        """An engine job's progress sink, called on the engine thread, run on the UI's loop."""
+    def _on_ui(self, emit: Callable[[E], None], job: Job) -> Callable[[E], None]:
+        """An engine job's progress sink, called on the engine thread, run on the UI's loop, where the
+        job's observer (log lines, ``--metrics-port``) sees each event first."""
         loop = asyncio.get_running_loop()
 
+        def both(event: E) -> None:
+            job.observed.event(event)
+            emit(event)
+
         def hop(event: E) -> None:
-            loop.call_soon_threadsafe(emit, event)
+            loop.call_soon_threadsafe(both, event)
 
         return hop
 
@@ -360,16 +366,20 @@ class JobActions(App[None]):
             result = await self.engine.run(work)
         except asyncio.CancelledError:
             job.state, job.detail = CANCELLED, cancelled()
+            job.observed.fail(KeyboardInterrupt(f"cancelled from the dashboard: {job.detail}"), 130)
             self._job_changed(job)
             raise
         except KsreError as exc:
             job.state, job.detail = FAILED, str(exc)
+            job.observed.fail(exc, exc.exit_code)
         except Exception as exc:  # a bug or the machine (a full disk): still a failure in words, never "running"
             _log.error("job %s %s failed", job.kind, job.target, exc_info=exc)
             job.state, job.detail = FAILED, f"unexpected error: {type(exc).__name__}: {exc}"
+            job.observed.fail(exc, 1)
         else:
             job.state = DONE
             done(result)
+            job.observed.end(0 if job.state == DONE else 1)  # ``done`` may still call it a failure
         self._job_changed(job)
 
     def action_cancel_job(self) -> None:
