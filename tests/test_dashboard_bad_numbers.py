@@ -19,7 +19,8 @@ from kafka_sre_tui.tui.screens.drain_form import DrainForm
 from kafka_sre_tui.tui.screens.form_fields import JobForm
 from kafka_sre_tui.tui.screens.migrate_form import MigrateForm
 from kafka_sre_tui.tui.screens.offsets_form import OffsetsResetForm
-from kafka_sre_tui.tui.screens.records import RecordsScreen
+from kafka_sre_tui.tui.screens.records_start import RecordsStartForm
+from kafka_sre_tui.tui.screens.replay_form import ReplayForm
 from kafka_sre_tui.tui.screens.restore_form import RestoreForm
 
 SIZE = (80, 24)
@@ -58,6 +59,11 @@ def _forms(tmp_path: Path) -> dict[str, tuple[JobForm[Any], dict[str, tuple[str,
             "rate_limit": POSITIVE, "replication_factor": REPLICAS,
             "checkpoint_seconds": POSITIVE, "partitions": BAD_WHOLE,
             "partition_map": MAP}),
+        "records": (RecordsStartForm(RecordQuery("orders")), {
+            "tail": BAD_WHOLE, "offset": BAD_WHOLE, "partitions": BAD_WHOLE}),
+        "replay": (ReplayForm("orders", ["prod", "dr"], ""), {
+            "from_offset": BAD_WHOLE, "to_offset": BAD_WHOLE, "limit": BAD_WHOLE, "rate_limit": POSITIVE,
+            "partitions": BAD_WHOLE}),
         "drain": (DrainForm("payments", 2.0), {
             "max_lag": BAD_WHOLE, "max_partition_lag": BAD_WHOLE, "max_lag_seconds": BAD_DECIMAL,
             "timeout_seconds": POSITIVE, "hold": (*BAD_WHOLE, "0"), "interval": POSITIVE,
@@ -65,11 +71,13 @@ def _forms(tmp_path: Path) -> dict[str, tuple[JobForm[Any], dict[str, tuple[str,
     }
 
 
-@pytest.mark.parametrize("name", ["backup", "restore", "migrate", "drain"])
+@pytest.mark.parametrize("name", ["backup", "restore", "migrate", "drain", "records", "replay"])
 async def test_every_number_field_refuses_bad_values_under_itself(name: str, tmp_path: Path) -> None:
     form, fields = _forms(tmp_path)[name]
     app = Host(form)
     async with app.run_test(size=SIZE) as pilot:
+        if name == "replay":  # its one required text field, so that each error is the number's
+            form.query_one("#y-target", Input).value = "orders-replayed"
         for field, values in fields.items():
             box = form.query_one(f"#{form.wid(field)}", Input)
             good = box.value
@@ -112,29 +120,3 @@ async def test_required_number_of_an_offsets_reset_target_and_bad_numbers_are_re
             assert "partition" in str(form.query_one("#reset-plan", Static).render()).lower(), partitions
             assert form.plan is None and not form.workers, f"partitions {partitions!r} started a dry run"
 
-
-class _Offline(RecordsScreen):
-    """The records view without its read (nothing here may reach a cluster)."""
-
-    def action_reload(self) -> None:
-        self.reads = getattr(self, "reads", -1) + 1
-
-
-async def test_records_start_refuses_bad_numbers_under_its_box() -> None:
-    view = _Offline(RecordQuery("orders"))
-    app = Host(view)
-    async with app.run_test(size=SIZE) as pilot:
-        box = view.query_one("#records-start", Input)
-        for start in ("tail -5", "tail nan", f"tail {HUGE}", "offset -1", "offset", f"offset {HUGE}", "offset 1e3"):
-            view.action_start()
-            box.value = start
-            await box.action_submit()
-            await pilot.pause()
-            error = view.query_one("#records-start-error", Static)
-            assert error.has_class("shown") and str(error.render()), start
-            assert "\n" not in str(error.render()) and box.display and view.reads == 0, start
-        box.value = "offset 5"
-        await box.action_submit()
-        await pilot.pause()
-        assert not view.query_one("#records-start-error", Static).has_class("shown") and view.reads == 1
-        assert view.query_.offset == 5
