@@ -43,6 +43,20 @@ def nonces_in(path: Path) -> list[bytes]:
     return found
 
 
+def _records(state: Path) -> int:
+    try:
+        return int(json.loads(state.read_text())["records"])
+    except (OSError, ValueError):  # being replaced right now
+        return 0
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 async def _load(bs: str, topic: str) -> None:
     await create_topic(bs, topic, PARTITIONS)
     producer = AIOKafkaProducer(bootstrap_servers=bs, linger_ms=5, max_batch_size=64 << 10)
@@ -62,20 +76,23 @@ def test_killed_encrypted_backup_resumes_with_its_key_and_never_reuses_a_nonce(
            str(base), "--rate-limit", "2", "--checkpoint-seconds", "2", "--compression", "zstd",
            "--encryption-key-env", KEY_VAR]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    discarded: list[bytes] = []
     try:
         deadline = time.monotonic() + 60
-        while True:  # kill once blocks are durable and more sit in a segment not checkpointed yet
+        while True:  # kill once blocks are durable and more sit in a segment not checkpointed yet, early
             assert proc.poll() is None, proc.stderr.read().decode()  # type: ignore[union-attr]
             assert time.monotonic() < deadline, "no checkpointed and unsealed blocks together within 60 s"
-            durable = [n for s in base.glob("*/partitions/*/*.kseg") for n in nonces_in(s)]
-            discarded = [n for s in base.glob("*/partitions/*/*.kseg.tmp") for n in nonces_in(s)]
-            if durable and discarded:
+            states = list(base.glob("*/partitions/*/state.json"))
+            durable = sum(_records(s) for s in states)
+            unsealed = [n for s in base.glob("*/partitions/*/*.kseg.tmp") for n in nonces_in(s)]
+            # within 1 s of a checkpoint (one every 2 s): the kill lands well before the next one seals them
+            if durable and unsealed and time.time() - max(_mtime(s) for s in states) < 1.0:
                 break
             time.sleep(0.02)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
+    discarded = [n for s in base.glob("*/partitions/*/*.kseg.tmp") for n in nonces_in(s)]  # what the kill left
+    assert discarded
     [killed] = list_backups(base)
     assert killed.status == "incomplete" and 0 < killed.records < PARTITIONS * PER_PARTITION
 
