@@ -33,7 +33,8 @@ class DataLossProbe:
     def __init__(self, session: KafkaSession, clock: Callable[[], float] = time.time) -> None:
         self.session = session
         self.clock = clock
-        self._configs: dict[str, tuple[float, int | None, int | None]] = {}  # topic -> (read at, retention.ms, retention.bytes)
+        # topic -> (read at, retention.ms, retention.bytes); None where the configs could not be read
+        self._configs: dict[str, tuple[float, int | None, int | None]] = {}
         self._history: dict[TopicPartition, deque[tuple[float, int, int | None, int | None]]] = {}
 
     async def look(self, sample: GroupSample) -> dict[TopicPartition, DataLoss]:
