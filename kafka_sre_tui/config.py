@@ -156,12 +156,15 @@ class UiSettings:
 
 @dataclass(frozen=True)
 class NotifySettings:
-    """``[notify]``: webhooks told when a job run with ``--notify`` ends (see observe/notify.py)."""
+    """``[notify]``: webhooks told when a job run with ``--notify`` ends, and of its alerts on the way
+    (see observe/notify.py and observe/alerts.py)."""
 
     webhooks: tuple[str, ...] = ()  # generic JSON POST
     slack_webhooks: tuple[str, ...] = ()  # Slack-compatible {"text": ...}
     timeout_seconds: float = 5.0
     retries: int = 3
+    migration_lag_records: int | None = None  # a following migration's replication lag above this: alert
+    migration_lag_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -426,4 +429,6 @@ _NOTIFY_KEYS = {
     "slack_webhooks": _urls,
     "timeout_seconds": _number(0.1),
     "retries": _number(0, integer=True),
+    "migration_lag_records": _number(0, integer=True),
+    "migration_lag_seconds": _number(0),
 }

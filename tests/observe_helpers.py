@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,43 @@ class CliProcess:
         if self.proc.returncode is None:
             self.proc.kill()
             await self.proc.wait()
+
+
+class Receiver:
+    """Records every POST; the first ``fail_first`` requests on a path get HTTP 503."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        self.attempts: dict[str, int] = {}
+        self.fail_first: dict[str, int] = {}
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                receiver.attempts[self.path] = receiver.attempts.get(self.path, 0) + 1
+                if receiver.attempts[self.path] <= receiver.fail_first.get(self.path, 0):
+                    self.send_response(503)
+                else:
+                    receiver.received.append((self.path, body))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def bodies(self, path: str) -> list[dict[str, Any]]:
+        return [body for p, body in self.received if p == path]
+
+    def __enter__(self) -> Receiver:
+        import threading
+
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

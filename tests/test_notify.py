@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,36 +16,7 @@ from kafka_sre_tui.localkafka import LocalKafka
 from kafka_sre_tui.observe.job import JobState
 from kafka_sre_tui.observe.notify import event_name, payload
 from tests.kafka_helpers import consume_and_commit, create_topic, produce
-
-
-class Receiver:
-    """Records every POST; the first ``fail_first`` requests on a path get HTTP 503."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, dict[str, Any]]] = []
-        self.attempts: dict[str, int] = {}
-        self.fail_first: dict[str, int] = {}
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                receiver.attempts[self.path] = receiver.attempts.get(self.path, 0) + 1
-                if receiver.attempts[self.path] <= receiver.fail_first.get(self.path, 0):
-                    self.send_response(503)
-                else:
-                    receiver.received.append((self.path, body))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def bodies(self, path: str) -> list[dict[str, Any]]:
-        return [body for p, body in self.received if p == path]
+from tests.observe_helpers import Receiver
 
 
 @pytest.fixture

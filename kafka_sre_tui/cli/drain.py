@@ -84,7 +84,8 @@ def _run(args: argparse.Namespace, config: AppConfig, group_id: str, goal: Drain
          count: int | None) -> MonitorResult:
     import asyncio
 
-    from kafka_sre_tui.engine.drain import MonitorSettings, TrackerSettings, monitor_group
+    from kafka_sre_tui.engine.drain import Assessment, MonitorSettings, TrackerSettings, monitor_group
+    from kafka_sre_tui.engine.drain.data_loss import GroupDataLossSeen
     from kafka_sre_tui.engine.drain.data_loss_probe import DataLossProbe, DataLossSampler
     from kafka_sre_tui.engine.drain.sampler import GroupSampler
     from kafka_sre_tui.engine.kafka.session import KafkaSession
@@ -102,8 +103,15 @@ def _run(args: argparse.Namespace, config: AppConfig, group_id: str, goal: Drain
         async with KafkaSession(cluster) as session:
             inner = GroupSampler(session, group_id, timestamp_budget_seconds=min(1.0, max(0.2, args.interval / 2)))
             printer.losses = DataLossSampler(inner, DataLossProbe(session))
-            return await monitor_group(session, group_id, tapped(printer.event), goal=goal, settings=settings,
+            return await monitor_group(session, group_id, tell, goal=goal, settings=settings,
                                        sampler=printer.losses)
+
+    def tell(event: Event) -> None:  # observers (alerts) also see the data loss judged with each sample
+        emit(event)
+        if isinstance(event, Assessment) and printer.losses is not None:
+            observers(GroupDataLossSeen(group_id, event.at, dict(printer.losses.latest)))
+
+    emit, observers = tapped(printer.event), tapped(lambda _event: None)
 
     try:
         result = asyncio.run(run())

@@ -42,9 +42,25 @@ def add_metrics_options(choices: dict[str, argparse.ArgumentParser]) -> None:
                             help="address to serve metrics on (default 127.0.0.1)")
         parser.add_argument("--metrics-linger", type=float, default=0.0, metavar="S",
                             help="keep serving the final values this long after the job ends (default 0)")
-        if name != "lag":
-            parser.add_argument("--notify", action="store_true",
-                                help="tell the [notify] webhooks how the job ended")
+        parser.add_argument("--notify", action="store_true", help=_NOTIFY_HELP[name])
+    migrate = choices["migrate"]
+    migrate.add_argument("--notify-lag-records", type=int, metavar="N",
+                         help="with --notify --follow: alert when the replication lag goes above N records "
+                              "([notify] migration_lag_records)")
+    migrate.add_argument("--notify-lag-seconds", type=float, metavar="S",
+                         help="with --notify --follow: alert when the replication lag goes above S seconds "
+                              "([notify] migration_lag_seconds)")
+
+
+_NOTIFY_HELP = {
+    "backup": "tell the [notify] webhooks how the job ended",
+    "restore": "tell the [notify] webhooks how the job ended",
+    "migrate": "tell the [notify] webhooks how the job ended, and (following) when the replication lag goes "
+               "above the [notify] threshold and back",
+    "drain": "tell the [notify] webhooks how the drain ended, and when the group becomes AT RISK of data loss "
+             "or LOST",
+    "lag": "with --watch: tell the [notify] webhooks when the group becomes AT RISK of data loss or LOST",
+}
 
 
 def add_dashboard_options(parser: argparse.ArgumentParser) -> None:
@@ -107,6 +123,8 @@ def run(command: str, args: argparse.Namespace, config: AppConfig,
         handler: Callable[[argparse.Namespace, AppConfig], int]) -> int:
     kind = job_kind(command, args)
     if kind is None:
+        if getattr(args, "notify", False):
+            raise ConfigError(f"{command} --notify: only a watch has something to tell; add --watch")
         return handler(args, config)
     from kafka_sre_tui.observe.job import ObservedJob
     from kafka_sre_tui.observe.tap import listening
@@ -114,7 +132,9 @@ def run(command: str, args: argparse.Namespace, config: AppConfig,
     job = ObservedJob(kind, options=_options(args))
     notifier = _notifier(args, config)
     if notifier is not None:
-        job.on_end.append(notifier.job_ended)
+        watch_for_alerts(job, notifier, lag_threshold(args, config))
+        if kind != "watch":  # a watch has no outcome to tell: it ends when stopped
+            job.on_end.append(notifier.job_ended)
     with _metrics(args, config, job) as feed, _delivered(notifier):
         job.start()
         with listening(job.event), listening(feed):
@@ -133,9 +153,34 @@ def run(command: str, args: argparse.Namespace, config: AppConfig,
         return code
 
 
+def watch_for_alerts(job: Any, notifier: Any, lag: Any) -> None:
+    """``job`` (an ObservedJob) sends its alerts through ``notifier`` (observe/alerts.py)."""
+    from kafka_sre_tui.observe.alerts import JobAlerts
+
+    job.watchers.append(JobAlerts(job.state, notifier.cluster, notifier.send, lag).event)
+
+
+def lag_threshold(args: argparse.Namespace, config: AppConfig) -> Any:
+    """The follow migration's alert threshold: the command's flags, else ``[notify]``."""
+    from kafka_sre_tui.observe.alerts import LagThreshold
+
+    records, seconds = getattr(args, "notify_lag_records", None), getattr(args, "notify_lag_seconds", None)
+    if min(records if records is not None else 0, seconds if seconds is not None else 0) < 0:
+        raise ConfigError("--notify-lag-records/--notify-lag-seconds must be 0 or more")
+    if records is None and seconds is None:
+        records, seconds = config.notify.migration_lag_records, config.notify.migration_lag_seconds
+    return LagThreshold(records, seconds)
+
+
 def _notifier(args: argparse.Namespace, config: AppConfig) -> Any:
     if not getattr(args, "notify", False):
+        for flag in ("notify_lag_records", "notify_lag_seconds"):
+            if getattr(args, flag, None) is not None:
+                raise ConfigError(f"--{flag.replace('_', '-')} alerts through the webhooks: add --notify")
         return None
+    lag_flags = [getattr(args, flag, None) for flag in ("notify_lag_records", "notify_lag_seconds")]
+    if any(v is not None for v in lag_flags) and not getattr(args, "follow", False):
+        raise ConfigError("--notify-lag-records/--notify-lag-seconds watch a following migration: add --follow")
     if not (config.notify.webhooks or config.notify.slack_webhooks):
         raise ConfigError("--notify: no webhook configured; add webhooks or slack_webhooks under [notify]")
     from kafka_sre_tui.observe.notify import Notifier

@@ -18,7 +18,7 @@ from typing import Any
 from kafka_sre_tui.engine.drain.assessment import Assessment
 from kafka_sre_tui.engine.drain.monitor import SampleFailed
 from kafka_sre_tui.engine.jobs import Checkpointed, Progress, Retrying
-from kafka_sre_tui.engine.migrate.request import MigrateProgress
+from kafka_sre_tui.engine.migrate.request import MigrateProgress, MigrateStarted
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
 STATES = (RUNNING, SUCCEEDED, FAILED, INTERRUPTED)
@@ -79,6 +79,7 @@ class ObservedJob:
     log_every_seconds: float = 10.0
     clock: Callable[[], float] = time.time
     on_end: list[Callable[[JobState], None]] = field(default_factory=list)
+    watchers: list[Callable[[object], None]] = field(default_factory=list)  # every event, after the state (alerts)
 
     def __post_init__(self) -> None:
         self.state = JobState(self.kind, f"{self.kind}-{uuid.uuid4().hex[:8]}", self.clock())
@@ -88,6 +89,14 @@ class ObservedJob:
         self._info("job started", kind=self.kind, options=dict(self.options))
 
     def event(self, event: object) -> None:
+        self._update(event)
+        for watcher in self.watchers:
+            try:
+                watcher(event)
+            except Exception:  # an alert's bug must not fail the job
+                _log.exception("job watcher failed on %s", type(event).__name__, extra=self._fields())
+
+    def _update(self, event: object) -> None:
         s = self.state
         if isinstance(event, Progress):
             s.records, s.bytes, s.elapsed_seconds, s.fraction = (event.records, event.bytes, event.elapsed_seconds,
@@ -97,6 +106,9 @@ class ObservedJob:
             s.records, s.bytes, s.elapsed_seconds = event.records, event.bytes_written, event.elapsed_seconds
             s.migration_lag_records, s.migration_lag_seconds = event.lag_records, event.lag_seconds
             s.fraction = None if event.following else event.partitions_done / max(event.partitions_total, 1)
+        elif isinstance(event, MigrateStarted):
+            s.subject = f"{event.source} -> {event.target}"
+            return
         elif isinstance(event, Assessment):
             s.assessment, s.subject = event, event.group_id
             s.elapsed_seconds = event.elapsed

@@ -2,7 +2,8 @@
 Slack-compatible ``{"text": ...}`` to each URL under ``[notify]``.
 
 Events: ``backup.completed|failed``, ``restore.completed|failed``, ``migration.completed|failed``,
-``drain.drained|stalled|timed_out|failed``. Delivery runs in a thread of its own with a timeout
+``drain.drained|stalled|timed_out|failed``, and the alerts sent while a job runs (observe/alerts.py):
+``migration.lag_above|lag_recovered``, ``group.at_risk|lost``. Delivery runs in a thread of its own with a timeout
 per attempt and retries with exponential backoff (0.5 s, 1 s, 2 s, ...), so the job never waits
 on a webhook; before the process exits it waits for deliveries still in flight, at most the
 retries' worst case. A delivery that fails for good is logged (the URL is not: it may hold a token).
@@ -54,10 +55,13 @@ def payload(state: JobState, cluster: str | None, at: datetime) -> dict[str, Any
             "figures": state.figures()}
 
 
+_ALERT_ICONS = {"migration.lag_above": ":warning:", "migration.lag_recovered": ":white_check_mark:",
+                "group.at_risk": ":warning:", "group.lost": ":rotating_light:"}
+
+
 def slack_payload(body: dict[str, Any]) -> dict[str, Any]:
-    ok = body["exit_code"] == 0
-    return {"text": f"{':white_check_mark:' if ok else ':rotating_light:'} kafka-sre-tui {body['event']}: "
-                    f"{body['message']}"}
+    icon = _ALERT_ICONS.get(body["event"]) or (":white_check_mark:" if body["exit_code"] == 0 else ":rotating_light:")
+    return {"text": f"{icon} kafka-sre-tui {body['event']}: {body['message']}"}
 
 
 class Notifier:
@@ -70,14 +74,17 @@ class Notifier:
         self._threads: list[threading.Thread] = []
 
     def job_ended(self, state: JobState) -> None:
-        body = payload(state, self.cluster, datetime.now(UTC))
+        self.send(payload(state, self.cluster, datetime.now(UTC)))
+
+    def send(self, body: dict[str, Any]) -> None:
+        """POST ``body`` (the generic payload) to every webhook, its Slack text to every Slack webhook."""
         targets = [(url, body) for url in self.settings.webhooks]
         targets += [(url, slack_payload(body)) for url in self.settings.slack_webhooks]
         for url, doc in targets:
-            thread = threading.Thread(target=self._deliver, args=(url, doc, body["event"], state.job_id),
+            thread = threading.Thread(target=self._deliver, args=(url, doc, body["event"], body["job_id"]),
                                       name="notify", daemon=True)
             thread.start()
-            self._threads.append(thread)
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]  # a follow runs for days
 
     def wait(self) -> None:
         """Wait for deliveries in flight, at most their worst case."""

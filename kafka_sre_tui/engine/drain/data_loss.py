@@ -15,10 +15,12 @@ of them, and the group will reset by its ``auto.offset.reset`` (skipping or repl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from kafka_sre_tui.engine.drain.lag_time import format_seconds
+from kafka_sre_tui.engine.models import TopicPartition
 
 AT_RISK_SECONDS = 24 * 3600  # retention reaching unread records sooner than this is shown as AT RISK
 
@@ -52,6 +54,16 @@ class DataLoss:
     eta_seconds: float | None  # time until retention deletes the record at the committed offset
     records_lost: int
     reason: str
+
+
+@dataclass(frozen=True)
+class GroupDataLossSeen:
+    """The data loss ahead of a group's lagging partitions at one sample (``drain``, ``lag --watch``,
+    the dashboard's drain): what the alerts of a job run with ``--notify`` look at (observe/alerts.py)."""
+
+    group_id: str
+    at: float  # epoch seconds
+    losses: Mapping[TopicPartition, DataLoss]
 
 
 def estimate(view: RetentionView, now_ms: int, at_risk_seconds: float = AT_RISK_SECONDS) -> DataLoss:
