@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka import TopicPartition as TP
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
@@ -48,16 +48,17 @@ async def test_follow_migration_alerts_once_when_its_lag_goes_above_the_threshol
     await create_topic(bs, unique, 2)
     producer = AIOKafkaProducer(bootstrap_servers=bs, linger_ms=20, max_request_size=4 << 20)
     await producer.start()
-    try:  # 6 MB per partition: more than one round of the copy fetches (4 MB a partition), so it is seen behind
+    try:  # 7.5 MB per partition: more than one round of the copy fetches (4 MB a partition), so it is seen behind
         for i in range(6000):
-            await producer.send(unique, bytes(1000), key=str(i).encode(), partition=i % 2)
+            await producer.send(unique, bytes(2500), key=str(i).encode(), partition=i % 2)
         await producer.flush()
     finally:
         await producer.stop()
     config = _config(tmp_path, receiver, "migration_lag_records = 100\n")
     async with CliProcess("migrate", "--config", config, "--source-cluster", bs, "--source-topic", unique,
                           "--target-cluster", bs, "--target-topic", f"{unique}-copy", "--create-topic", "--follow",
-                          "--state-dir", str(tmp_path / "state"), "--notify", state_dir=tmp_path) as run:
+                          "--state-dir", str(tmp_path / "state"), "--notify",
+                          "--rate-limit", "4", state_dir=tmp_path) as run:
         await wait_for(lambda: "migration.lag_recovered" in _events(receiver), "the lag to come back under", 60)
         await produce(bs, unique, {0: 10})  # under the threshold: nothing to tell
         await asyncio.sleep(1.5)  # three progress samples at least (one every 0.5 s)
@@ -108,7 +109,8 @@ async def test_drain_and_watch_alert_once_when_a_group_becomes_at_risk_and_once_
         "data_loss_eta_seconds": alert["partitions"][0]["data_loss_eta_seconds"]}
     assert "retention.ms" in alert["partitions"][0]["reason"] and f"group {group} AT RISK" in watched["message"]
 
-    drain = asyncio.create_task(asyncio.to_thread(cli, "drain", "--group-id", group, "--json"))
+    drain = asyncio.create_task(asyncio.to_thread(cli, "drain", "--group-id", group, "--json",
+                                                   "--timeout-seconds", "90"))
     await wait_for(lambda: _events(receiver).count("group.at_risk") == 2, "the drain's AT RISK alert")
     admin = AIOKafkaAdminClient(bootstrap_servers=bs)
     await admin.start()
@@ -117,7 +119,13 @@ async def test_drain_and_watch_alert_once_when_a_group_becomes_at_risk_and_once_
     finally:
         await admin.close()
     await wait_for(lambda: "group.lost" in _events(receiver), "the LOST alert")
-    await consume_and_commit(bs, group, unique, {0: 5})  # the group reads the rest: drained
+    consumer = AIOKafkaConsumer(bootstrap_servers=bs, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:  # the group reads the rest: drained
+        consumer.assign([TP(unique, 0)])
+        await consumer.commit({TP(unique, 0): 10})
+    finally:
+        await consumer.stop()
     assert await asyncio.wait_for(drain, 60) == 0
     assert _events(receiver) == ["group.at_risk", "group.at_risk", "group.lost", "drain.drained"]
     lost = receiver.bodies("/hook")[2]
@@ -165,8 +173,9 @@ def test_data_loss_alerts_escalate_and_repeat_only_after_the_group_was_safe() ->
 def test_alert_options_out_of_place_are_refused_in_one_line(
         argv: list[str], error: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "config.toml").write_text('[notify]\nwebhooks = ["http://127.0.0.1:1/x"]\n')
-    more = ["--source-cluster", "127.0.0.1:1", "--source-topic", "t", "--target-cluster", "127.0.0.1:1"] if argv[0] == "migrate" \
-        else ["--cluster", "127.0.0.1:1"]
+    where = "127.0.0.1:1"
+    more = ["--source-cluster", where, "--source-topic", "t", "--target-cluster", where] if argv[0] == "migrate" \
+        else ["--cluster", where]
     assert main([*argv, *more, "--config", str(tmp_path / "config.toml")]) == 2
     err = capsys.readouterr().err
     assert error in err and len(err.strip().splitlines()) == 1
