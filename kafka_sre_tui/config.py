@@ -339,6 +339,29 @@ def _path(config_path: Path) -> Callable[[Any], Path]:
     return conv
 
 
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def unsupported_backup_url(text: str) -> str | None:
+    """Why ``text`` cannot be a backup location (a URL: ``Path`` would make ``s3://b/dr`` a local folder
+    ``s3:/b/dr``, and the user would believe the backup is in the bucket), or None for a path."""
+    found = _URL.match(text.strip())
+    if found is None:
+        return None
+    return (f"'{text}': {found.group(1).lower()}:// is not a storage this version can write backups to "
+            "(only local directories); give a local directory")
+
+
+def _backup_dir(config_path: Path) -> Callable[[Any], Path]:
+    """Like :func:`_path`, but a URL is refused rather than made a local folder."""
+    def conv(v: Any) -> Path:
+        problem = unsupported_backup_url(_str(config_path)(v))
+        if problem is not None:
+            raise ValueError(problem)
+        return _path(config_path)(v)
+    return conv
+
+
 def _servers(_: Path) -> Callable[[Any], tuple[str, ...]]:
     def conv(v: Any) -> tuple[str, ...]:
         items = v.split(",") if isinstance(v, str) else v
@@ -389,7 +412,7 @@ _PROPERTIES_ONLY_KEYS: dict[str, Callable[[Path], Callable[[Any], Any]]] = {
     "ssl_key_password": _str,
 }
 _BACKUP_KEYS = {
-    "base_path": _path,
+    "base_path": _backup_dir,
     "compression": _choice(COMPRESSIONS, str.lower),
     "max_concurrent_backups": _number(1, integer=True),
     "retention_days": _number(0, integer=True),

@@ -46,9 +46,11 @@ def retry_seconds_arg(text: str) -> float:
 
 
 def backup_base(args: argparse.Namespace, config: AppConfig) -> Path:
-    """``--backup-dir``, else ``[backup] base_path``."""
+    """``--backup-dir``, else ``[backup] base_path``; a URL this version cannot write to is refused."""
+    from kafka_sre_tui.engine.storage.location import local_backup_dir
+
     chosen = getattr(args, "backup_dir", None)
-    return Path(chosen).expanduser() if chosen else config.backup.base_path.expanduser()
+    return local_backup_dir(chosen) if chosen else config.backup.base_path.expanduser()
 
 
 def add_encryption_options(parser: argparse.ArgumentParser, action: str) -> None:

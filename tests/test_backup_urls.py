@@ -1,0 +1,66 @@
+"""A backup location given as a URL this version cannot write to is refused, in every command that takes
+one: before, ``--backup-dir s3://bucket/dr`` exited 0 with the backup in a local folder ``s3:/bucket/dr``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kafka_sre_tui.cli.main import main
+
+COMMANDS = [
+    ["backup", "--topic", "orders", "--cluster", "127.0.0.1:1"],
+    ["backup", "--resume", "20261124T181500123Z-orders-a1b2c3", "--cluster", "127.0.0.1:1"],
+    ["verify", "20261124T181500123Z-orders-a1b2c3"],
+    ["backups", "list"],
+    ["backups", "show", "20261124T181500123Z-orders-a1b2c3"],
+    ["backups", "prune", "--dry-run"],
+    ["restore", "--backup-id", "20261124T181500123Z-orders-a1b2c3", "--cluster", "127.0.0.1:1"],
+    ["health", "--cluster", "127.0.0.1:1"],
+]
+URLS = ["s3://bucket/dr", "az://container/dr", "gs://bucket/dr", "HTTPS://host/x", "file:///tmp/dr"]
+
+
+def _refused(err: str, url: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    scheme = url.split(":", 1)[0].lower()
+    assert lines[0].startswith("error: ") and f"'{url}'" in lines[0], err
+    assert f"{scheme}:// is not a storage this version can write backups to" in lines[0], err
+    assert "give a local directory" in lines[0], err
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c[:2]) for c in COMMANDS])
+@pytest.mark.parametrize("url", URLS)
+def test_backup_dir_url_is_refused_and_nothing_is_written(command: list[str], url: str, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    assert main(["--config", str(config), *command, "--backup-dir", url]) == 2
+    _refused(capsys.readouterr().err, url)
+    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]  # no local folder named s3:
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c[:2]) for c in COMMANDS])
+def test_base_path_url_in_the_config_is_refused(command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "config.toml"
+    config.write_text('[backup]\nbase_path = "s3://bucket/dr"\n')
+    assert main(["--config", str(config), *command]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        f"error: {config}: backup.base_path: 's3://bucket/dr': s3:// is not a storage this version can write "
+        "backups to (only local directories); give a local directory"]
+    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]
+
+
+def test_local_paths_that_merely_contain_a_colon_are_still_paths(tmp_path: Path) -> None:
+    from kafka_sre_tui.engine.storage.location import local_backup_dir
+
+    assert local_backup_dir(str(tmp_path / "a:b")) == tmp_path / "a:b"
+    assert local_backup_dir("~/dr") == Path.home() / "dr"
+    assert local_backup_dir("relative/s3:/x") == Path("relative/s3:/x")
