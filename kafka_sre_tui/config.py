@@ -126,13 +126,14 @@ class ClusterEntry:
 
 @dataclass(frozen=True)
 class BackupSettings:
-    base_path: Path = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "backups")
+    base_path: Path | str = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "backups")
     compression: str = "zstd"
     max_concurrent_backups: int = 2
     retention_days: int = 30
     max_backup_size_gb: float = 100.0
     encryption_key_file: Path | None = None  # AES-256-GCM at rest when one of these two is set
     encryption_key_env: str | None = None
+    object_store: dict[str, Any] = field(default_factory=dict)  # endpoint, region, allow_http, ... (no secrets)
 
 
 @dataclass(frozen=True)
@@ -340,25 +341,55 @@ def _path(config_path: Path) -> Callable[[Any], Path]:
 
 
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+OBJECT_SCHEMES = ("s3", "az", "gs")
+OBJECT_STORE_KEYS = {"endpoint": str, "region": str, "allow_http": bool, "virtual_hosted_style": bool,
+                     "account_name": str}
+
+
+def url_scheme(text: str) -> str | None:
+    """The ``scheme`` of ``scheme://...``, lower-cased; None for a path."""
+    found = _URL.match(text.strip())
+    return found.group(1).lower() if found else None
 
 
 def unsupported_backup_url(text: str) -> str | None:
-    """Why ``text`` cannot be a backup location (a URL: ``Path`` would make ``s3://b/dr`` a local folder
-    ``s3:/b/dr``, and the user would believe the backup is in the bucket), or None for a path."""
-    found = _URL.match(text.strip())
-    if found is None:
+    """Why ``text`` cannot be a backup location (a URL other than s3://, az://, gs://: ``Path`` would make
+    ``x://b/dr`` a local folder ``x:/b/dr``, and the user would believe the backup is elsewhere), or None."""
+    scheme = url_scheme(text)
+    if scheme is None or scheme in OBJECT_SCHEMES:
         return None
-    return (f"'{text}': {found.group(1).lower()}:// is not a storage this version can write backups to "
-            "(only local directories); give a local directory")
+    return (f"'{text}': {scheme}:// is not a storage backups can be kept in; use a local directory or "
+            f"{', '.join(s + '://' for s in OBJECT_SCHEMES)}")
 
 
-def _backup_dir(config_path: Path) -> Callable[[Any], Path]:
-    """Like :func:`_path`, but a URL is refused rather than made a local folder."""
-    def conv(v: Any) -> Path:
-        problem = unsupported_backup_url(_str(config_path)(v))
+def _backup_dir(config_path: Path) -> Callable[[Any], Path | str]:
+    """Like :func:`_path`, but an object-store URL stays a URL and any other URL is refused."""
+    def conv(v: Any) -> Path | str:
+        text = _str(config_path)(v)
+        problem = unsupported_backup_url(text)
         if problem is not None:
             raise ValueError(problem)
-        return _path(config_path)(v)
+        return text if url_scheme(text) else _path(config_path)(v)
+    return conv
+
+
+def _object_store(_: Path) -> Callable[[Any], dict[str, Any]]:
+    """``[backup.object_store]``: where and how to reach the store; credentials never (environment only)."""
+    def conv(v: Any) -> dict[str, Any]:
+        if not isinstance(v, dict):
+            raise ValueError(f"expected a table, got {_describe(v)}")
+        for key, value in v.items():
+            kind = OBJECT_STORE_KEYS.get(key)
+            if kind is None:
+                secret = any(w in key for w in ("secret", "key", "token", "sas", "password"))
+                hint = ("secrets are not read from the config: use the environment (AWS_ACCESS_KEY_ID / "
+                        "AWS_SECRET_ACCESS_KEY, AZURE_STORAGE_ACCOUNT_KEY, GOOGLE_APPLICATION_CREDENTIALS)"
+                        if secret else f"known keys: {', '.join(sorted(OBJECT_STORE_KEYS))}")
+                raise ValueError(f"{key}: unknown key; {hint}")
+            if not isinstance(value, kind):
+                raise ValueError(f"{key}: expected {'true or false' if kind is bool else 'a string'}, "
+                                 f"got {_describe(value)}")
+        return dict(v)
     return conv
 
 
@@ -413,6 +444,7 @@ _PROPERTIES_ONLY_KEYS: dict[str, Callable[[Path], Callable[[Any], Any]]] = {
 }
 _BACKUP_KEYS = {
     "base_path": _backup_dir,
+    "object_store": _object_store,
     "compression": _choice(COMPRESSIONS, str.lower),
     "max_concurrent_backups": _number(1, integer=True),
     "retention_days": _number(0, integer=True),

@@ -1,5 +1,5 @@
-"""A backup location given as a URL this version cannot write to is refused, in every command that takes
-one: before, ``--backup-dir s3://bucket/dr`` exited 0 with the backup in a local folder ``s3:/bucket/dr``."""
+"""A backup location given as a URL no store here speaks is refused, in every command that takes one: once,
+``--backup-dir s3://bucket/dr`` exited 0 with the backup in a local folder ``s3:/bucket/dr``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ COMMANDS = [
     ["restore", "--backup-id", "20261124T181500123Z-orders-a1b2c3", "--cluster", "127.0.0.1:1"],
     ["health", "--cluster", "127.0.0.1:1"],
 ]
-URLS = ["s3://bucket/dr", "az://container/dr", "gs://bucket/dr", "HTTPS://host/x", "file:///tmp/dr"]
+URLS = ["s3a://bucket/dr", "abfs://container/dr", "HTTPS://host/x", "file:///tmp/dr"]
 
 
 def _refused(err: str, url: str) -> None:
@@ -27,8 +27,8 @@ def _refused(err: str, url: str) -> None:
     assert len(lines) == 1 and "Traceback" not in err, err
     scheme = url.split(":", 1)[0].lower()
     assert lines[0].startswith("error: ") and f"'{url}'" in lines[0], err
-    assert f"{scheme}:// is not a storage this version can write backups to" in lines[0], err
-    assert "give a local directory" in lines[0], err
+    assert f"{scheme}:// is not a storage backups can be kept in" in lines[0], err
+    assert "use a local directory or s3://, az://, gs://" in lines[0], err
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c[:2]) for c in COMMANDS])
@@ -49,18 +49,20 @@ def test_base_path_url_in_the_config_is_refused(command: list[str], tmp_path: Pa
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "config.toml"
-    config.write_text('[backup]\nbase_path = "s3://bucket/dr"\n')
+    config.write_text('[backup]\nbase_path = "file:///srv/dr"\n')
     assert main(["--config", str(config), *command]) == 2
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [
-        f"error: {config}: backup.base_path: 's3://bucket/dr': s3:// is not a storage this version can write "
-        "backups to (only local directories); give a local directory"]
+        f"error: {config}: backup.base_path: 'file:///srv/dr': file:// is not a storage backups can be kept in; "
+        "use a local directory or s3://, az://, gs://"]
     assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]
 
 
 def test_local_paths_that_merely_contain_a_colon_are_still_paths(tmp_path: Path) -> None:
-    from kafka_sre_tui.engine.storage.location import local_backup_dir
+    from kafka_sre_tui.engine.storage.store import open_location
 
-    assert local_backup_dir(str(tmp_path / "a:b")) == tmp_path / "a:b"
-    assert local_backup_dir("~/dr") == Path.home() / "dr"
-    assert local_backup_dir("relative/s3:/x") == Path("relative/s3:/x")
+    assert open_location(str(tmp_path / "a:b")) == tmp_path / "a:b"
+    assert open_location("~/dr") == Path.home() / "dr"
+    assert open_location("relative/s3:/x") == Path("relative/s3:/x")
+    assert str(open_location("s3://bucket/dr/", {"endpoint": "http://127.0.0.1:1", "allow_http": True})) == \
+        "s3://bucket/dr"

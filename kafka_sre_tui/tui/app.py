@@ -22,6 +22,7 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
+from kafka_sre_tui.cli.args import backup_location
 from kafka_sre_tui.config import MIN_REFRESH_SECONDS, AppConfig, ClusterConfig, UiSettings
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.tui.engine_thread import EngineThread
@@ -104,7 +105,7 @@ class KsreApp(JobActions):
         self.topics_pane = TopicsPane()
         self.groups_pane = GroupsPane(max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS))
         self.jobs_pane = JobsPane()
-        self.backups_pane = BackupsPane(self.config.backup.base_path.expanduser())
+        self.backups_pane = BackupsPane(backup_location(None, self.config.backup))
         self.status = Static("connecting…", id="status")
         yield self.header
         yield self.filter_box

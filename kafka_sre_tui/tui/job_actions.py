@@ -18,7 +18,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.widgets import TabbedContent
 
-from kafka_sre_tui.cli.args import encryption_key
+from kafka_sre_tui.cli.args import backup_location, encryption_key
 from kafka_sre_tui.config import AppConfig, ClusterConfig, UiSettings
 from kafka_sre_tui.engine.audit import refuse_read_only
 from kafka_sre_tui.engine.backup.catalog import verify
@@ -204,7 +204,7 @@ class JobActions(App[None]):
             job.state = DONE if result.intact else FAILED
             job.detail = "intact" if result.intact else "; ".join(d.describe(backup_id) for d in result.damage)
 
-        await self._supervise(job, self._keyed(lambda key: verify(self.config.backup.base_path.expanduser(),
+        await self._supervise(job, self._keyed(lambda key: verify(backup_location(None, self.config.backup),
                                                                   backup_id, key)), done,
                               lambda: "cancelled")
 
@@ -224,7 +224,7 @@ class JobActions(App[None]):
         except KsreError as exc:
             self.notify(str(exc), title="Restore refused", severity="error", timeout=15)
             return
-        self.push_screen(RestoreForm(self.config.backup.base_path.expanduser(), backup.backup_id, backup.topic,
+        self.push_screen(RestoreForm(backup_location(None, self.config.backup), backup.backup_id, backup.topic,
                                      self.cluster.name), self._restore_chosen)
 
     def _restore_chosen(self, request: RestoreRequest | None) -> None:

@@ -6,10 +6,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, Select, Static
 
-from kafka_sre_tui.cli.args import parse_partitions, parse_time
+from kafka_sre_tui.cli.args import backup_location, parse_partitions, parse_time
 from kafka_sre_tui.config import COMPRESSIONS, BackupSettings
 from kafka_sre_tui.engine.backup.plan import BackupRequest, validate_request
-from kafka_sre_tui.engine.storage.location import local_backup_dir
 from kafka_sre_tui.tui.screens.form_fields import Field, FieldError, JobForm
 
 CHECKPOINT_SECONDS = 5.0  # the CLI's default
@@ -65,7 +64,8 @@ class BackupForm(JobForm[BackupRequest | None]):
         topic = self.raw("topic")
         if not topic:
             raise FieldError("topic", "give the topic to back up")
-        base = self.parse("backup_dir", local_backup_dir) or self.settings.base_path.expanduser()
+        base = self.parse("backup_dir", lambda text: backup_location(text, self.settings)) or backup_location(
+            None, self.settings)
         compression = str(self.query_one("#f-compression", Select).value)
         request = BackupRequest(
             topic=topic, base_path=base, compression=compression,

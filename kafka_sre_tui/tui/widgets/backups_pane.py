@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from textual.app import ComposeResult
@@ -10,6 +9,8 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from kafka_sre_tui.engine.backup.catalog import BackupSummary, list_backups
+from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.storage.store import Location
 from kafka_sre_tui.tui.table_sync import sync_rows
 from kafka_sre_tui.tui.widgets.cells import num
 
@@ -18,7 +19,7 @@ COLUMNS = (("Backup id", "id"), ("Status", "status"), ("Topic", "topic"), ("Crea
 
 
 class BackupsPane(Vertical):
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Location) -> None:
         super().__init__(id="backups-pane")
         # the pane owns its table: refreshes may arrive before it is mounted or after it is gone
         self.table: DataTable[Any] = DataTable(id="backups-table", cursor_type="row", zebra_stripes=True)
@@ -35,7 +36,11 @@ class BackupsPane(Vertical):
         self.reload()
 
     def reload(self) -> None:
-        self.backups = list_backups(self.base)
+        try:
+            self.backups = list_backups(self.base)
+        except KsreError as exc:  # a bucket that cannot be reached: say so, keep the dashboard up
+            self.backups = []
+            self.app.notify(str(exc), title="Backups", severity="error", timeout=15)
         rows: dict[str, tuple[Any, ...]] = {
             b.backup_id: (b.backup_id, b.status, b.topic, f"{b.created_at:%Y-%m-%d %H:%M:%S}", num(b.records),
                           num(round(b.size_bytes / 1e6, 1), " MB"), b.compression) for b in self.backups}
