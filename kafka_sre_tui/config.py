@@ -342,8 +342,9 @@ def _path(config_path: Path) -> Callable[[Any], Path]:
 
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 OBJECT_SCHEMES = ("s3", "az", "gs")
-OBJECT_STORE_KEYS = {"endpoint": str, "region": str, "allow_http": bool, "virtual_hosted_style": bool,
-                     "account_name": str}
+OBJECT_STORE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "endpoint": str, "region": str, "allow_http": bool, "virtual_hosted_style": bool, "account_name": str,
+    "retry_seconds": (int, float)}
 
 
 def url_scheme(text: str) -> str | None:
@@ -386,9 +387,9 @@ def _object_store(_: Path) -> Callable[[Any], dict[str, Any]]:
                         "AWS_SECRET_ACCESS_KEY, AZURE_STORAGE_ACCOUNT_KEY, GOOGLE_APPLICATION_CREDENTIALS)"
                         if secret else f"known keys: {', '.join(sorted(OBJECT_STORE_KEYS))}")
                 raise ValueError(f"{key}: unknown key; {hint}")
-            if not isinstance(value, kind):
-                raise ValueError(f"{key}: expected {'true or false' if kind is bool else 'a string'}, "
-                                 f"got {_describe(value)}")
+            if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+                expected = "true or false" if kind is bool else "a string" if kind is str else "a number"
+                raise ValueError(f"{key}: expected {expected}, got {_describe(value)}")
         return dict(v)
     return conv
 

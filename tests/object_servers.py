@@ -58,7 +58,8 @@ class S3Proxy:
 
     def options(self) -> dict[str, object]:
         """``[backup.object_store]`` for this server."""
-        return {"endpoint": self.endpoint, "region": REGION, "allow_http": True, "virtual_hosted_style": False}
+        return {"endpoint": self.endpoint, "region": REGION, "allow_http": True, "virtual_hosted_style": False,
+                "retry_seconds": 2}
 
     def start(self) -> None:
         self.data.mkdir(parents=True, exist_ok=True)

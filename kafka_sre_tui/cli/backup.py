@@ -7,7 +7,6 @@ import json
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli import output
@@ -26,6 +25,7 @@ from kafka_sre_tui.engine.jobs import Retrying
 
 if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
     from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult
+    from kafka_sre_tui.engine.storage.store import Location
 from kafka_sre_tui.observe.tap import tapped
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -126,7 +126,7 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
     return EXIT_OK
 
 
-def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path) -> ClusterConfig:
+def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Location) -> ClusterConfig:
     from kafka_sre_tui.engine.backup.catalog import find_backup
 
     if getattr(args, "cluster", None):
@@ -134,7 +134,7 @@ def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path) -> 
     plan_path = find_backup(base, args.resume) / "backup.json"
     if not plan_path.exists():
         raise ConfigError(f"backup {args.resume} has nothing to resume (complete, or not started)")
-    source = json.loads(plan_path.read_text())["source"]
+    source = json.loads(plan_path.read_bytes())["source"]
     name = source["cluster_name"]
     if name not in config.clusters:
         name = ",".join(source["bootstrap_servers"])

@@ -256,7 +256,7 @@ async def _fetch_all(session: KafkaSession, folder: Location, plan: BackupPlan,
     except TopicRecreated:
         raise  # what was read since the last check may be the new topic's: never made durable
     except BaseException:
-        with contextlib.suppress(OSError):  # best effort: the last durable checkpoint stays the resume point
+        with contextlib.suppress(OSError, KsreError):  # best effort: the last durable checkpoint stays the resume point
             await _checkpoint_all(parts)
         raise
     await check_same_topic(session, plan)

@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Self
 
@@ -30,7 +31,7 @@ DELETE_BATCH = 500
 
 
 class StoreError(KsreError):
-    """The object store refused or could not be reached; ``retriable`` when it could not be reached."""
+    """The object store refused or could not be reached (after obstore's own retries)."""
 
 
 @dataclass(frozen=True)
@@ -55,18 +56,20 @@ def object_location(url: str, options: dict[str, Any]) -> ObjectLocation:
     client: Any = {"allow_http": True} if options.get("allow_http") else {}
     config: Any = {}
     store: Any
+    retry: Any = {"max_retries": 10, "retry_timeout": timedelta(seconds=float(options.get("retry_seconds", 60)))}
     try:
         if scheme == "s3":
             config = {k: v for k, v in (("endpoint", endpoint), ("region", options.get("region"))) if v}
             if "virtual_hosted_style" in options:
                 config["virtual_hosted_style_request"] = options["virtual_hosted_style"]
             store = obstore.store.S3Store(bucket, prefix=prefix, config=config, client_options=client,
-                                          credential_provider=_boto3_credentials())
+                                          retry_config=retry, credential_provider=_boto3_credentials())
         elif scheme == "az":
             config = {k: v for k, v in (("endpoint", endpoint), ("account_name", options.get("account_name"))) if v}
-            store = obstore.store.AzureStore(bucket, prefix=prefix, config=config, client_options=client)
+            store = obstore.store.AzureStore(bucket, prefix=prefix, config=config, client_options=client,
+                                             retry_config=retry)
         else:
-            store = obstore.store.GCSStore(bucket, prefix=prefix, client_options=client)
+            store = obstore.store.GCSStore(bucket, prefix=prefix, client_options=client, retry_config=retry)
     except Exception as exc:  # obstore's configuration errors name what is missing
         raise ConfigError(f"cannot open {url}: {_first_line(exc)}; see the README's object storage section") from None
     root = _Root(f"{scheme}://{rest.strip('/')}", bucket, store, endpoint)
@@ -273,10 +276,9 @@ def translate(exc: BaseException, verb: str, where: ObjectLocation) -> StoreErro
         return StoreError(f"{what}: access denied; grant these credentials read, write, list and delete on "
                           f"bucket '{bucket}'")
     if "error sending request" in text or "Connect" in text or "connection" in text.lower() or "timed out" in text:
-        error = StoreError(f"{what}: the store at {where.root.endpoint or where.root.url} cannot be reached; check "
-                           "that it is up and [backup.object_store] endpoint")
-        error.retriable = True
-        return error
+        # not retriable here: obstore already retried for [backup.object_store] retry_seconds
+        return StoreError(f"{what}: the store at {where.root.endpoint or where.root.url} cannot be reached; check "
+                          "that it is up and [backup.object_store] endpoint")
     return StoreError(f"{what}: {_first_line(exc)}")
 
 
