@@ -14,15 +14,18 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from textual.widgets import Input
 
 from kafka_sre_tui.cli.main import main
-from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, UiSettings
 from kafka_sre_tui.engine.backup.catalog import COMPLETE, list_backups, verify
 from kafka_sre_tui.engine.backup.run import resume_backup
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.storage.manifest import read_manifest
 from kafka_sre_tui.engine.storage.store import Location, open_location
 from kafka_sre_tui.localkafka import LocalKafka
+from kafka_sre_tui.tui.app import KsreApp
+from kafka_sre_tui.tui.screens.backup_form import BackupForm
 from tests.backup_helpers import backup, read_backup
 from tests.kafka_helpers import create_topic, produce, read_all, wait_for
 from tests.object_servers import S3Proxy
@@ -190,3 +193,27 @@ async def test_store_stopped_mid_backup_stops_resumable(kafka: LocalKafka, clust
         assert read_backup(done.path) == await read_all(bs, unique)  # type: ignore[arg-type]
     finally:
         server.stop()
+
+
+async def test_dashboard_lists_and_writes_backups_in_a_bucket(kafka: LocalKafka, cluster: ClusterConfig, unique: str,
+                                                             s3proxy: S3Proxy, s3_bucket: str) -> None:
+    await create_topic(kafka.bootstrap_servers, unique, 2)
+    await produce(kafka.bootstrap_servers, unique, {0: 30, 1: 30})
+    first = await backup(cluster, unique, _bucket(s3proxy, s3_bucket))  # type: ignore[arg-type]
+    settings = dataclasses.replace(BackupSettings(), base_path=f"s3://{s3_bucket}/dr", object_store=s3proxy.options())
+    app = KsreApp(cluster, UiSettings(refresh_seconds=5), config=AppConfig(backup=settings))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("b")
+        selected = app.backups_pane.selected()
+        assert selected is not None and (selected.backup_id, selected.status) == (first.backup_id, COMPLETE)
+        await pilot.press("n")
+        assert isinstance(app.screen, BackupForm)
+        app.screen.query_one("#f-topic", Input).value = unique
+        app.screen.query_one("#f-topic", Input).focus()
+        await pilot.press("enter")
+        await wait_for(lambda: len(app.jobs_pane.jobs) == 1 and not next(iter(app.jobs_pane.jobs.values())).active,
+                       "the backup job to finish", 60)
+        [job] = app.jobs_pane.jobs.values()
+        assert job.state == "done", job.detail
+        await wait_for(lambda: len(app.backups_pane.backups) == 2, "the new backup on the Backups tab")
+    assert [b.status for b in list_backups(_bucket(s3proxy, s3_bucket))] == [COMPLETE, COMPLETE]
