@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.storage.blocks import BlockInfo
 from kafka_sre_tui.engine.storage.store import Location, open_location, read_json, write_json
 from kafka_sre_tui.engine.storage.writer import SegmentInfo
@@ -81,8 +82,9 @@ def write_manifest(backup_dir: Location, manifest: Manifest) -> None:
     doc["manifest_sha256"] = manifest_checksum(doc)
     write_json(backup_dir / MANIFEST, doc)
     if read_json(backup_dir / MANIFEST) != json.loads(json.dumps(doc)):
-        raise ManifestError(f"{backup_dir / MANIFEST} does not read back as written; the store lost the write: "
-                            "resume the backup")
+        (backup_dir / MANIFEST).unlink(missing_ok=True)  # the backup stays incomplete, hence resumable
+        raise KsreError(f"{backup_dir / MANIFEST} did not read back as it was written (the store lost the "
+                        f"write); continue with kafka-sre-tui backup --resume {manifest.backup_id}")
 
 
 class ManifestError(ValueError):

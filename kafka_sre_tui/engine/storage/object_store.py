@@ -71,7 +71,7 @@ def object_location(url: str, options: dict[str, Any]) -> ObjectLocation:
         else:
             store = obstore.store.GCSStore(bucket, prefix=prefix, client_options=client, retry_config=retry)
     except Exception as exc:  # obstore's configuration errors name what is missing
-        raise ConfigError(f"cannot open {url}: {_first_line(exc)}; see the README's object storage section") from None
+        raise ConfigError(f"cannot open {url}: {_first_line(exc)}; see the README's Backups section") from None
     root = _Root(f"{scheme}://{rest.strip('/')}", bucket, store, endpoint)
     return ObjectLocation(root, "")
 
