@@ -13,7 +13,7 @@ from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.audit import ENV_VAR as AUDIT_ENV_VAR
 from kafka_sre_tui.localkafka import KAFKA_VERSION, LocalKafka, LocalKafkaCluster, LocalKafkaError
 from tests.java_clients import share_group_properties
-from tests.object_servers import S3Proxy, s3_environment
+from tests.object_servers import Azurite, S3Proxy, azure_environment, s3_environment
 
 _names = itertools.count()
 
@@ -102,3 +102,22 @@ def s3_bucket(s3proxy: S3Proxy, unique: str, monkeypatch: pytest.MonkeyPatch) ->
     bucket = f"bucket-{unique}"
     s3proxy.create_bucket(bucket)
     return bucket
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """A real Azure Blob server (Azurite) on 127.0.0.1."""
+    server = Azurite(tmp_path_factory.mktemp("azurite"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def az_container(azurite: Azurite, unique: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh container on :func:`azurite`, with its account key in AZURE_STORAGE_* as Azure's tools expect."""
+    for key, value in azure_environment().items():
+        monkeypatch.setenv(key, value)
+    container = f"container-{unique}"
+    azurite.create_container(container)
+    return container

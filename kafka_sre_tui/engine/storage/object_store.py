@@ -263,18 +263,20 @@ def translate(exc: BaseException, verb: str, where: ObjectLocation) -> StoreErro
     name = type(exc).__name__
     what = f"cannot {verb} {where}"
     bucket = where.root.bucket
+    kind = "container" if where.root.url.startswith("az://") else "bucket"
     if found in ("NoSuchBucket", "ContainerNotFound") or "ContainerNotFound" in text:
-        return StoreError(f"{what}: bucket '{bucket}' does not exist; create it or fix the URL")
+        return StoreError(f"{what}: {kind} '{bucket}' does not exist; create it or fix the URL")
     if found in ("AuthorizationHeaderMalformed", "PermanentRedirect", "IncorrectEndpoint") or "region" in found.lower():
-        return StoreError(f"{what}: bucket '{bucket}' is in another region ({found}); set AWS_REGION or "
+        return StoreError(f"{what}: {kind} '{bucket}' is in another region ({found}); set AWS_REGION or "
                           "[backup.object_store] region to the bucket's region")
-    if found in ("SignatureDoesNotMatch", "InvalidAccessKeyId", "AuthenticationFailed") or name in (
+    if found in ("SignatureDoesNotMatch", "InvalidAccessKeyId", "AuthenticationFailed") or (
+            "failed to authenticate" in text) or name in (
             "UnauthenticatedError",) or (name == "PermissionDeniedError" and not found):
         return StoreError(f"{what}: the credentials were refused ({found or name}); check AWS_ACCESS_KEY_ID / "
                           "AWS_SECRET_ACCESS_KEY (Azure: AZURE_STORAGE_ACCOUNT_KEY or a SAS) for this store")
     if found == "AccessDenied" or name == "PermissionDeniedError":
         return StoreError(f"{what}: access denied; grant these credentials read, write, list and delete on "
-                          f"bucket '{bucket}'")
+                          f"{kind} '{bucket}'")
     if "error sending request" in text or "Connect" in text or "connection" in text.lower() or "timed out" in text:
         # not retriable here: obstore already retried for [backup.object_store] retry_seconds
         return StoreError(f"{what}: the store at {where.root.endpoint or where.root.url} cannot be reached; check "
