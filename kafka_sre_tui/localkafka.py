@@ -99,7 +99,15 @@ def _major(version: str) -> int:
 
 def kafka_libs(version: str = KAFKA_VERSION) -> Path:
     """Return the directory holding every jar the broker and Kafka's tools need, fetching once."""
-    root = cache_dir() / f"kafka-{version}"
+    logging = _LOG4J2_BINDING.format(log4j=LOG4J_VERSION) if _major(version) >= 4 else ""
+    return maven_jars(f"kafka-{version}", _POM.format(scala=SCALA_VERSION, kafka=version, logging=logging),
+                      f"Apache Kafka {version} jars")
+
+
+def maven_jars(name: str, pom: str, what: str, transitive: bool = True) -> Path:
+    """The jars ``pom``'s dependencies name (with theirs, when ``transitive``), fetched once with Maven
+    into ``<cache>/<name>/libs``; another process fetching the same waits for it."""
+    root = cache_dir() / name
     libs = root / "libs"
     done = root / ".complete"
     if done.exists():
@@ -111,21 +119,19 @@ def kafka_libs(version: str = KAFKA_VERSION) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be fetching the same jars
         if done.exists():
             return libs
-        pom = root / "pom.xml"
-        logging = _LOG4J2_BINDING.format(log4j=LOG4J_VERSION) if _major(version) >= 4 else ""
-        pom.write_text(_POM.format(scala=SCALA_VERSION, kafka=version, logging=logging))
+        (root / "pom.xml").write_text(pom)
         staging = root / "libs.partial"
         shutil.rmtree(staging, ignore_errors=True)
-        cmd = [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-               f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]
+        cmd = [mvn, "-q", "-B", "-f", str(root / "pom.xml"), "dependency:copy-dependencies",
+               f"-DoutputDirectory={staging}", "-DincludeScope=runtime",
+               f"-DexcludeTransitive={str(not transitive).lower()}"]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             tail = (result.stdout + result.stderr).strip().splitlines()[-5:]
-            raise LocalKafkaError(
-                f"fetching Apache Kafka {version} jars with Maven failed: {' | '.join(tail)}")
+            raise LocalKafkaError(f"fetching {what} with Maven failed: {' | '.join(tail)}")
         shutil.rmtree(libs, ignore_errors=True)
         staging.rename(libs)
-        done.write_text(version)
+        done.write_text(name)
     return libs
 
 

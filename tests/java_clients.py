@@ -3,12 +3,14 @@ the groups production has (aiokafka speaks only the classic group protocol).
 
 ``console_consumer(kafka, topic, group, protocol="consumer")`` joins a group with the new consumer
 protocol (KIP-848), ``protocol="classic"`` with the classic one; ``console_share_consumer`` joins a
-share group (KIP-932; Kafka 4.1+, with share groups enabled on the broker). Each is a running JVM;
-leave the ``with`` block to stop it.
+share group (KIP-932; Kafka 4.1+, with share groups enabled on the broker); ``streams_app`` runs a
+Kafka Streams application in a streams group (KIP-1071). Each is a running JVM; leave the ``with``
+block to stop it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import zipfile
@@ -16,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from kafka_sre_tui.localkafka import LocalKafka, _die_with_parent, kafka_libs
+from kafka_sre_tui.localkafka import LocalKafka, _die_with_parent, kafka_libs, maven_jars
 
 CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer"
 CONSOLE_SHARE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleShareConsumer"
@@ -126,3 +128,50 @@ def share_group_offsets(kafka: LocalKafka, group: str) -> dict[tuple[str, int], 
 
     return {(row[column["TOPIC"]], int(row[column["PARTITION"]])): (number(row, "START-OFFSET"), number(row, "LAG"))
             for row in lines[lines.index(header) + 1:] if len(row) == len(header)}
+
+
+STREAMS_APP = Path(__file__).parent / "java" / "StreamsPassThrough.java"
+_STREAMS_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>kafka-sre-tui.local</groupId><artifactId>kafka-streams-jar</artifactId>
+  <version>1</version><packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-streams</artifactId>
+      <version>{kafka}</version></dependency>
+  </dependencies>
+</project>
+"""
+
+
+def _streams_classpath(version: str) -> str:
+    """Kafka Streams of ``version`` (its jar alone: the rest is on the broker's classpath; a stateless
+    app never loads RocksDB) and tests/java/StreamsPassThrough.java compiled against it, once per
+    version and source."""
+    streams = maven_jars(f"kafka-streams-{version}", _STREAMS_POM.format(kafka=version),
+                         f"Kafka Streams {version}", transitive=False)
+    source = STREAMS_APP.read_bytes()
+    classes = streams.parent / f"classes-{hashlib.sha256(source).hexdigest()[:12]}"
+    classpath = f"{streams}/*:{kafka_libs(version)}/*"
+    if not (classes / "StreamsPassThrough.class").exists():
+        staging = classes.with_suffix(".partial")
+        staging.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["javac", "-d", str(staging), "-cp", classpath, str(STREAMS_APP)], check=True,
+                       capture_output=True, timeout=300)
+        staging.rename(classes)
+    return f"{classes}:{classpath}"
+
+
+@contextmanager
+def streams_app(kafka: LocalKafka, source: str, sink: str, application_id: str,
+                protocol: str = "streams") -> Iterator[subprocess.Popen[bytes]]:
+    """A Kafka Streams application copying ``source`` to ``sink`` in the group ``application_id``, with
+    the streams rebalance protocol (KIP-1071) or ``classic``."""
+    log4j = kafka.data_dir / "java-clients-log4j2.yaml"
+    if not log4j.exists():
+        log4j.write_text(_QUIET_LOG4J)
+    state = kafka.data_dir / f"streams-{application_id}"
+    command = ["java", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+               f"-Dlog4j2.configurationFile={log4j}", "-cp", _streams_classpath(kafka.version), "StreamsPassThrough",
+               kafka.bootstrap_servers, application_id, source, sink, protocol, str(state)]
+    with _running(command, kafka.data_dir / f"java-{application_id}.log") as proc:
+        yield proc

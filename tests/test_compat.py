@@ -1,13 +1,16 @@
 """The compatibility set: what an SRE does most, on every Kafka version the project supports.
 
 Each version gets one broker, started by the first test that needs it and stopped when that version's
-tests are done; the newest (the suite's default) reuses the session broker. Groups here are made by
-aiokafka (classic protocol); other group types are tested where they are built.
+tests are done; the newest (the suite's default) reuses the session broker. Most groups here are made
+by aiokafka (classic protocol); ``test_groups_of_every_type_the_version_has`` makes them with Kafka's
+own Java clients of that version. Streams groups are tested on the newest version only
+(test_group_types.py): Kafka 4.1 has them as an early-access feature behind unstable settings.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +19,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from kafka_sre_tui.cli.main import main
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.localkafka import KAFKA_VERSION, LocalKafka, LocalKafkaError
 from tests.backup_helpers import backup
 from tests.drain_helpers import PacedConsumer, run_cli
+from tests.group_helpers import caught_up, until_group
+from tests.java_clients import console_consumer, console_share_consumer, share_group_properties
 from tests.kafka_helpers import consume_and_commit, create_topic, produce, read_all, wait_for
 from tests.migrate_helpers import cluster_of, produce_varied, run
 from tests.restore_helpers import content, restore
@@ -34,7 +40,8 @@ def versioned(request: pytest.FixtureRequest) -> Iterator[LocalKafka]:
     if request.param == KAFKA_VERSION:
         yield request.getfixturevalue("kafka")
         return
-    broker = LocalKafka(version=request.param, heap="384m", startup_timeout=180)
+    broker = LocalKafka(version=request.param, heap="384m", startup_timeout=180,
+                        broker_properties=share_group_properties(request.param))
     try:
         broker.start()
     except LocalKafkaError as exc:
@@ -121,3 +128,41 @@ async def test_migrate_translates_group_offsets(versioned: LocalKafka, kafka2: L
     assert commit.committed and commit.offsets == {0: 35, 1: 50}, commit.reason
     source, target = await read_all(bs, unique), await read_all(kafka2.bootstrap_servers, unique)
     assert content(target[0][5:]) == content(source[0]) and content(target[1]) == content(source[1])
+
+
+def _types(version: str) -> dict[str, str]:
+    """Group protocol -> the type Kafka reports, for each kind of group ``version`` serves by default
+    (KIP-848 consumer groups from 4.0; share groups from 4.1, a preview there the fixture enables)."""
+    major, minor = (int(x) for x in version.split(".")[:2])
+    types = {"classic": "classic"}
+    if major >= 4:
+        types["consumer"] = "consumer"
+    if (major, minor) >= (4, 1):
+        types["share"] = "share"
+    return types
+
+
+@pytest.mark.timeout(420)
+async def test_groups_of_every_type_the_version_has(versioned: LocalKafka, unique: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    bs, types = versioned.bootstrap_servers, _types(versioned.version)
+    await create_topic(bs, unique, 3)
+    await produce(bs, unique, {0: 4, 1: 4, 2: 4})
+    groups = {protocol: f"{unique}-{protocol}" for protocol in types}
+    with contextlib.ExitStack() as running:
+        for protocol, group in groups.items():
+            running.enter_context(console_share_consumer(versioned, unique, group) if protocol == "share"
+                                  else console_consumer(versioned, unique, group, protocol))
+        async with KafkaSession(cluster_of(versioned, "compat")) as session:
+            for protocol, group in groups.items():
+                ready = (lambda g: len(g.members) == 1) if protocol == "share" else (
+                    lambda g: len(g.members) == 1 and caught_up(g, 3))
+                await until_group(session, group, ready, f"the Java {protocol} client's group on {versioned.version}")
+        assert await asyncio.to_thread(main, ["groups", "--cluster", bs, "--json"]) == 0
+        rows = {g["group_id"]: g for g in json.loads(capsys.readouterr().out)}
+        assert await asyncio.to_thread(main, ["lag", groups["classic"], "--cluster", bs, "--json"]) == 0
+        classic = json.loads(capsys.readouterr().out)
+    for protocol, group in groups.items():
+        assert (rows[group]["type"], rows[group]["state"], rows[group]["member_count"]) == (
+            types[protocol], "Stable", 1), f"{protocol} group on {versioned.version}"
+    assert (classic["type"], classic["total_lag"], len(classic["partitions"])) == ("classic", 0, 3)

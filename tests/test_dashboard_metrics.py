@@ -25,7 +25,7 @@ async def test_dashboard_serves_the_lag_it_shows(kafka: LocalKafka, cluster: Clu
             groups = app.query_one("#groups-table", LiveTable)
 
             def shown_lag() -> str | None:
-                return groups.row(group)[2] if group in groups.row_keys() else None
+                return groups.row(group)[3] if group in groups.row_keys() else None
 
             await wait_for(lambda: shown_lag() == "6", "the group's lag on screen")
             await wait_for(lambda: value(scrape(port) or {}, "kafka_sre_group_lag_records", group=group) == 6,

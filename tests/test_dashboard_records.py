@@ -19,6 +19,8 @@ from kafka_sre_tui.tui.screens.group_detail import GroupScreen
 from kafka_sre_tui.tui.screens.offsets_form import OffsetsResetForm
 from kafka_sre_tui.tui.screens.record_detail import RecordDetail
 from kafka_sre_tui.tui.screens.records import RecordsScreen
+from kafka_sre_tui.tui.screens.records_start import RecordsStartForm
+from kafka_sre_tui.tui.screens.topic_detail import TopicScreen
 from tests.kafka_helpers import consume_and_commit, create_topic, wait_for
 from tests.test_offsets_reset import committed
 
@@ -81,3 +83,58 @@ async def test_stuck_record_filter_whole_record_and_skip(kafka: LocalKafka, clus
     assert (await committed(bs, group, unique, 1)) == {0: 4}
     [entry] = read_audit(tmp_path / "kafka-sre-tui" / "audit.log")
     assert (entry["action"], entry["result"], entry["parameters"]["offsets"]) == ("offsets reset", "ok", {"0": 4})
+
+
+async def test_record_view_start_form_offset_time_tail_per_partition(kafka: LocalKafka, cluster: ClusterConfig,
+                                                                     unique: str) -> None:
+    bs = kafka.bootstrap_servers
+    await create_topic(bs, unique, 2)
+    producer = AIOKafkaProducer(bootstrap_servers=bs)
+    await producer.start()
+    try:
+        for p in (0, 1):
+            for i in range(10):
+                await producer.send(unique, f"{p}-{i}".encode(), partition=p, timestamp_ms=1_000_000 + i * 1000)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+    app = KsreApp(cluster, UiSettings(refresh_seconds=1))
+    async with app.run_test(size=(140, 36)) as pilot:
+        app.push_screen(TopicScreen(unique, []))
+        await pilot.pause()
+        await wait_for(lambda: app.screen.query_one("#partitions-table", DataTable).row_count == 2, "the partitions")
+        await pilot.press("v")
+        assert isinstance(app.screen, RecordsScreen)
+        view = app.screen
+        table = view.query_one("#records-table", DataTable)
+
+        def shown() -> list[tuple[str, str]]:
+            return [(str(table.get_row_at(i)[0]), str(table.get_row_at(i)[1])) for i in range(table.row_count)]
+
+        await wait_for(lambda: len(shown()) == 10, "partition 0's last records")
+
+        async def start_at(values: dict[str, str]) -> None:
+            await pilot.press("s")
+            assert isinstance(app.screen, RecordsStartForm)
+            for name in ("partitions", "tail", "offset", "time", "group"):
+                app.screen.query_one(f"#s-{name}", Input).value = values.get(name, "")
+            await pilot.pause()
+            app.screen.query_one("#s-partitions", Input).focus()
+            await pilot.press("enter")
+
+        await start_at({"partitions": "1", "time": "1970-01-01T00:16:46.500Z"})  # 1,006,500 ms: from 1,007,000
+        await wait_for(lambda: shown() == [("1", "7"), ("1", "8"), ("1", "9")], "partition 1 from the time")
+        await start_at({"partitions": "0,1", "offset": "8"})
+        await wait_for(lambda: sorted(shown()) == [("0", "8"), ("0", "9"), ("1", "8"), ("1", "9")], "from offset 8")
+        await start_at({"partitions": "0", "tail": "3"})
+        await wait_for(lambda: shown() == [("0", "7"), ("0", "8"), ("0", "9")], "the last 3 of partition 0")
+        assert "the last 3" in str(view.query_one("#records-title", Static).render())
+
+        await start_at({"tail": "3", "offset": "2"})  # two starts: refused under the field, nothing read
+        form = app.screen
+        assert isinstance(form, RecordsStartForm)
+        assert "choose one start" in str(form.query_one("#s-offset-error", Static).render()) + str(
+            form.query_one("#s-tail-error", Static).render())
+        await pilot.press("escape")
+        assert app.screen is view and shown() == [("0", "7"), ("0", "8"), ("0", "9")]

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka import TopicPartition as TP
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from textual.widgets import DataTable, Static
 
 from kafka_sre_tui.config import ClusterConfig, UiSettings
@@ -23,6 +25,7 @@ from kafka_sre_tui.tui.screens.group_detail import GroupScreen
 from tests.conftest import _start
 from tests.drain_helpers import run_cli
 from tests.kafka_helpers import consume_and_commit, create_topic, wait_for
+from tests.test_offsets_reset import ksre
 
 RETENTION_MS = 15_000
 
@@ -77,3 +80,51 @@ async def test_stopped_group_is_at_risk_then_lost_with_the_right_count(retention
         await wait_for(lambda: table.row_count == 1 and str(table.get_row_at(0)[-1]) == "LOST 8",
                        "LOST 8 in group detail")
         assert "DATA LOSS LOST 8" in str(app.screen.query_one("#members", Static).render())
+
+
+async def test_groups_pane_marks_groups_losing_data_and_sorts_them_first(kafka: LocalKafka, cluster: ClusterConfig,
+                                                                          unique: str) -> None:
+    """Three groups on a topic keeping one hour: one caught up, one whose oldest unread record is 30 min
+    old (AT RISK, about 30 min left), one whose committed offset delete-records left behind (LOST 2)."""
+    bs = kafka.bootstrap_servers
+    ok, risk, lost = f"aaa-{unique}", f"mmm-{unique}", f"zzz-{unique}"  # by name, the wrong way round
+    await create_topic(bs, unique, 1, {"retention.ms": str(3_600_000)})
+    producer = AIOKafkaProducer(bootstrap_servers=bs)
+    await producer.start()
+    try:
+        half_hour_ago = int(time.time() * 1000) - 1_800_000
+        for i in range(10):
+            await producer.send(unique, f"r{i}".encode(), partition=0, timestamp_ms=half_hour_ago + i)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    for group, at in ((ok, 10), (risk, 5), (lost, 1)):
+        await consume_and_commit(bs, group, unique, {0: at})
+    admin = AIOKafkaAdminClient(bootstrap_servers=bs)
+    await admin.start()
+    try:
+        await admin.delete_records({TP(unique, 0): RecordsToDelete(before_offset=3)})
+    finally:
+        await admin.close()
+
+    app = KsreApp(cluster, UiSettings(refresh_seconds=1))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("g")
+        table = app.groups_pane.table
+
+        def ours() -> list[str]:
+            return [key for key in table.row_keys() if key.endswith(unique)]
+
+        await wait_for(lambda: len(ours()) == 3 and table.row(lost)[2] == "LOST 2"
+                       and table.row(risk)[2].startswith("AT RISK"), "the data-loss markers")
+        assert ours() == [lost, risk, ok]  # losing data first, then about to, then the rest
+        assert table.row(ok)[2] == ""
+        minutes = int(table.row(risk)[2].removeprefix("AT RISK ~").split(" m")[0].split(" ")[0])
+        assert 25 <= minutes <= 30, table.row(risk)  # retention 1 h, oldest unread record 30 min old
+
+    code, rows, err = await ksre("groups", "--cluster", bs)  # the same from the CLI, in the same order
+    assert code == 0, err
+    ours = [(r["group_id"], r["data_loss"], r["records_lost"]) for r in rows if r["group_id"].endswith(unique)]
+    assert ours == [(lost, "LOST", 2), (risk, "AT RISK", 0), (ok, None, 0)]
+    eta = next(r["data_loss_eta_seconds"] for r in rows if r["group_id"] == risk)
+    assert 25 * 60 <= eta <= 30 * 60

@@ -100,7 +100,7 @@ async def test_execute_refuses_while_members_are_active_and_on_read_only(
         await member.commit()
         code, _, err = await ksre("offsets", "reset", "--cluster", bs, "--group", group, "--topic", unique,
                                   "--to-earliest", "--execute")
-        assert code == 1 and "billing-worker" in err and "1 active member(s) (consumer group" in err
+        assert code == 1 and "billing-worker" in err and "1 active member(s) (classic group" in err
         assert err.count("\n") == 1
         assert (await committed(bs, group, unique, 1))[0] == 5
         assert list((state / "offset-snapshots").glob("*.json")) == []

@@ -47,3 +47,12 @@ def test_skip_needs_a_commit_and_a_positive_count() -> None:
     with pytest.raises(ConfigError, match="--skip must be 1 or more"):
         ResetTarget(SKIP, 0)
     assert PartitionMove(0, 8, 2, 0, 10).replayed == 6
+
+
+def test_kafka_retriable_codes_aiokafka_does_not_know_are_asked_again() -> None:
+    """FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, OFFSET_NOT_AVAILABLE (after a leader change) are
+    retriable in Kafka but unknown to aiokafka 0.14: taken as final, the partition went missing."""
+    from kafka_sre_tui.engine.kafka.offsets import retriable
+
+    assert [retriable(code) for code in (74, 75, 78, 6, 3)] == [True] * 5
+    assert not retriable(10) and not retriable(73)  # message too large; deletion disabled: final

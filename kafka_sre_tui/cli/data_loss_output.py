@@ -47,6 +47,25 @@ def short(loss: DataLoss | None) -> str:
     return loss.status.value
 
 
+def group_marker(losses: Mapping[TopicPartition, DataLoss]) -> str:
+    """The groups pane's marker: ``LOST 1,200`` (all partitions summed), ``AT RISK ~3 h 00 m`` (the
+    earliest), or empty when no partition is either."""
+    from kafka_sre_tui.engine.drain.lag_time import format_seconds
+
+    fields = group_fields(losses)
+    if fields["data_loss"] == LOST:
+        return f"LOST {fields['records_lost']:,}"
+    if fields["data_loss"] == AT_RISK:
+        etas = [d.eta_seconds for d in losses.values() if d.status.value == AT_RISK and d.eta_seconds is not None]
+        return f"AT RISK ~{format_seconds(min(etas))}" if etas else AT_RISK
+    return ""
+
+
+def marker_rank(marker: str) -> int:
+    """Groups losing data first, then those about to; the rest keep their order."""
+    return 0 if marker.startswith(LOST) else 1 if marker.startswith(AT_RISK) else 2
+
+
 def headline(losses: Mapping[TopicPartition, DataLoss]) -> str | None:
     """One line for the most urgent partition, with its reasoning; None when nothing is at risk."""
     urgent = [(tp, d) for tp, d in losses.items() if d.status.value in (LOST, AT_RISK)]

@@ -146,11 +146,17 @@ class _Printer:
 
     def _sample_json(self, a: Assessment) -> dict[str, Any]:
         from kafka_sre_tui.engine.drain import assessment_json
+        from kafka_sre_tui.engine.drain.stuck import stuck_records
 
         losses = self._losses(a)
         value = {"event": "sample", **assessment_json(a), **data_loss_output.group_fields(losses)}
+        stuck = stuck_records(a, self.losses.last) if self.losses else {}
         for p in value["partitions"]:
-            p.update(data_loss_output.partition_fields(losses.get(TopicPartition(p["topic"], p["partition"]))))
+            tp = TopicPartition(p["topic"], p["partition"])
+            p.update(data_loss_output.partition_fields(losses.get(tp)))
+            record = stuck.get(tp)
+            p["stuck_record"] = None if record is None else {
+                "offset": record.offset, **dict(zip(("key", "key_format"), _key(record.key), strict=True))}
         return value
 
     def result(self, r: MonitorResult) -> None:
@@ -219,6 +225,13 @@ def sparkline(values: Sequence[int]) -> str:
     low, high = min(values), max(values)
     span = high - low
     return "".join(SPARK[0 if span == 0 else round((v - low) / span * (len(SPARK) - 1))] for v in values)
+
+
+def _key(key: bytes | None) -> tuple[str | None, str]:
+    from kafka_sre_tui.engine.records.render import show
+
+    shown = show(key, max_chars=None, pretty=False)
+    return shown.text, shown.format
 
 
 def _rate(value: float | None) -> str:

@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     topics.add_argument("topic", nargs="?", help="show one topic in detail: partitions and configs")
     topics.add_argument("--all", action="store_true", help="include internal topics (__consumer_offsets, ...)")
     sub.add_parser("groups", parents=[common, cluster, json_flag],
-                   help="consumer groups with state, members and total lag")
+                   help="consumer groups with data loss ahead (sorted first), state, members and total lag")
     lag = sub.add_parser("lag", parents=[common, cluster, json_flag],
                          help="per-partition lag of one consumer group")
     lag.add_argument("group", help="consumer group id")
@@ -180,9 +180,10 @@ def cmd_topics(args: argparse.Namespace, config: AppConfig) -> int:
 
 def cmd_groups(args: argparse.Namespace, config: AppConfig) -> int:
     from kafka_sre_tui.cli import output
-    from kafka_sre_tui.engine.inspect.groups import list_groups
+    from kafka_sre_tui.engine.drain.groups_data_loss import groups_and_data_loss
 
-    output.groups(_with_session(args, config, list_groups), as_json=args.json)
+    groups, losses = _with_session(args, config, groups_and_data_loss)
+    output.groups(groups, as_json=args.json, losses=losses)
     return EXIT_OK
 
 

@@ -103,6 +103,7 @@ def plan_json(plan: ResetPlan, done: Executed | None) -> dict[str, Any]:
     return {
         "group_id": plan.group, "topic": plan.topic, "target": plan.target.kind, "value": plan.target.value,
         "dry_run": done is None, "state": plan.state, "protocol_type": plan.protocol_type,
+        "group_type": plan.group_type,
         "members": [{"member_id": m.member_id, "client_id": m.client_id, "host": m.host} for m in plan.members],
         "partitions": [{"partition": m.partition, "current_offset": m.current, "new_offset": m.new,
                         "earliest_offset": m.earliest, "latest_offset": m.latest, "records_skipped": m.skipped,
@@ -134,9 +135,8 @@ def _print(plan: ResetPlan, done: Executed | None) -> None:
 
 def _members(plan: ResetPlan) -> str:
     from kafka_sre_tui.engine.group_offsets.execute import active_members_text
-    from kafka_sre_tui.engine.models import GroupInfo
 
-    return active_members_text(GroupInfo(plan.group, plan.state, plan.protocol_type, "", -1, plan.members))
+    return active_members_text(plan.group_info())
 
 
 def _snapshots(args: argparse.Namespace) -> int:

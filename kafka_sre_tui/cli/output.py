@@ -168,13 +168,19 @@ def _flags(p: PartitionInfo) -> str:
 
 # -- groups -----------------------------------------------------------------------------------
 
-def groups(items: Sequence[GroupInfo], as_json: bool) -> None:
+def groups(items: Sequence[GroupInfo], as_json: bool,
+           losses: Mapping[str, Mapping[TopicPartition, DataLoss]] | None = None) -> None:
+    """Groups losing data (LOST) first, then those about to (AT RISK), then the rest as listed."""
+    losses = losses or {}
+    marker = {g.group_id: data_loss_output.group_marker(losses.get(g.group_id, {})) for g in items}
+    items = sorted(items, key=lambda g: data_loss_output.marker_rank(marker[g.group_id]))
     if as_json:
-        emit_json([group_json(g, with_partitions=False) for g in items])
+        emit_json([{**group_json(g, with_partitions=False), **data_loss_output.group_fields(losses.get(g.group_id, {}))}
+                   for g in items])
         return
     table(f"Groups ({len(items)})",
-           ["Group", "Type", "State", "Members", "Topics", "Total lag", "No commit"],
-           [(g.group_id, g.group_type, g.state, len(g.members), ",".join(g.topics), g.total_lag,
+           ["Group", "Data loss", "Type", "State", "Members", "Topics", "Total lag", "No commit"],
+           [(g.group_id, marker[g.group_id], g.group_type, g.state, len(g.members), ",".join(g.topics), g.total_lag,
              g.partitions_without_commit) for g in items])
 
 

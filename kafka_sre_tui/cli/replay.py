@@ -25,6 +25,8 @@ def add_commands(subparsers: Any, parents: dict[str, argparse.ArgumentParser]) -
     p.add_argument("--source-topic", required=True, metavar="T")
     p.add_argument("--partitions", type=partitions_arg, metavar="P[,P]", help="only these (default: all)")
     p.add_argument("--from-offset", type=int, metavar="N", help="first offset, inclusive")
+    p.add_argument("--group", metavar="G", help="start at this group's committed offsets (what it has not "
+                   "read yet); refused while the group has active members")
     p.add_argument("--to-offset", type=int, metavar="N", help="last offset, inclusive")
     p.add_argument("--from-time", type=time_arg, metavar="ISO", help="first record at or after this time")
     p.add_argument("--to-time", type=time_arg, metavar="ISO", help="last record at or before this time")
@@ -38,8 +40,10 @@ def add_commands(subparsers: Any, parents: dict[str, argparse.ArgumentParser]) -
 
 
 def cmd_replay(args: argparse.Namespace, config: AppConfig) -> int:
-    if args.from_offset is not None and args.from_time is not None:
-        raise ConfigError("choose one start: --from-offset or --from-time")
+    starts = [name for name, value in (("--from-offset", args.from_offset), ("--from-time", args.from_time),
+                                       ("--group", args.group)) if value is not None]
+    if len(starts) > 1:
+        raise ConfigError(f"choose one start: {' or '.join(starts)}")
     if args.rate_limit is not None and not args.rate_limit > 0:
         raise ConfigError(f"--rate-limit must be above 0 MB/s, got {args.rate_limit}")
     import asyncio  # the engine is imported when the command runs (start-up time, tests/test_startup.py)
@@ -52,7 +56,7 @@ def cmd_replay(args: argparse.Namespace, config: AppConfig) -> int:
     source = cluster_from_args(args, config)
     target = config.cluster(args.target_cluster) if args.target_cluster else source
     query = RecordQuery(args.source_topic, args.partitions, offset=args.from_offset, time_ms=args.from_time,
-                        to_offset=args.to_offset, to_time_ms=args.to_time, filter=record_filter(args),
+                        group=args.group, to_offset=args.to_offset, to_time_ms=args.to_time, filter=record_filter(args),
                         limit=args.limit, max_scanned=None)
     request = ReplayRequest(query, args.target_topic, target, execute=args.execute,
                             rate_limit_mb_s=args.rate_limit, keep_timestamps=not args.new_timestamps)

@@ -30,6 +30,7 @@ from kafka_sre_tui.tui.gc_schedule import GcSchedule
 from kafka_sre_tui.tui.job_actions import JobActions
 from kafka_sre_tui.tui.messages import (
     ClusterProbed,
+    DataLossLoaded,
     GroupsLoaded,
     RefreshDone,
     RefreshFailed,
@@ -193,6 +194,11 @@ class KsreApp(JobActions):
         if message.source is not self.refresher:
             return
         self.groups_pane.show(message.groups, self.filter_text)
+
+    def on_data_loss_loaded(self, message: DataLossLoaded) -> None:
+        if message.source is not self.refresher:
+            return
+        self.groups_pane.show_losses(message.losses)
 
     def on_cluster_probed(self, message: ClusterProbed) -> None:
         self.clusters_pane.probed(message.name, message.overview, message.error)

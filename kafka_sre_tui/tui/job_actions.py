@@ -1,4 +1,4 @@
-"""The dashboard's jobs: backups, verifies, restores, migrations and drain monitors started from it.
+"""The dashboard's jobs: backups, verifies, restores, migrations, replays and drain monitors started from it.
 
 Each runs as a worker on the App (so switching screens never cancels it) and reports through
 messages; the engine does the work, this only adapts its events to the Jobs pane.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -25,15 +26,21 @@ from kafka_sre_tui.engine.backup.catalog import verify
 from kafka_sre_tui.engine.backup.plan import BackupRequest
 from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult, backup_topic
 from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorResult, MonitorSettings, Outcome, monitor_group
+from kafka_sre_tui.engine.drain.data_loss import DataLoss
+from kafka_sre_tui.engine.drain.data_loss_probe import DataLossProbe, DataLossSampler
+from kafka_sre_tui.engine.drain.sampler import GroupSampler
+from kafka_sre_tui.engine.drain.stuck import StuckRecord, stuck_records
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.cluster import list_topics
-from kafka_sre_tui.engine.jobs import Retrying
+from kafka_sre_tui.engine.jobs import Progress, Retrying
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.migrate.request import MigrateProgress, MigrateRequest, MigrateResult
 from kafka_sre_tui.engine.migrate.run import migrate, migration_parameters
 from kafka_sre_tui.engine.migrate.run import refuse_read_only as refuse_migration
 from kafka_sre_tui.engine.migrate.verify import VerifyResult as MigrateVerify
 from kafka_sre_tui.engine.migrate.verify import verify_migration
+from kafka_sre_tui.engine.models import TopicPartition
+from kafka_sre_tui.engine.replay.run import ReplayRequest, ReplayResult, check_replay, replay
 from kafka_sre_tui.engine.restore.events import RestoreProgress, RestoreResult
 from kafka_sre_tui.engine.restore.plan import RestoreRequest
 from kafka_sre_tui.engine.restore.run import restore_backup
@@ -50,6 +57,7 @@ from kafka_sre_tui.tui.screens.backup_form import BackupForm
 from kafka_sre_tui.tui.screens.drain import DrainScreen
 from kafka_sre_tui.tui.screens.drain_form import DrainChoice, DrainForm
 from kafka_sre_tui.tui.screens.migrate_form import MigrateChoice, MigrateForm, TypeToConfirm
+from kafka_sre_tui.tui.screens.replay_form import ReplayChoice, ReplayForm
 from kafka_sre_tui.tui.screens.restore_form import PreflightScreen, RestoreForm
 from kafka_sre_tui.tui.widgets.backups_pane import BackupsPane
 from kafka_sre_tui.tui.widgets.groups_pane import GroupsPane
@@ -64,7 +72,8 @@ E = TypeVar("E")
 class JobActions(App[None]):
     """KsreApp's base: the actions that start, follow and cancel jobs."""
 
-    BINDINGS = [Binding("D", "drain_form", "Drain with options", show=False)]  # merged with KsreApp's
+    BINDINGS = [Binding("D", "drain_form", "Drain with options", show=False),  # merged with KsreApp's
+                Binding("y", "replay", "Replay", show=False)]
 
     # provided by KsreApp
     cluster: ClusterConfig
@@ -150,10 +159,11 @@ class JobActions(App[None]):
         initial: list[int] = []
         stalled_told = False
 
-        def emit(event: object) -> None:
+        def emit(seen: object) -> None:
             nonlocal stalled_told
-            if not isinstance(event, Assessment):
+            if not isinstance(seen, DrainSeen):
                 return
+            event = seen.assessment
             if not initial:
                 initial.append(event.total_lag)
             job.records, job.eta_seconds = event.total_lag, event.eta.seconds
@@ -164,7 +174,7 @@ class JobActions(App[None]):
                 stalled_told = True
                 self.notify(f"group {group_id} is STALLED: {event.reason}", severity="error", timeout=10)
                 self.bell()
-            self.post_message(DrainSampled(job, event))
+            self.post_message(DrainSampled(job, event, seen.losses, seen.stuck))
 
         on_ui = self._on_ui(emit)
 
@@ -172,7 +182,17 @@ class JobActions(App[None]):
 
         async def watch() -> MonitorResult:
             async with KafkaSession(cluster) as session:  # its own: a drain outlives a switch of cluster
-                return await monitor_group(session, group_id, on_ui, goal=choice.goal, settings=choice.settings)
+                interval = choice.settings.interval_seconds
+                sampler = DataLossSampler(GroupSampler(
+                    session, group_id, read_timestamps=choice.settings.read_timestamps,
+                    timestamp_budget_seconds=min(1.0, max(0.2, interval / 2))), DataLossProbe(session))
+
+                def tap(event: object) -> None:  # on the engine thread, right after the sample it judges
+                    if isinstance(event, Assessment):
+                        on_ui(DrainSeen(event, dict(sampler.latest), stuck_records(event, sampler.last)))
+
+                return await monitor_group(session, group_id, tap, goal=choice.goal, settings=choice.settings,
+                                           sampler=sampler)
 
         def done(result: MonitorResult) -> None:
             drained = result.outcome == Outcome.DRAINED
@@ -186,7 +206,7 @@ class JobActions(App[None]):
         self.jobs_pane.update_job(message.job)
         for screen in self.screen_stack:
             if isinstance(screen, DrainScreen) and screen.job_id == message.job.job_id:
-                screen.show(message.assessment)
+                screen.show(message.assessment, message.losses, message.stuck)
 
     def action_verify_backup(self) -> None:
         backup = self.backups_pane.selected()
@@ -340,6 +360,72 @@ class JobActions(App[None]):
 
         await self._supervise(job, run(), done, lambda: "resumable: run the same migration again")
 
+    def action_replay(self, topic: str | None = None, group: str | None = None) -> None:
+        """``y``: the replay form, from the selected topic (Topics tab) or group (Groups tab: its
+        committed offsets on its first topic), or from a detail screen (``topic``, ``group``)."""
+        if topic is None and self.tabs.active == "groups" and (group := self.groups_pane.selected()) is not None:
+            info = next((g for g in self.groups_pane.groups if g.group_id == group), None)
+            topic = info.topics[0] if info and info.topics else ""
+        elif topic is None and self.tabs.active == "topics":
+            topic = self.topics_pane.selected()
+        if topic is None:
+            self.notify("select a topic (t) or a group (g) first", severity="warning")
+            return
+        names = [self.cluster.name, *(n for n in self.config.clusters if n != self.cluster.name)]
+        self.push_screen(ReplayForm(topic, names, group or ""), self._check_replay)
+
+    @work(group="replay-check")
+    async def _check_replay(self, choice: ReplayChoice | None) -> None:
+        """An execution is checked before it starts (read_only target, target partitions, a group's
+        active members) and the target topic's name typed; the job checks again before writing."""
+        if choice is None:
+            return
+        source = self.cluster
+        try:
+            target = source if choice.cluster == source.name else self.config.cluster(choice.cluster)
+            request = ReplayRequest(choice.query, choice.target_topic, target, execute=choice.execute,
+                                    rate_limit_mb_s=choice.rate_limit_mb_s, keep_timestamps=choice.keep_timestamps)
+            if request.execute:
+                await self.engine.run(_replay_checked(source, request))
+        except KsreError as exc:
+            self.notify(str(exc), title="Replay refused", severity="error", timeout=15)
+            return
+        if request.execute:
+            question = (f"Replay {source.name}/{choice.query.topic} into {target.name}/{choice.target_topic}: "
+                        "the records are written into that topic.")
+            if not await self.push_screen_wait(TypeToConfirm(question, choice.target_topic)):
+                return
+        verb = "replay" if request.execute else "replay (dry run)"
+        job = Job(verb, f"{source.name}/{choice.query.topic} → {target.name}/{choice.target_topic}")
+        job.worker = self.run_worker(self._run_replay(job, source, request), group="jobs", exit_on_error=False)
+        self._job_changed(job)
+        self.action_show_tab("jobs")
+
+    async def _run_replay(self, job: Job, source: ClusterConfig, request: ReplayRequest) -> None:
+        def emit(p: Progress) -> None:
+            job.records, job.mb_per_second = p.records, p.mb_per_second
+            job.fraction, job.eta_seconds = p.fraction, p.eta_seconds
+            job.detail = f"{p.bytes / 1e6:,.1f} MB"
+            self.post_message(JobChanged(job))
+
+        on_ui = self._on_ui(emit)
+
+        async def run() -> ReplayResult:
+            async with contextlib.AsyncExitStack() as stack:
+                src = await stack.enter_async_context(KafkaSession(source))
+                dst = src if request.target is source else await stack.enter_async_context(
+                    KafkaSession(request.target))
+                return await replay(src, dst, request, on_ui)
+
+        def done(result: ReplayResult) -> None:
+            job.fraction, job.records = 1.0, result.records
+            job.mb_per_second = result.bytes / 1e6 / result.elapsed_seconds if result.elapsed_seconds else 0.0
+            verb = "copied" if not result.dry_run else "would be copied (dry run, nothing written)"
+            job.detail = f"{result.records:,} records {verb}, {result.bytes / 1e6:,.1f} MB" + "".join(
+                f"; {note}" for note in result.notes)
+
+        await self._supervise(job, run(), done, lambda: "cancelled: what was written stays (replay is not resumable)")
+
     def _on_ui(self, emit: Callable[[E], None]) -> Callable[[E], None]:
         """An engine job's progress sink, called on the engine thread, run on the UI's loop."""
         loop = asyncio.get_running_loop()
@@ -384,6 +470,23 @@ class JobActions(App[None]):
             self.notify(f"{job.kind} {job.target}: {job.state}. {job.detail}",
                         severity="information" if job.state == DONE else "error")
             self.bell()
+
+
+@dataclasses.dataclass(frozen=True)
+class DrainSeen:
+    """One drain sample as the dashboard shows it: the lag engine's verdict, the data loss ahead and
+    the records the not-moving partitions are stuck on."""
+
+    assessment: Assessment
+    losses: dict[TopicPartition, DataLoss]
+    stuck: dict[TopicPartition, StuckRecord]
+
+
+async def _replay_checked(source: ClusterConfig, request: ReplayRequest) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        src = await stack.enter_async_context(KafkaSession(source))
+        dst = src if request.target is source else await stack.enter_async_context(KafkaSession(request.target))
+        await check_replay(src, dst, request)
 
 
 def _uncommitted(groups: Sequence[Any]) -> str:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from kafka_sre_tui.engine.drain import Assessment
-from kafka_sre_tui.engine.models import ClusterOverview, GroupInfo, TopicInfo
+from kafka_sre_tui.engine.drain.data_loss import DataLoss
+from kafka_sre_tui.engine.drain.stuck import StuckRecord
+from kafka_sre_tui.engine.models import ClusterOverview, GroupInfo, TopicInfo, TopicPartition
 from kafka_sre_tui.tui.jobs import Job
 
 # Refresh results name the refresher that produced them (``source``): after a switch of cluster, an
@@ -34,6 +36,14 @@ class TopicSizesLoaded(Message):
 @dataclass
 class GroupsLoaded(Message):
     groups: list[GroupInfo]
+    source: object = None
+
+
+@dataclass
+class DataLossLoaded(Message):
+    """The refresh's last stage: per group, the data loss ahead on its lagging partitions."""
+
+    losses: dict[str, dict[TopicPartition, DataLoss]]
     source: object = None
 
 
@@ -71,7 +81,10 @@ class JobChanged(Message):
 class DrainSampled(Message):
     """A drain monitor job took a sample."""
 
-    def __init__(self, job: Job, assessment: Assessment) -> None:
+    def __init__(self, job: Job, assessment: Assessment, losses: dict[TopicPartition, DataLoss] | None = None,
+                 stuck: dict[TopicPartition, StuckRecord] | None = None) -> None:
         super().__init__()
         self.job = job
         self.assessment = assessment
+        self.losses = losses or {}
+        self.stuck = stuck or {}

@@ -1,6 +1,6 @@
 """Keeps one connection to the active cluster and refreshes in stages: topics (metadata), then their
-offsets, then groups, then the topics' sizes on disk, each posted as soon as it arrives. The last
-good data stays on screen."""
+offsets, then groups, then the topics' sizes on disk, then the groups' data loss ahead (AT RISK / LOST),
+each posted as soon as it arrives. The last good data stays on screen."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Protocol
 from textual.message_pump import MessagePump
 
 from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.drain.groups_data_loss import GroupsDataLoss
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.inspect.cluster import describe_cluster, list_topics
 from kafka_sre_tui.engine.inspect.groups import list_groups
@@ -18,6 +19,7 @@ from kafka_sre_tui.engine.kafka.log_dirs import apply_sizes, describe_log_dirs
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.tui.messages import (
     ClusterProbed,
+    DataLossLoaded,
     GroupsLoaded,
     RefreshDone,
     RefreshFailed,
@@ -40,6 +42,7 @@ class ClusterRefresher:
         self.cluster = cluster
         self.target = target
         self._session: KafkaSession | None = None
+        self._losses: GroupsDataLoss | None = None  # keeps the log start's movement between refreshes
         self._connecting = asyncio.Lock()  # a refresh and a detail screen may both want one
 
     async def session(self) -> KafkaSession:
@@ -56,11 +59,16 @@ class ClusterRefresher:
             self.target.post_message(TopicsLoaded(await list_topics(session, with_offsets=False), False, self))
             topics = await list_topics(session)
             self.target.post_message(TopicsLoaded(topics, True, self))
-            self.target.post_message(GroupsLoaded(await list_groups(session), self))
+            read_at = time.time()
+            groups = await list_groups(session)
+            self.target.post_message(GroupsLoaded(groups, self))
             # last: a broker that is slow to answer (or refuses) never holds back offsets or lag
             sizes = await describe_log_dirs(session)
             sized = await asyncio.to_thread(apply_sizes, topics, sizes)
             self.target.post_message(TopicSizesLoaded(sized, sizes.problems, self))
+            if self._losses is None:
+                self._losses = GroupsDataLoss(session)
+            self.target.post_message(DataLossLoaded(await self._losses.look(sized, groups, read_at), self))
         except KsreError as exc:
             await self.close()
             self.target.post_message(RefreshFailed(str(exc), self))
@@ -68,6 +76,9 @@ class ClusterRefresher:
         self.target.post_message(RefreshDone(time.monotonic() - started, self))
 
     async def close(self) -> None:
+        losses, self._losses = self._losses, None
+        if losses is not None:
+            await losses.close()
         session, self._session = self._session, None
         if session is not None:
             await session.__aexit__(None, None, None)

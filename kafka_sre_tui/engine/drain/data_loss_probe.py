@@ -45,7 +45,7 @@ class DataLossProbe:
         leaders = partition_leaders(meta)
         tps = {p.tp: leaders.get(p.tp) for p in parts}
         starts = await list_offsets(self.session, tps, EARLIEST)
-        configs = await self._retention(topics)
+        configs = await self.retention(topics)
         sized = {t for t in topics if (configs[t][1] or -1) >= 0}
         sizes = await describe_log_dirs(self.session, {t: [p.partition for p in parts if p.topic == t]
                                                        for t in sized}) if sized else None
@@ -60,12 +60,12 @@ class DataLossProbe:
                 committed=p.committed, log_start=starts.get(p.tp), end_offset=p.end_offset,
                 committed_timestamp_ms=p.record.timestamp_ms if p.record else None,
                 retention_ms=retention_ms, retention_bytes=retention_bytes if p.topic in sized else -1,
-                size_bytes=size, growth_bytes_per_second=_growth(history), log_start_rate=_start_rate(history))
+                size_bytes=size, growth_bytes_per_second=growth(history), log_start_rate=start_rate(history))
             result[p.tp] = estimate(view, int(sample.at * 1000))
         self._history = {tp: h for tp, h in self._history.items() if tp in tps}
         return result
 
-    async def _retention(self, topics: list[str]) -> dict[str, tuple[int | None, int | None]]:
+    async def retention(self, topics: list[str]) -> dict[str, tuple[int | None, int | None]]:
         now = self.clock()
         stale = [t for t in topics if t not in self._configs or now - self._configs[t][0] > CONFIG_TTL_SECONDS]
         if stale:
@@ -85,14 +85,14 @@ class DataLossProbe:
         return {t: self._configs[t][1:] for t in topics}
 
 
-def _start_rate(history: deque[tuple[float, int, int | None, int | None]]) -> float | None:
+def start_rate(history: deque[tuple[float, int, int | None, int | None]]) -> float | None:
     if len(history) < 2 or history[-1][0] <= history[0][0]:
         return None
     moved = history[-1][1] - history[0][1]
     return moved / (history[-1][0] - history[0][0]) if moved > 0 else None
 
 
-def _growth(history: deque[tuple[float, int, int | None, int | None]]) -> float | None:
+def growth(history: deque[tuple[float, int, int | None, int | None]]) -> float | None:
     """Bytes per second the partition's end grows: records produced per second × bytes per record."""
     if len(history) < 2:
         return None
@@ -113,10 +113,11 @@ class DataLossSampler:
         self.every_seconds = every_seconds
         self.timestamps = getattr(inner, "timestamps", None)
         self.latest: dict[TopicPartition, DataLoss] = {}
+        self.last: GroupSample | None = None  # the latest sample (its committed records: stuck.py)
         self._looked: tuple[float, dict[TopicPartition, DataLoss]] | None = None
 
     async def sample(self) -> GroupSample:
-        sample = await self.inner.sample()
+        sample = self.last = await self.inner.sample()
         if self._looked is None or sample.at - self._looked[0] >= self.every_seconds:
             self._looked = (sample.at, await self.probe.look(sample))
         at, found = self._looked

@@ -17,6 +17,7 @@ class RecordAt:
 
     offset: int
     timestamp_ms: int
+    key: bytes | None = None  # the stuck record's key, when a partition does not move (drain screen)
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,7 @@ class RecordTimestamps:
                 continue  # the fetcher skips past it; the next record's age is then a lower bound
             for atp, records in batch.items():
                 if records and atp in pending:
-                    found[tps[atp]] = RecordAt(records[0].offset, records[0].timestamp)
+                    found[tps[atp]] = RecordAt(records[0].offset, records[0].timestamp, records[0].key)
                     pending.discard(atp)
                     consumer.pause(atp)
             for atp in list(pending):

@@ -8,17 +8,45 @@ from collections.abc import Mapping
 from aiokafka import AIOKafkaConsumer
 from aiokafka import TopicPartition as KafkaTP
 from aiokafka import errors as kerr
+from aiokafka.protocol.commit import OffsetFetchRequest
 
-from kafka_sre_tui.engine.errors import KafkaRequestFailed
+from kafka_sre_tui.engine.errors import KafkaRequestFailed, KsreError
 from kafka_sre_tui.engine.kafka.session import KafkaSession, client_settings, translate_error
 from kafka_sre_tui.engine.models import TopicPartition
 
+COORDINATOR_RETRIES = 5  # a coordinator loading its offsets, moving or being elected: asked again
+COORDINATOR_BACKOFF_SECONDS = 0.2
+
 
 async def committed_offsets(session: KafkaSession, group: str) -> dict[TopicPartition, int]:
-    """Every partition the group has a commit on (a group that never committed: empty)."""
-    answer = await session.guard(session.admin.list_consumer_group_offsets(group),
-                                 f"reading committed offsets of group '{group}'")
-    return {TopicPartition(tp.topic, tp.partition): meta.offset for tp, meta in answer.items() if meta.offset >= 0}
+    """Every partition the group has a commit on (a group that never committed: empty).
+
+    Not aiokafka's ``list_consumer_group_offsets``: it ignores the answer's top-level error, so a
+    coordinator that is loading its offsets or has just moved (a broker under load or restarting) read
+    as a group without commits, and ``records --group`` as an empty read, an offsets reset as "no commit".
+    Here such an answer is asked again (a retriable error), of the coordinator found anew, then raised."""
+    action = f"reading committed offsets of group '{group}'"
+    for attempt in range(COORDINATOR_RETRIES):
+        try:
+            return await _committed_once(session, group, action)
+        except KsreError as exc:  # a coordinator loading, moving or not elected yet: retriable
+            if not exc.retriable:
+                raise
+        await asyncio.sleep(COORDINATOR_BACKOFF_SECONDS * (attempt + 1))
+    return await _committed_once(session, group, action)
+
+
+async def _committed_once(session: KafkaSession, group: str, action: str) -> dict[TopicPartition, int]:
+    node = await session.guard(session.admin.find_coordinator(group), action)
+    response = await session.send(node, OffsetFetchRequest(group, None), action)
+    session.raise_for_code(getattr(response, "error_code", 0), action)
+    found = {}
+    for topic, partitions in response.topics:
+        for partition, offset, _metadata, error_code in partitions:
+            session.raise_for_code(error_code, action)
+            if offset >= 0:
+                found[TopicPartition(topic, partition)] = offset
+    return found
 
 
 async def commit_offsets(session: KafkaSession, group: str, offsets: Mapping[TopicPartition, int]) -> None:

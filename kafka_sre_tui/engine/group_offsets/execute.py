@@ -30,8 +30,7 @@ class Executed:
 def active_members_text(group: GroupInfo) -> str:
     members = ", ".join(f"{m.client_id}@{m.host.lstrip('/')} ({m.member_id})" for m in group.members[:5])
     more = f" and {len(group.members) - 5} more" if len(group.members) > 5 else ""
-    kind = group.protocol_type or "unknown type"
-    return f"{len(group.members)} active member(s) ({kind} group, state {group.state}): {members}{more}"
+    return f"{len(group.members)} active member(s) ({group.group_type} group, state {group.state}): {members}{more}"
 
 
 async def execute(session: KafkaSession, plan: ResetPlan, action: str = "offsets reset") -> Executed:
@@ -94,4 +93,4 @@ async def plan_rollback(session: KafkaSession, snapshot: Snapshot) -> ResetPlan:
                          "(retention deleted it): the group will reset by its auto.offset.reset")
         moves.append(PartitionMove(partition, committed.get(tp), offset, low, high))
     return ResetPlan(snapshot.group, snapshot.topic, ResetTarget(SNAPSHOT), tuple(moves), info.state,
-                     info.protocol_type, info.members, tuple(notes))
+                     info.protocol_type, info.members, tuple(notes), info.group_type)

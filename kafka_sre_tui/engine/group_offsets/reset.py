@@ -90,6 +90,11 @@ class ResetPlan:
     protocol_type: str
     members: tuple[GroupMember, ...]
     notes: tuple[str, ...]
+    group_type: str = "classic"  # as the broker reports it: classic, consumer (KIP-848), share, streams
+
+    def group_info(self) -> GroupInfo:
+        """The group as the plan saw it (its members: what an execution refuses on)."""
+        return GroupInfo(self.group, self.state, self.protocol_type, "", -1, self.members, group_type=self.group_type)
 
     def offsets(self) -> dict[TopicPartition, int]:
         return {TopicPartition(self.topic, m.partition): m.new for m in self.moves}
@@ -125,7 +130,7 @@ async def plan_reset(session: KafkaSession, group: str, topic: str, partitions: 
             continue
         moves.append(PartitionMove(tp.partition, committed.get(tp), new, earliest[tp], latest[tp]))
     return ResetPlan(group, topic, target, tuple(moves), info.state, info.protocol_type, info.members,
-                     tuple(notes))
+                     tuple(notes), info.group_type)
 
 
 async def group_or_empty(session: KafkaSession, group: str) -> GroupInfo:

@@ -111,7 +111,7 @@ async def _streams_groups(session: KafkaSession, node: int, group_ids: list[str]
 
 def _task_sources(topology: Any) -> dict[str, tuple[str, ...]]:
     """Subtopology id -> the topics its tasks read (task N reads partition N of each)."""
-    subtopologies = topology[1] or []
+    subtopologies = (topology[1] if topology is not None else None) or []  # null until the first member joins
     return {s[0]: tuple(s[1] or ()) + tuple(t[0] for t in s[4] or ()) for s in subtopologies}
 
 

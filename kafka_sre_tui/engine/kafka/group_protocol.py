@@ -55,6 +55,20 @@ class _UInt16(AbstractType[int]):
         return int(unpack(">H", raw)[0])
 
 
+class _NullableStruct(AbstractType[Any]):
+    """A struct field marked nullable in the schema: an int8 before it, -1 for null, 1 when present
+    (Kafka's generated code; not a plain struct, whose fields follow directly)."""
+
+    def __init__(self, *fields: tuple[str, Any]) -> None:
+        self.schema = Schema(*fields)
+
+    def encode(self, value: Any) -> bytes:  # type: ignore[override]
+        return Int8.encode(-1) if value is None else Int8.encode(1) + self.schema.encode(value)
+
+    def decode(self, data: BytesIO) -> Any:  # type: ignore[override]
+        return None if Int8.decode(data) < 0 else self.schema.decode(data)
+
+
 # -- ListGroups (API 16) -----------------------------------------------------------------------
 
 class _ListGroupsResponse_v5(Response):
@@ -230,7 +244,7 @@ class _StreamsGroupDescribeResponse_v0(Response):
         ("groups", CompactArray(
             ("error_code", Int16), ("error_message", _STR), ("group_id", _STR), ("group_state", _STR),
             ("group_epoch", Int32), ("assignment_epoch", Int32),
-            ("topology", Schema(
+            ("topology", _NullableStruct(
                 ("epoch", Int32),
                 ("subtopologies", CompactArray(
                     ("subtopology_id", _STR), ("source_topics", CompactArray(_STR)),
@@ -240,7 +254,7 @@ class _StreamsGroupDescribeResponse_v0(Response):
             ("members", CompactArray(
                 ("member_id", _STR), ("member_epoch", Int32), ("instance_id", _STR), ("rack_id", _STR),
                 ("client_id", _STR), ("client_host", _STR), ("topology_epoch", Int32), ("process_id", _STR),
-                ("user_endpoint", Schema(("host", _STR), ("port", _UInt16), _TAGS)),
+                ("user_endpoint", _NullableStruct(("host", _STR), ("port", _UInt16), _TAGS)),
                 ("client_tags", CompactArray(("key", _STR), ("value", _STR), _TAGS)),
                 ("task_offsets", _TASK_OFFSETS), ("task_end_offsets", _TASK_OFFSETS),
                 ("assignment", _STREAMS_ASSIGNMENT), ("target_assignment", _STREAMS_ASSIGNMENT),

@@ -18,6 +18,10 @@ LATEST = -1
 READ_UNCOMMITTED = 0
 READ_COMMITTED = 1  # LATEST then means the last stable offset
 RETRIES = 5
+# Retriable in Kafka, unknown to aiokafka 0.14 (its UnknownError is not retriable): FENCED_LEADER_EPOCH,
+# UNKNOWN_LEADER_EPOCH, and OFFSET_NOT_AVAILABLE (a new leader's high watermark not caught up yet). Taken
+# as final, a partition went missing from the answer: a read right after a leader change read nothing.
+RETRIABLE_UNKNOWN_TO_AIOKAFKA = frozenset({74, 75, 78})
 RETRY_BACKOFF_SECONDS = 0.2
 
 
@@ -67,6 +71,10 @@ async def _ask_leader(session: KafkaSession, node: int, tps: Iterable[TopicParti
         for partition, error_code, _timestamp, offset in partitions:
             if error_code == 0 and offset >= 0:
                 result[TopicPartition(topic, partition)] = offset
-            elif error_code and kerr.for_code(error_code).retriable:
+            elif error_code and retriable(error_code):
                 retry.add(TopicPartition(topic, partition))
     return result, retry
+
+
+def retriable(error_code: int) -> bool:
+    return error_code in RETRIABLE_UNKNOWN_TO_AIOKAFKA or kerr.for_code(error_code).retriable

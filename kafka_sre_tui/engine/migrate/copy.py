@@ -67,6 +67,7 @@ class _Lane:
     skip: int  # records already in the target from a killed run: count, do not write
     expected: bool = False
     fetched_to: int = 0  # the next fetch position: past every batch (and marker) fetched
+    handed_to: int = 0  # past every batch (and marker) given to the writer, or skipped as not to be copied
     stable: int = -1  # the source's last stable offset, from the last fetch
     starved: bool = False  # the last fetch held only part of a batch: ask for this partition first
     last_handed: int = -1  # offset of the last record given to the writer
@@ -109,12 +110,14 @@ class Copier:
         return records, max(seconds, 0.0)
 
     def settle(self) -> None:
-        """Partitions whose handed records are all acknowledged move to the fetch position (past
-        transaction markers and compacted gaps), so a stop offset is reached and lag can be 0."""
+        """Partitions whose handed records are all acknowledged move past what was handed over
+        (transaction markers and compacted gaps too), so a stop offset is reached and lag can be 0.
+        Called by every leader loop for every lane: never past what was fetched but not yet handed
+        (another leader loop may be waiting on the writer with this lane's answer in hand)."""
         for lane in self.lanes.values():
             p = lane.progress
             if lane.skip == 0 and p.source_position > lane.last_handed:
-                reach = lane.fetched_to if lane.stop is None else min(lane.fetched_to, lane.stop)
+                reach = lane.handed_to if lane.stop is None else min(lane.handed_to, lane.stop)
                 p.source_position = max(p.source_position, reach)
                 p.done = lane.done
 
@@ -151,7 +154,7 @@ class Copier:
                 asked, in_flight = in_flight, None
                 answer = await asked
                 moved = False
-                handed: list[tuple[_Lane, list[tuple[BatchHeader, memoryview]]]] = []
+                handed: list[tuple[_Lane, list[tuple[BatchHeader, memoryview]], int]] = []
                 for tp, fetched in answer.items():
                     lane = self.lanes[tp.partition]
                     if fetched.error_code in LEADER_MOVED:
@@ -167,11 +170,12 @@ class Copier:
                     lane.starved = not batches and bool(fetched.records)
                     if batches:
                         lane.fetched_to = max(lane.fetched_to, batches[-1][0].next_offset)
-                    handed.append((lane, list(committed_only(batches, fetched.aborted))))
+                    handed.append((lane, list(committed_only(batches, fetched.aborted)), lane.fetched_to))
                 if not moved:
                     in_flight = ask()  # the next answer arrives while this one is written
-                for lane, batches in handed:
+                for lane, batches, reach in handed:
                     await self._hand(lane, batches)
+                    lane.handed_to = max(lane.handed_to, reach)
                 caught_up = [ln.progress.selection.target_partition for ln in lanes if ln.caught_up]
                 if caught_up:  # nothing more to come soon: send what is buffered, wait for it
                     await asyncio.gather(*(self.writer.flush(t) for t in caught_up))
@@ -242,7 +246,7 @@ async def copy_records(source: ClusterConfig, target: ClusterConfig, source_topi
     """Copy until every partition reaches its stop offset (``stops`` None: until cancelled). Returns
     (records, bytes, seconds, lag records at the end)."""
     lanes = [_Lane(p, None if stops is None else stops[p.selection.partition], skip.get(p.selection.partition, 0),
-                   fetched_to=p.source_position) for p in progress]
+                   fetched_to=p.source_position, handed_to=p.source_position) for p in progress]
     by_target = {ln.progress.selection.target_partition: ln for ln in lanes}
     seen: dict[int, str] = {}
     started = time.monotonic()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from aiokafka.record.default_records import DefaultRecordBatch
@@ -58,9 +58,14 @@ class ReadEnd:
     notes: tuple[str, ...]  # partitions with no commit (--group), records deleted while reading, ...
 
 
-async def read_records(session: KafkaSession, query: RecordQuery) -> AsyncIterator[Record | ReadEnd]:
-    """The matching records in (round, partition, offset) order, then one :class:`ReadEnd`."""
+async def read_records(session: KafkaSession, query: RecordQuery,
+                       planned: Callable[[tuple[PartitionRange, ...]], None] | None = None
+                       ) -> AsyncIterator[Record | ReadEnd]:
+    """The matching records in (round, partition, offset) order, then one :class:`ReadEnd`.
+    ``planned`` is told the offset ranges before the first fetch (a job's progress)."""
     leaders, ranges, notes = await _plan(session, query)
+    if planned is not None:
+        planned(ranges)
     positions = {r.partition: r.start for r in ranges if r.start < r.end}
     ends = {r.partition: r.end for r in ranges}
     scanned = matched = retries = 0

@@ -30,7 +30,8 @@ from kafka_sre_tui.tui.widgets.status_cell import status_cell
 class GroupScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Refresh"),
                 Binding("d", "drain", "Drain monitor"), Binding("v", "records", "Records"),
-                Binding("p", "stuck_record", "Stuck record"), Binding("o", "reset_offsets", "Reset offsets")]
+                Binding("p", "stuck_record", "Stuck record"), Binding("o", "reset_offsets", "Reset offsets"),
+                Binding("y", "replay", "Replay unread")]
 
     def __init__(self, group_id: str, history: deque[int], refresh_seconds: float,
                  assessment: Callable[[], Assessment | None] = lambda: None) -> None:
@@ -80,6 +81,11 @@ class GroupScreen(Screen[None]):
     def action_reset_offsets(self) -> None:
         if (selected := self._selected()) is not None:
             self.app.push_screen(OffsetsResetForm(self.group_id, selected[0], (selected[1],)))
+
+    def action_replay(self) -> None:
+        """The replay form from the group's committed offsets on the selected partition's topic."""
+        if (selected := self._selected()) is not None:
+            self.app.action_replay(selected[0], self.group_id)  # type: ignore[attr-defined]
 
     def action_stuck_record(self) -> None:
         """The poison pill: the record at the committed offset and the next few, with why it is stuck."""

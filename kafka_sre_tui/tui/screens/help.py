@@ -22,6 +22,7 @@ KEYS = (
     ("v", "verify the selected backup"),
     ("R", "restore the selected backup into this cluster (dry run first; disabled on read-only)"),
     ("m", "migrate the selected topic to another cluster or topic (runs as a job)"),
+    ("y", "replay records into a topic: the selected topic's range, or a group's unread records (a job)"),
     ("x", "cancel the selected job (it stays resumable)"),
     (": ctrl+p", "command palette: tabs, actions, themes; type a cluster, topic or group name to jump to it"),
     ("?", "this help"),

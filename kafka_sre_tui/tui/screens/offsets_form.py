@@ -28,7 +28,6 @@ from kafka_sre_tui.engine.group_offsets.reset import (
     ResetTarget,
     plan_reset,
 )
-from kafka_sre_tui.engine.models import GroupInfo
 
 _WITH_NUMBER = {"offset": OFFSET, "shift": SHIFT, "skip": SKIP}
 
@@ -54,8 +53,7 @@ def plan_text(plan: ResetPlan) -> str:
               f"({m.skipped:,} skipped, {m.replayed:,} replayed)" for m in plan.moves]
     lines += [f"  note: {n}" for n in plan.notes]
     if plan.members:
-        group = GroupInfo(plan.group, plan.state, plan.protocol_type, "", -1, plan.members)
-        lines.append(f"  refused while the group has {active_members_text(group)}")
+        lines.append(f"  refused while the group has {active_members_text(plan.group_info())}")
     return "\n".join(lines)
 
 

@@ -1,10 +1,11 @@
 """The record view: a topic's records from a start (tail, earliest, an offset, a time or a group's
-committed offsets), `/` to filter them, Enter to see one whole, `s` to choose another start.
+committed offsets), `/` to filter them, Enter to see one whole, `s` to choose another start (a form).
 
 The read is the CLI's (`records`): one bounded engine scan on the engine's loop."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -15,35 +16,17 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from kafka_sre_tui.cli.args import parse_time
-from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.records.model import Record
 from kafka_sre_tui.engine.records.query import RecordQuery
 from kafka_sre_tui.engine.records.read import ReadEnd, read_records
 from kafka_sre_tui.engine.records.render import show, timestamp_text
 from kafka_sre_tui.tui.screens.offsets_form import OffsetsResetForm
 from kafka_sre_tui.tui.screens.record_detail import RecordDetail
+from kafka_sre_tui.tui.screens.records_start import RecordsStartForm
 
 SHOWN = 200  # records kept on screen at most
 PREVIEW = 80
-
-
-def parse_start(text: str, topic: str, partitions: tuple[int, ...] | None) -> RecordQuery:
-    """``tail N`` | ``earliest`` | ``offset N`` | an ISO time -> the query the view reads."""
-    words = text.split()
-    try:
-        if not words or words[0] == "tail":
-            return RecordQuery(topic, partitions, tail=int(words[1]) if len(words) > 1 else 50, limit=SHOWN)
-        if words[0] == "earliest":
-            return RecordQuery(topic, partitions, limit=SHOWN)
-        if words[0] == "offset" and len(words) == 2:
-            return RecordQuery(topic, partitions, offset=int(words[1]), limit=SHOWN)
-    except ValueError:
-        pass
-    if len(words) == 1 and words[0][:1].isdigit():
-        return RecordQuery(topic, partitions, time_ms=parse_time(words[0]), limit=SHOWN)
-    raise ConfigError(f"start: 'tail N', 'earliest', 'offset N' or an ISO time like 2026-11-29T10:00:00Z; "
-                      f"got '{text}'")
 
 
 class RecordsScreen(Screen[None]):
@@ -63,13 +46,11 @@ class RecordsScreen(Screen[None]):
         yield Header()
         yield Static(self._title("reading…"), id="records-title")
         yield Input(placeholder="filter (regular expression over key, headers and value)", id="records-filter")
-        yield Input(placeholder="start: tail N | earliest | offset N | ISO time", id="records-start")
         yield DataTable(id="records-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
-        for box in ("#records-filter", "#records-start"):
-            self.query_one(box, Input).display = False
+        self.query_one("#records-filter", Input).display = False
         self.query_one("#records-table", DataTable).add_columns(
             "Partition", "Offset", "Timestamp", "Key", "Headers", "Value")
         self.action_reload()
@@ -134,9 +115,7 @@ class RecordsScreen(Screen[None]):
         box.focus()
 
     def action_start(self) -> None:
-        box = self.query_one("#records-start", Input)
-        box.display = True
-        box.focus()
+        self.app.push_screen(RecordsStartForm(self.query_), self._start_chosen)
 
     def action_back(self) -> None:
         box = self.query_one("#records-filter", Input)
@@ -157,16 +136,10 @@ class RecordsScreen(Screen[None]):
     def _filter_done(self) -> None:
         self.query_one("#records-table", DataTable).focus()
 
-    @on(Input.Submitted, "#records-start")
-    def _start_chosen(self, event: Input.Submitted) -> None:
-        try:
-            self.query_ = parse_start(event.value, self.query_.topic, self.query_.partitions)
-        except ConfigError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        event.input.display = False
-        self.query_one("#records-table", DataTable).focus()
-        self.action_reload()
+    def _start_chosen(self, query: RecordQuery | None) -> None:
+        if query is not None:
+            self.query_ = dataclasses.replace(query, limit=SHOWN)
+            self.action_reload()
 
     @on(DataTable.RowSelected, "#records-table")
     def _open(self, event: DataTable.RowSelected) -> None:

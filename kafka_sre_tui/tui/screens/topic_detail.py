@@ -25,7 +25,7 @@ from kafka_sre_tui.tui.widgets.cells import num, size
 
 class TopicScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Refresh"),
-                Binding("v", "records", "Records")]
+                Binding("v", "records", "Records"), Binding("y", "replay", "Replay")]
 
     def __init__(self, topic: str, consumers: list[str],
                  rates: Callable[[], Mapping[int, float]] = dict, refresh_seconds: float | None = None) -> None:
@@ -60,6 +60,9 @@ class TopicScreen(Screen[None]):
         partition = int(str(table.get_row_at(table.cursor_row)[0]).replace(",", "")) if table.row_count else None
         self.app.push_screen(RecordsScreen(RecordQuery(self.topic, None if partition is None else (partition,),
                                                        tail=50)))
+
+    def action_replay(self) -> None:
+        self.app.action_replay(self.topic)  # type: ignore[attr-defined]
 
     @work(exclusive=True, group="topic-detail")
     async def action_reload(self) -> None:

@@ -1,4 +1,5 @@
-"""Consumer groups: state, members, total lag with its trend, partitions without a commit."""
+"""Consumer groups: data loss ahead (AT RISK / LOST, sorted first), state, members, total lag with its
+trend, partitions without a commit."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import threading
 import time
 from collections import deque
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
+from kafka_sre_tui.cli import data_loss_output
 from kafka_sre_tui.engine.drain import Assessment, DrainTracker, TrackerSettings
+from kafka_sre_tui.engine.drain.data_loss import DataLoss
 from kafka_sre_tui.engine.drain.samples import GroupSample
-from kafka_sre_tui.engine.models import GroupInfo
+from kafka_sre_tui.engine.models import GroupInfo, TopicPartition
 from kafka_sre_tui.tui.filtering import matcher
 from kafka_sre_tui.tui.sparkline import sparkline
 from kafka_sre_tui.tui.widgets.cells import number, sort_key
@@ -21,11 +25,12 @@ from kafka_sre_tui.tui.widgets.live_table import Cell, Column, LiveTable
 from kafka_sre_tui.tui.widgets.status_cell import status_cell
 
 # What matters most comes first, so it stays on screen at 80 columns.
-COLUMNS = (Column("Group", "group"), Column("Status", "status"), Column("Total lag", "lag", "right"),
+COLUMNS = (Column("Group", "group"), Column("Status", "status"), Column("Data loss", "data_loss"),
+           Column("Total lag", "lag", "right"),
            Column("Trend", "trend"), Column("State", "state"), Column("Type", "type"),
            Column("Members", "members", "right"),
            Column("No commit", "no_commit", "right"), Column("Topics", "topics"), Column("Why", "reason"))
-LAG_COLUMN = 2
+LAG_COLUMN, LOSS_COLUMN = 3, 2
 HISTORY = 60  # samples of total lag kept per group
 # Samples the lag engine keeps per group (interpolated lag in time looks this far back): 500 groups
 # with the engine's default of 600 would hold ~2 million sample objects after an hour.
@@ -50,6 +55,7 @@ class GroupsPane(Vertical):
         self._judging = threading.Lock()
         self._generation = 0  # bumped on a switch of cluster: a judging thread still running is ignored
         self.pattern = ""
+        self.losses: dict[str, dict[TopicPartition, DataLoss]] = {}  # from the refresh's last stage
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -62,6 +68,10 @@ class GroupsPane(Vertical):
             self.history.setdefault(g.group_id, deque(maxlen=HISTORY)).append(g.total_lag)
         self.render_rows(pattern)
         self._judge(groups, time.time() if now is None else now)
+
+    def show_losses(self, losses: dict[str, dict[TopicPartition, DataLoss]]) -> None:
+        self.losses = losses
+        self.render_rows(self.pattern)
 
     @work(exclusive=True, group="judge-groups")
     async def _judge(self, groups: list[GroupInfo], at: float) -> None:
@@ -96,21 +106,28 @@ class GroupsPane(Vertical):
             self.trackers.clear()
             self.statuses.clear()
             self.assessments.clear()
+        self.losses = {}
 
     def render_rows(self, pattern: str) -> None:
         self.pattern = pattern
         keep = matcher(pattern)
-        rows = ((g.group_id, self._cells(g)) for g in self.groups if keep(g.group_id))
+        rows = [(g.group_id, self._cells(g)) for g in self.groups if keep(g.group_id)]
         if self.sort_by_lag:
-            self.table.set_rows(rows, sort_key=lambda cells: sort_key(cells[LAG_COLUMN]), reverse=True)
-        else:
-            self.table.set_rows(rows)
+            rows.sort(key=lambda row: sort_key(row[1][LAG_COLUMN]), reverse=True)
+        rows.sort(key=lambda row: data_loss_output.marker_rank(_plain(row[1][LOSS_COLUMN])))  # stable
+        self.table.set_rows(rows)
 
     def _cells(self, g: GroupInfo) -> tuple[Cell, ...]:
         status, reason = self.statuses.get(g.group_id, ("UNKNOWN", ""))
-        return (g.group_id, status_cell(status), number(g.total_lag), sparkline(self.history.get(g.group_id, ())),
+        marker = data_loss_output.group_marker(self.losses.get(g.group_id, {}))
+        return (g.group_id, status_cell(status), Text(marker, style="bold red" if marker else ""),
+                number(g.total_lag), sparkline(self.history.get(g.group_id, ())),
                 g.state, g.group_type, number(len(g.members)), number(g.partitions_without_commit),
                 ",".join(g.topics), reason)
 
     def selected(self) -> str | None:
         return self.table.selected_key
+
+
+def _plain(cell: Cell) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
