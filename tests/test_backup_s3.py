@@ -217,3 +217,20 @@ async def test_dashboard_lists_and_writes_backups_in_a_bucket(kafka: LocalKafka,
         assert job.state == "done", job.detail
         await wait_for(lambda: len(app.backups_pane.backups) == 2, "the new backup on the Backups tab")
     assert [b.status for b in list_backups(_bucket(s3proxy, s3_bucket))] == [COMPLETE, COMPLETE]
+
+
+async def test_two_backups_into_one_prefix_at_once(kafka: LocalKafka, cluster: ClusterConfig, unique: str,
+                                                   s3proxy: S3Proxy, s3_bucket: str) -> None:
+    """No lock on a bucket: each backup writes only under its own id, so two at once stay apart."""
+    bs = kafka.bootstrap_servers
+    await create_topic(bs, unique, 3)
+    await produce(bs, unique, {0: 500, 1: 500, 2: 500})
+    base = _bucket(s3proxy, s3_bucket)
+    first, second = await asyncio.gather(backup(cluster, unique, base, compression="zstd"),  # type: ignore[arg-type]
+                                         backup(cluster, unique, base, compression="gzip"))  # type: ignore[arg-type]
+    assert first.backup_id != second.backup_id
+    source = await read_all(bs, unique)
+    for done in (first, second):
+        assert read_backup(done.path) == source  # type: ignore[arg-type]
+        assert (await verify(base, done.backup_id)).intact
+    assert sorted(b.backup_id for b in list_backups(base)) == sorted([first.backup_id, second.backup_id])

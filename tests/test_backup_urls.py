@@ -66,3 +66,20 @@ def test_local_paths_that_merely_contain_a_colon_are_still_paths(tmp_path: Path)
     assert open_location("relative/s3:/x") == Path("relative/s3:/x")
     assert str(open_location("s3://bucket/dr/", {"endpoint": "http://127.0.0.1:1", "allow_http": True})) == \
         "s3://bucket/dr"
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ('secret_access_key = "hunter2"', "backup.object_store: secret_access_key: unknown key; secrets are not read "
+                                      "from the config: use the environment (AWS_ACCESS_KEY_ID"),
+    ('account_key = "hunter2"', "account_key: unknown key; secrets are not read from the config"),
+    ('endpont = "http://x"', "endpont: unknown key; known keys: account_name, allow_http, endpoint"),
+    ("allow_http = 1", "allow_http: expected true or false, got"),
+    ('retry_seconds = "60"', "retry_seconds: expected a number, got"),
+])
+def test_object_store_options_never_take_a_secret(body: str, message: str, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[backup]\nbase_path = "s3://bucket/dr"\n[backup.object_store]\n{body}\n')
+    assert main(["--config", str(config), "backups", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "hunter2" not in err, err

@@ -44,7 +44,7 @@ from kafka_sre_tui.engine.storage.manifest import (
     PartitionManifest,
     write_manifest,
 )
-from kafka_sre_tui.engine.storage.store import Location, open_location, read_json, write_json
+from kafka_sre_tui.engine.storage.store import Location, StoreError, open_location, read_json, write_json
 
 PLAN_FILE = "backup.json"
 _TOPIC_GONE = {3, 100}  # unknown topic or partition, unknown topic id
@@ -207,6 +207,10 @@ async def _run(session: KafkaSession, folder: Location, plan: BackupPlan, states
                             sum(p.state.stored_bytes for p in each), sum(p.offsets_seen for p in each),
                             sum(p.end_offset - p.state.start_offset for p in each))
         raise storage_error(exc, folder, plan.backup_id, need) from None
+    except StoreError as exc:  # the object store went away, maybe while finishing: say how to continue
+        if _resume_hint(plan.backup_id) in str(exc):
+            raise
+        raise StoreError(f"{exc}; {_resume_hint(plan.backup_id)}") from exc
 
 
 async def _fetch_all(session: KafkaSession, folder: Location, plan: BackupPlan,

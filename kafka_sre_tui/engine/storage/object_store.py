@@ -22,16 +22,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Self
 
-from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.storage.store import StoreError
 
 WRITE_BUFFER = 8 << 20  # one multipart part; at most WRITE_CONCURRENCY + 1 of them in memory per segment
 WRITE_CONCURRENCY = 2
 READ_BUFFER = 4 << 20
 DELETE_BATCH = 500
-
-
-class StoreError(KsreError):
-    """The object store refused or could not be reached (after obstore's own retries)."""
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,13 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, Self, runtime_checkable
 
-from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.errors import ConfigError, KsreError
 
 OBJECT_SCHEMES = ("s3", "az", "gs")
+
+
+class StoreError(KsreError):
+    """The store refused an operation or could not be reached (after the store client's own retries)."""
 
 
 class ReadHandle(Protocol):
