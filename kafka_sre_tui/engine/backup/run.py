@@ -152,6 +152,7 @@ async def _resume_once(cluster: ClusterConfig, base_path: Location, backup_id: s
     with running(base_path, folder, backup_id, max_concurrent_backups):
         plan = BackupPlan.from_json(read_json(folder / PLAN_FILE))
         check_key(backup_id, plan.encryption, encryption_key)  # the same key, or a clear error
+        folder.discard_unfinished_uploads()  # the segment a killed run was uploading
         states = [_durable_state(folder, p) for p in plan.partitions]
         request = BackupRequest(topic=plan.topic["name"], base_path=base_path,
                                 compression=plan.compression["codec"], level=plan.compression["level"],
@@ -447,4 +448,5 @@ def _finish(folder: Location, plan: BackupPlan, parts: dict[TopicPartition, Part
     for name, _size in list(folder.files()):
         if name.endswith(TMP_SUFFIX):
             (folder / name).unlink(missing_ok=True)
+    folder.discard_unfinished_uploads()  # an aborted upload whose last part landed after the abort
     return BackupResult(plan.backup_id, folder, metrics, manifest)

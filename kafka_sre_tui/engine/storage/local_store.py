@@ -49,6 +49,9 @@ class LocalDir(PosixPath):
     def remove_tree(self) -> None:
         shutil.rmtree(self)
 
+    def discard_unfinished_uploads(self) -> list[str]:
+        return []  # a killed write leaves a .tmp file, which resume deletes with the other unlisted files
+
     def discard_if_empty(self) -> None:
         with contextlib.suppress(OSError):
             self.rmdir()

@@ -35,6 +35,8 @@ DELETE_BATCH = 500
 class _Root:
     url: str  # scheme://bucket/prefix, as the user wrote it (no trailing /)
     bucket: str
+    prefix: str | None
+    options: dict[str, Any]
     store: Any  # an obstore store rooted at the prefix
     endpoint: str | None
 
@@ -69,7 +71,7 @@ def object_location(url: str, options: dict[str, Any]) -> ObjectLocation:
             store = obstore.store.GCSStore(bucket, prefix=prefix, client_options=client, retry_config=retry)
     except Exception as exc:  # obstore's configuration errors name what is missing
         raise ConfigError(f"cannot open {url}: {_first_line(exc)}; see the README's Backups section") from None
-    root = _Root(f"{scheme}://{rest.strip('/')}", bucket, store, endpoint)
+    root = _Root(f"{scheme}://{rest.strip('/')}", bucket, prefix, options, store, endpoint)
     return ObjectLocation(root, "")
 
 
@@ -208,6 +210,22 @@ class ObjectLocation:
 
     def discard_if_empty(self) -> None:
         return None
+
+    def discard_unfinished_uploads(self) -> list[str]:
+        """On S3, abort the multipart uploads a killed backup left under this prefix (best effort: without
+        credentials in the environment, or without the right to list uploads, a lifecycle rule must do it).
+        Azure and GCS drop uncommitted uploads by themselves after about a week."""
+        if not self.root.url.startswith("s3://"):
+            return []
+        from xml.etree.ElementTree import ParseError
+
+        from kafka_sre_tui.engine.storage.s3_uploads import abort_open_uploads
+
+        prefix = "/".join(p for p in (self.root.prefix, self.key) if p) + "/"
+        try:
+            return abort_open_uploads(self.root.bucket, prefix, self.root.options)
+        except (OSError, ValueError, ParseError):
+            return []
 
     def contains(self, other: object) -> bool:
         return (isinstance(other, ObjectLocation) and other.root.url == self.root.url
