@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -87,6 +88,11 @@ async def test_cli_lists_shows_and_prunes_a_bucket(kafka: LocalKafka, cluster: C
     assert "80" in capsys.readouterr().out
     assert await asyncio.to_thread(main, ["--config", config, "verify", second.backup_id, "--backup-dir", url]) == 0
     capsys.readouterr()
+    code = await asyncio.to_thread(main, ["--config", config, "health", "--backup-dir", url, "--json"])
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert code == 0, checks
+    assert checks["backup_dir"]["ok"] and checks["backup_dir"]["reason"] == f"{url} is reachable and writable"
+    assert checks["verify_failures"]["details"]["verified"] == 1  # verify.json was written into the bucket
     # both are within the age limit; a size limit of 0 keeps none of them
     assert main(["--config", config, "backups", "prune", "--backup-dir", url]) == 0
     assert capsys.readouterr().out.count("total size over") == 2
