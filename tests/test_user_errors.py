@@ -91,6 +91,15 @@ BAD_INPUT = {
                              "h:1", "--target-topic", "x y"], "'x y' is not a valid Kafka topic name"),
     "NaN lag goal": (["drain", "--group-id", "g", "--max-lag-seconds", "nan"], "--max-lag-seconds must be"),
     "hostile backup id": (["verify", "../../etc"], "invalid backup id '../../etc'"),
+    "infinite rate": (["migrate", "--source-cluster", "h:1", "--source-topic", "t", "--target-cluster", "h:1",
+                       "--target-topic", "u", "--rate-limit", "inf"], "--rate-limit must be > 0 MB/s and at most"),
+    "offset beyond int64": (["backup", "--topic", "t", "--from-offset", "9" * 20],
+                            "--from-offset must be at most 9223372036854775807"),
+    "huge checkpoint": (["restore", "--backup-id", "20261124T181500123Z-t-a1b2c3", "--checkpoint-seconds", "1e30"],
+                        "--checkpoint-seconds must be a number of seconds > 0 and at most 31,622,400"),
+    "replication factor beyond int16": (["restore", "--backup-id", "20261124T181500123Z-t-a1b2c3",
+                                         "--replication-factor", "40000"], "--replication-factor must be from 1"),
+    "negative partition": (["backup", "--topic", "t", "--partitions", "0,-1"], "expected partition numbers"),
 }
 
 

@@ -8,6 +8,7 @@ when the process dies, even by ``kill -9``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shutil
@@ -26,7 +27,7 @@ class LocalDir(PosixPath):
 
     def size(self) -> int:
         if not self.is_file():
-            raise FileNotFoundError(f"{self} is not a file")
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(self))
         return self.stat().st_size
 
     def write_atomic(self, data: bytes) -> None:

@@ -59,7 +59,12 @@ def iter_batches(backup_dir: Location | Path, part: PartitionManifest, start: in
         if segment.last_offset < lo or segment.first_offset >= hi:
             continue
         path = segment_path(backup_dir, segment.file)
-        size = path.size()
+        try:
+            size = path.size()
+        except OSError as exc:
+            raise BlockError(f"segment {segment.file} of partition {part.partition} cannot be read "
+                             f"({exc.strerror or exc}): the backup is damaged; kafka-sre-tui verify names what is "
+                             "missing") from None
         with path.open_read() as handle:
             for block in segment.blocks:
                 if block.last_offset < lo or block.first_offset >= hi:
