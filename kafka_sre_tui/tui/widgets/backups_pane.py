@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
@@ -35,9 +37,11 @@ class BackupsPane(Vertical):
     def on_mount(self) -> None:
         self.reload()
 
-    def reload(self) -> None:
+    @work(exclusive=True, group="backups-list")
+    async def reload(self) -> None:
+        """List the backups in a thread: a bucket (or a slow disk) must not freeze the dashboard."""
         try:
-            self.backups = list_backups(self.base)
+            self.backups = await asyncio.to_thread(list_backups, self.base)
         except KsreError as exc:  # a bucket that cannot be reached: say so, keep the dashboard up
             self.backups = []
             self.app.notify(str(exc), title="Backups", severity="error", timeout=15)
