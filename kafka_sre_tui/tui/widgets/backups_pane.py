@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from kafka_sre_tui.engine.backup.catalog import BackupSummary, list_backups
 from kafka_sre_tui.tui.table_sync import sync_rows
 from kafka_sre_tui.tui.widgets.cells import num
+
+if TYPE_CHECKING:  # the backup engine loads with the pane's first listing
+    from kafka_sre_tui.engine.backup.catalog import BackupSummary
 
 COLUMNS = (("Backup id", "id"), ("Status", "status"), ("Topic", "topic"), ("Created (UTC)", "created"),
            ("Records", "records"), ("Size", "size"), ("Codec", "codec"))
@@ -32,9 +34,11 @@ class BackupsPane(Vertical):
         yield self.table
 
     def on_mount(self) -> None:
-        self.reload()
+        self.call_after_refresh(self.reload)  # after the first frame: listing loads the backup engine
 
     def reload(self) -> None:
+        from kafka_sre_tui.engine.backup.catalog import list_backups
+
         self.backups = list_backups(self.base)
         rows: dict[str, tuple[Any, ...]] = {
             b.backup_id: (b.backup_id, b.status, b.topic, f"{b.created_at:%Y-%m-%d %H:%M:%S}", num(b.records),
