@@ -21,9 +21,15 @@ from aiokafka.record.default_records import DefaultRecordBatch
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.errors import KafkaRequestFailed, KsreError
 from kafka_sre_tui.engine.kafka.batches import crc_region, split_batches, whole_batches_end
-from kafka_sre_tui.engine.kafka.fetch import LEADER_MOVED, FetchedPartition, committed_only, fetch_raw
+from kafka_sre_tui.engine.kafka.fetch import (
+    LEADER_MOVED,
+    OFFSET_OUT_OF_RANGE,
+    FetchedPartition,
+    committed_only,
+    fetch_raw,
+)
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
-from kafka_sre_tui.engine.kafka.offsets import READ_COMMITTED
+from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, READ_COMMITTED, list_offsets
 from kafka_sre_tui.engine.kafka.session import KafkaSession, translate_error
 from kafka_sre_tui.engine.migrate.request import MigrateRequest
 from kafka_sre_tui.engine.migrate.setup import inspect_source, selections, stable_ends, state_folder
@@ -135,6 +141,10 @@ async def _digest_partitions(session: KafkaSession, topic: str,
             if answer.error_code in LEADER_MOVED:
                 moved = True
                 continue
+            if answer.error_code == OFFSET_OUT_OF_RANGE and await _still_in_range(session, topic, p, leaders,
+                                                                                positions[p]):
+                moved = True  # a broker that has not caught up with its own log yet: ask again shortly
+                continue
             session.raise_for_code(answer.error_code, f"fetching {topic}/{p} to verify it")
             hi = wanted[p][1]
             counts[p] += _digest_batches(digests[p], answer, topic, p, positions[p], hi)
@@ -179,6 +189,16 @@ def _digest_batches(digest: hashlib._Hash, answer: FetchedPartition, topic: str,
                                      r.timestamp if append_time is None else append_time)
                 count += 1
     return count
+
+
+async def _still_in_range(session: KafkaSession, topic: str, partition: int, leaders: dict[int, int | None],
+                          position: int) -> bool:
+    """Whether ``position`` lies in the partition's log as ListOffsets reports it (records deleted by
+    retention are an error: verification cannot vouch for records it did not read)."""
+    tp = TopicPartition(topic, partition)
+    at = {tp: leaders.get(partition)}
+    earliest, latest = await asyncio.gather(list_offsets(session, at, EARLIEST), list_offsets(session, at, LATEST))
+    return earliest.get(tp, position + 1) <= position <= latest.get(tp, -1)
 
 
 async def _leaders(session: KafkaSession, topic: str) -> dict[int, int | None]:
