@@ -124,15 +124,23 @@ class ClusterEntry:
         return cluster
 
 
+DEFAULT_MAX_BACKUP_SIZE_GB = 100.0
+
+
 @dataclass(frozen=True)
 class BackupSettings:
     base_path: Path = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "backups")
     compression: str = "zstd"
     max_concurrent_backups: int = 2
     retention_days: int = 30
-    max_backup_size_gb: float = 100.0
+    max_backup_size_gb: float | None = None  # None: not set; `backups prune` keeps DEFAULT_MAX_BACKUP_SIZE_GB
     encryption_key_file: Path | None = None  # AES-256-GCM at rest when one of these two is set
     encryption_key_env: str | None = None
+
+    @property
+    def prune_limit_gb(self) -> float:
+        """What ``backups prune`` keeps the total under: the configured size, else the default."""
+        return DEFAULT_MAX_BACKUP_SIZE_GB if self.max_backup_size_gb is None else self.max_backup_size_gb
 
 
 @dataclass(frozen=True)

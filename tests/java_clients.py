@@ -24,6 +24,7 @@ CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer"
 CONSOLE_SHARE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleShareConsumer"
 PRODUCER_PERFORMANCE = "org.apache.kafka.tools.ProducerPerformance"
 SHARE_GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ShareGroupCommand"
+ACL_COMMAND = "org.apache.kafka.tools.AclCommand"
 CONFIG_COMMANDS = ("org.apache.kafka.tools.ConfigCommand", "kafka.admin.ConfigCommand")  # moved to tools in 4.2+
 
 _QUIET_LOG4J = "Configuration:\n  Loggers:\n    Root:\n      level: WARN\n"
@@ -175,3 +176,11 @@ def streams_app(kafka: LocalKafka, source: str, sink: str, application_id: str,
                kafka.bootstrap_servers, application_id, source, sink, protocol, str(state)]
     with _running(command, kafka.data_dir / f"java-{application_id}.log") as proc:
         yield proc
+
+
+def allow(kafka: LocalKafka, principal: str, operations: Sequence[str], topic: str, group: str) -> None:
+    """``kafka-acls.sh --add``: ``principal`` may do ``operations`` on ``topic`` and ``group`` (run on the
+    broker's plaintext listener, whose clients are super users in the tests that use ACLs)."""
+    args = ["--bootstrap-server", kafka.bootstrap_servers, "--add", "--allow-principal", principal,
+            *(arg for op in operations for arg in ("--operation", op)), "--topic", topic, "--group", group]
+    subprocess.run(_java(kafka, ACL_COMMAND, args), check=True, capture_output=True, timeout=120)

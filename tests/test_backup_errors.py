@@ -55,10 +55,11 @@ async def test_retention_during_backup_leaves_a_gap_and_finishes(cluster: Cluste
                                                                  unique: str, tmp_path: Path) -> None:
     bs = kafka.bootstrap_servers
     await _load(bs, unique, 3000)
-    seen: list[BackupProgress] = []
+    seen: list[object] = []
     request = BackupRequest(topic=unique, base_path=tmp_path, rate_limit_mb_s=0.5, compression="lz4")
     running = asyncio.create_task(backup_topic(cluster, request, emit=seen.append))
-    await wait_for(lambda: any(0 < p.records < 1000 for p in seen) or running.done(), "the backup to start")
+    await wait_for(lambda: any(isinstance(p, BackupProgress) and 0 < p.records < 1000 for p in seen)
+                   or running.done(), "the backup to start")
     assert not running.done()
     admin = AIOKafkaAdminClient(bootstrap_servers=bs)
     await admin.start()

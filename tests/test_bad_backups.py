@@ -130,6 +130,18 @@ def test_hostile_manifest_with_a_matching_checksum(case: str, good_backup: Path)
         shutil.rmtree(folder.parent)
 
 
+def test_a_missing_segment_is_a_clear_error_in_the_reader(good_backup: Path) -> None:
+    folder = _copy(good_backup)  # found by bench/fuzz_reader.py: it was a raw FileNotFoundError
+    try:
+        segment = _segments(folder)[0]
+        segment.unlink()
+        with pytest.raises(BlockError, match=rf"segment partitions/\d+/{segment.name} of partition \d+ cannot be read "
+                                             r"\(No such file or directory\): the backup is damaged"):
+            _read_everything(folder)
+    finally:
+        shutil.rmtree(folder.parent)
+
+
 def test_symlink_out_of_the_backup_is_refused(good_backup: Path, tmp_path: Path) -> None:
     folder = _copy(good_backup)
     try:

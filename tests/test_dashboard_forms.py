@@ -211,7 +211,8 @@ async def test_bad_values_are_refused_under_their_field_and_start_nothing(
         await pilot.press(*unique, "tab")  # keyboard only: the topic, then Tab to the partitions
         assert form.focused is form.query_one("#f-partitions")
         await pilot.press(*"0,x", "enter")
-        assert "Partitions: expected partition numbers like 0,3; got '0,x'" in _error(form, "#f-partitions")
+        assert "Partitions: expected partition numbers like 0,3 (0 to 2147483647); got '0,x'" in _error(
+            form, "#f-partitions")
 
         await _fill(pilot, {"#f-partitions": "0", "#f-from-time": "yesterdayish"})
         await pilot.press("enter")

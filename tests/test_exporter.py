@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.errors import KafkaRequestFailed, NotFound
+from kafka_sre_tui.engine.inspect.groups import describe_group
+from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.models import GroupInfo
 from kafka_sre_tui.localkafka import LocalKafka, free_port
+from tests.java_clients import console_consumer, console_share_consumer, read_share_group_from_earliest
 from tests.kafka_helpers import consume_and_commit, create_topic, produce, wait_for
 from tests.observe_helpers import CliProcess, Samples, scrape, value
 
@@ -14,6 +24,20 @@ async def _lag_json(kafka: LocalKafka, group: str, tmp_path: Path) -> int:
     async with CliProcess("lag", group, "--cluster", kafka.bootstrap_servers, "--json", state_dir=tmp_path) as run:
         assert await run.wait() == 0
         return int(run.output["total_lag"])
+
+
+async def wait_for_group(session: KafkaSession, group_id: str, ready: Callable[[GroupInfo], bool], what: str,
+                         seconds: float = 150.0) -> None:
+    """Until ``ready`` holds for the group (a JVM joining on a loaded machine takes its time)."""
+    async def holds() -> bool:
+        try:
+            return ready(await describe_group(session, group_id))
+        except (NotFound, KafkaRequestFailed):
+            return False
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await holds():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out after {seconds:g} s waiting for {what}"
+        await asyncio.sleep(0.5)
 
 
 async def test_exporter_serves_lag_of_matching_groups_and_follows_commits(kafka: LocalKafka, unique: str,
@@ -57,3 +81,39 @@ async def test_exporter_serves_lag_of_matching_groups_and_follows_commits(kafka:
         await wait_for(lambda: lag_is(second), f"the exporter to follow the commit to lag {second}")
         assert value(latest, "kafka_sre_exporter_rounds_total", cluster=kafka.bootstrap_servers) >= 2
         assert value(latest, "kafka_sre_exporter_errors_total", cluster=kafka.bootstrap_servers) == 0
+
+
+@pytest.mark.timeout(420)
+async def test_exporter_labels_every_group_with_its_type(kafka: LocalKafka, cluster: ClusterConfig, unique: str,
+                                                         tmp_path: Path) -> None:
+    """A KIP-848 consumer group and a share group made by Kafka's own Java clients, and a classic group:
+    each series of a group carries ``group_type``, so a dashboard can tell them apart."""
+    bs, new, shared, old = kafka.bootstrap_servers, f"{unique}-new", f"{unique}-shared", f"{unique}-old"
+    await create_topic(bs, unique, 2)
+    await produce(bs, unique, {0: 10, 1: 10})
+    await consume_and_commit(bs, old, unique, {0: 4, 1: 4})
+    await asyncio.to_thread(read_share_group_from_earliest, kafka, shared)
+    async with KafkaSession(cluster) as session:
+        with console_consumer(kafka, unique, new, "consumer"), console_share_consumer(kafka, unique, shared):
+            await wait_for_group(session, new, lambda g: sum(p.committed or 0 for p in g.partitions) == 20,
+                                 "the KIP-848 consumer to commit all 20 records")
+            await wait_for_group(session, shared, lambda g: g.group_type == "share" and bool(g.members),
+                                 "the share consumer to join")
+    port = free_port()
+    latest: Samples = {}
+
+    def all_three() -> bool:
+        latest.clear()
+        latest.update(scrape(port) or {})
+        return all(value(latest, "kafka_sre_group_members", group=g) is not None for g in (new, shared, old))
+
+    async with CliProcess("exporter", "--cluster", bs, "--groups", f"^{unique}-", "--metrics-port", str(port),
+                          "--interval", "0.5", state_dir=tmp_path):
+        await wait_for(all_three, "the exporter to show the three groups", seconds=60)
+    types = {dict(ls)["group"]: dict(ls)["group_type"] for (n, ls), _ in latest.items()
+             if n == "kafka_sre_group_lag_records"}
+    assert types == {new: "consumer", shared: "share", old: "classic"}
+    assert value(latest, "kafka_sre_group_lag_records", group=old, group_type="classic") == 12
+    assert value(latest, "kafka_sre_group_lag_records", group=new, group_type="consumer") == 0
+    assert {dict(ls)["group_type"] for (n, ls), _ in latest.items()
+            if n == "kafka_sre_partition_lag_records" and dict(ls)["group"] == old} == {"classic"}

@@ -119,3 +119,28 @@ async def test_backups_old_incomplete_newest_and_failed_verify(cluster: ClusterC
     assert newest["topic"] == unique and newest["backup_id"] == result.backup_id and newest["age_seconds"] < 600
     assert checks["verify_failures"]["details"]["failed"] == [result.backup_id]
     assert not checks["verify_failures"]["ok"]
+
+
+def test_without_max_backup_size_the_disk_must_hold_the_next_backup(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A cap the user never set is not asked for: a fresh install on a 2 GB disk is healthy (it used
+    to need the default 100 GB free); the disk must hold a backup as large as the largest so far."""
+    empty = tmp_path / "config.toml"
+    empty.write_text("")
+    with tmpfs(tmp_path / "disk", "size=2g") as folder:
+        _code, checks = _health(capsys, "--config", str(empty), "--backup-dir", str(folder))
+        free_space = checks["free_space"]
+        assert free_space["ok"], free_space
+        assert "the next backup needs about 1.0 GB (the largest so far, at least 1 GB; set max_backup_size_gb" \
+            in free_space["reason"]
+        assert free_space["details"]["max_backup_size_gb"] is None
+        large = folder / "20261101T000000000Z-orders-abcdef"
+        large.mkdir()
+        with open(large / "segment.kseg", "wb") as sparse:
+            sparse.truncate(3_000_000_000)  # a backup of 3 GB (sparse: it takes no room on the disk)
+        code, checks = _health(capsys, "--config", str(empty), "--backup-dir", str(folder))
+    assert code == 1
+    free_space = checks["free_space"]
+    assert not free_space["ok"] and free_space["reason"].endswith("to check against what the backups may grow "
+                                                                  "to): free space")
+    assert "the next backup needs about 3.0 GB (the largest so far;" in free_space["reason"]

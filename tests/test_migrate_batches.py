@@ -2,7 +2,8 @@
 
 The source's compressed records arrive in the target bit for bit (only the header fields a producer
 owns are rewritten), at offsets shifted by what the target already held; a batch that cannot go as it
-is (LogAppendTime) is written record by record, with the same records.
+is (LogAppendTime) is written record by record, with the same records and times; the target topic
+becomes LogAppendTime at the cutover's switch step.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 
 from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.inspect.cluster import topic_configs
 from kafka_sre_tui.engine.kafka.batches import HEADER_SIZE, BatchHeader, split_batches
 from kafka_sre_tui.engine.kafka.fetch import fetch_raw
 from kafka_sre_tui.engine.kafka.offsets import READ_UNCOMMITTED
 from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.migrate.cutover import switch
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.kafka_helpers import create_topic, produce, read_all
-from tests.migrate_helpers import cluster_of, content, run
+from tests.migrate_helpers import cluster_of, content, request, run
 
 Batch = tuple[BatchHeader, bytes]
 
@@ -91,6 +94,11 @@ async def test_log_append_time_batches_go_record_by_record(kafka: LocalKafka, ka
     source_records = await read_all(kafka.bootstrap_servers, unique)
     target_records = await read_all(kafka2.bootstrap_servers, unique)
     assert result.metrics.records == len(source_records[0]) == 3000
-    # the created target is LogAppendTime too: its broker stamps the times; keys, values, headers are kept
-    assert [r[3:] for r in target_records[0]] == [r[3:] for r in source_records[0]]
+    # the target is created CreateTime: the copies keep the times the source broker appended them
+    assert [r[:2] + r[3:] for r in target_records[0]] == [r[:2] + r[3:] for r in source_records[0]]
     assert [tuple(run) for run in result.partitions[0].offset_map] == [(0, 0, 3000)]
+    async with KafkaSession(target) as session:
+        assert (await topic_configs(session, [unique]))[unique]["message.timestamp.type"] == "CreateTime"
+        switched = await switch(source, target, request(tmp_path, unique, create_topic=True))
+        assert switched.ok and any("set to message.timestamp.type=LogAppendTime" in c for c in switched.checked)
+        assert (await topic_configs(session, [unique]))[unique]["message.timestamp.type"] == "LogAppendTime"

@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 import stat
+import time
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
@@ -69,7 +70,7 @@ async def test_metrics_move_during_a_real_backup_and_match_its_json(kafka: Local
         await asyncio.gather(*sends)
     finally:
         await producer.stop()
-    port, seen = free_port(), []
+    port, seen, checkpoints = free_port(), [], set()
     final: Samples = {}
 
     def progress() -> bool:
@@ -79,6 +80,7 @@ async def test_metrics_move_during_a_real_backup_and_match_its_json(kafka: Local
         records = value(samples, "kafka_sre_job_records_total", kind="backup")
         if records is not None and (not seen or records != seen[-1]):
             seen.append(records)
+        checkpoints.add(value(samples, "kafka_sre_job_last_checkpoint_time_seconds", kind="backup"))
         if value(samples, "kafka_sre_job_state", state="succeeded") == 1:
             final.update(samples)
             return True
@@ -86,8 +88,9 @@ async def test_metrics_move_during_a_real_backup_and_match_its_json(kafka: Local
         return False
 
     async with CliProcess("backup", "--cluster", kafka.bootstrap_servers, "--topic", unique, "--backup-dir",
-                          str(tmp_path), "--rate-limit", "1", "--json", "--metrics-port", str(port),
-                          "--metrics-linger", "30", state_dir=tmp_path) as run:
+                          str(tmp_path), "--rate-limit", "1", "--checkpoint-seconds", "0.5", "--json",
+                          "--metrics-port", str(port), "--metrics-linger", "30", state_dir=tmp_path) as run:
+        started = time.time()
         await wait_for(progress, "the backup to end, seen through its metrics", seconds=90, step=0.05)
         await wait_for(lambda: run.lines and run.lines[-1].startswith("}"), "the JSON result")
         metrics = run.output["metrics"]
@@ -99,6 +102,9 @@ async def test_metrics_move_during_a_real_backup_and_match_its_json(kafka: Local
     assert value(final, "kafka_sre_job_errors_total") == 0
     assert value(final, "kafka_sre_job_duration_seconds") >= 2  # 3 MB at 1 MB/s
     assert value(final, "kafka_sre_job_throughput_bytes_per_second") > 0
+    moments = sorted(c for c in checkpoints if c is not None)
+    assert len(moments) >= 3, f"checkpoints every 0.5 s of a 3 s backup, seen: {moments}"  # and the last one
+    assert started - 5 < moments[0] < moments[-1] == value(final, "kafka_sre_job_last_checkpoint_time_seconds")
 
 
 async def test_metrics_follow_a_real_drain_and_match_its_json_lines(kafka: LocalKafka, unique: str,

@@ -23,8 +23,10 @@ from hypothesis import strategies as st
 
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.errors import ClusterUnreachable, ConfigError, KafkaRequestFailed
+from kafka_sre_tui.engine.inspect.cluster import topic_configs
 from kafka_sre_tui.engine.kafka.batches import HEADER_SIZE, RawBatch, client_header, split_batches
 from kafka_sre_tui.engine.kafka.retry import with_coordinator_retries
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.kafka.topic_writer import TopicWriter, WriterSettings
 from kafka_sre_tui.engine.storage.manifest import read_manifest
 from kafka_sre_tui.engine.storage.reader import iter_batches
@@ -143,6 +145,40 @@ async def test_log_append_time_batches_keep_the_times_consumers_saw(kafka: Local
     assert all(b[3] < b[4] for b in stored_batches(done.path)[0])
     after = stored_batches((await backup(cluster, target, tmp_path)).path)
     assert records_sent_as_stored(stored_batches(done.path)[0], after[0]) == 0
+
+
+async def test_a_log_append_time_topic_restored_as_a_new_topic_keeps_its_times_and_its_type(
+        kafka: LocalKafka, cluster: ClusterConfig, unique: str, tmp_path: Path) -> None:
+    """Created LogAppendTime, the new topic would stamp every record with the restore's time (time-based
+    seeks and retention wrong): it is created CreateTime, written, then set to LogAppendTime."""
+    bs, target = kafka.bootstrap_servers, f"{unique}-r"
+    await _batched(bs, unique, "zstd", partitions=1, batches=3, configs={"message.timestamp.type": "LogAppendTime"})
+    source = (await read_all(bs, unique))[0]
+    await asyncio.sleep(0.05)  # the restore's own time differs from every append time
+    done = await backup(cluster, unique, tmp_path)
+    result = await restore(cluster, tmp_path, done.backup_id, target_topic=target, create_topic=True)
+    assert "set to LogAppendTime once every record is written" in {c.name: c.message for c in
+                                                                    result.preflight.checks}["timestamps"]
+    restored = (await read_all(bs, target))[0]
+    assert [(r[0], r[1], *r[3:]) for r in restored] == [(r[0], r[1], *r[3:]) for r in source]
+    async with KafkaSession(cluster) as session:
+        assert (await topic_configs(session, [target]))[target]["message.timestamp.type"] == "LogAppendTime"
+    when = source[len(source) // 2][1]
+    seek = AIOKafkaConsumer(bootstrap_servers=bs)
+    await seek.start()
+    try:  # a time-based seek lands on the first record a consumer of the source saw at or after that time
+        found = await seek.offsets_for_times({TopicPartition(target, 0): when})
+    finally:
+        await seek.stop()
+    assert found[TopicPartition(target, 0)].offset == min(r[0] for r in source if r[1] >= when)
+    producer = AIOKafkaProducer(bootstrap_servers=bs)
+    await producer.start()
+    try:  # and new records get the broker's time again
+        await producer.send_and_wait(target, b"new", partition=0, timestamp_ms=1_000)
+    finally:
+        await producer.stop()
+    newest = (await read_all(bs, target))[0][-1]
+    assert newest[2] == 1 and newest[1] > 1_000
 
 
 async def test_a_range_cuts_batches_and_restores_exactly_it(kafka: LocalKafka, cluster: ClusterConfig, unique: str,

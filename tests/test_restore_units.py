@@ -73,6 +73,8 @@ def test_preflight_rules() -> None:
     created = _checks(stats, {"retention.ms": str(7 * DAY)}, exists=False)
     assert "--override-retention" in created["retention"][1]
     assert _checks(stats, {"message.timestamp.type": "LogAppendTime"})["timestamps"][0] == WARN
+    level, message = _checks(stats, {"message.timestamp.type": "LogAppendTime"}, exists=False)["timestamps"]
+    assert level == OK and "created with CreateTime" in message and "set to LogAppendTime" in message
     ahead = RangeStats(records=1, max_timestamp=NOW + 2 * DAY, min_timestamp=NOW)
     assert _checks(ahead, {"message.timestamp.after.max.ms": "3600000"})["timestamps"][0] == FAIL
     assert _checks(ahead, {})["timestamps"][0] == OK

@@ -26,7 +26,8 @@ from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.localkafka import Listener, LocalKafka, ScramUser
 from kafka_sre_tui.tui.app import KsreApp
 from kafka_sre_tui.tui.widgets.live_table import LiveTable
-from tests.kafka_helpers import create_topic, produce, read_all, wait_for
+from tests.java_clients import allow
+from tests.kafka_helpers import consume_and_commit, create_topic, produce, read_all, wait_for
 from tests.restore_helpers import content
 from tests.tls_helpers import TlsFiles, broker_tls_properties, make_tls_files
 
@@ -121,6 +122,21 @@ async def test_group_without_acl_is_an_authorization_error(secure_kafka: LocalKa
             await describe_group(s, "payments-ledger")
     assert "User:alice may not Describe group 'payments-ledger'" in str(refused.value)
     assert "ask for an ACL allowing Describe on group 'payments-ledger'" in str(refused.value)
+
+
+async def test_groups_with_lag_are_listed_for_a_user_who_may_not_read_topic_configs(
+        secure_kafka: LocalKafka, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The data-loss look reads retention settings (DescribeConfigs); a user allowed to Describe and Read
+    the topic and the group, but not that, still gets the groups and their lag (retention unknown)."""
+    topic, group = "alice-orders", "alice-billing"
+    await create_topic(secure_kafka.bootstrap_servers, topic, 1)
+    await produce(secure_kafka.bootstrap_servers, topic, {0: 10})
+    await consume_and_commit(secure_kafka.bootstrap_servers, group, topic, {0: 3})
+    await asyncio.to_thread(allow, secure_kafka, "User:alice", ("Describe", "Read"), topic, group)
+    path = _config(tmp_path, secure_kafka)
+    assert await asyncio.to_thread(main, ["--config", str(path), "groups", "--cluster", "secure-alice", "--json"]) == 0
+    rows = {g["group_id"]: g for g in json.loads(capsys.readouterr().out)}
+    assert rows[group]["total_lag"] == 7 and rows[group]["data_loss"] in (None, "UNKNOWN")
 
 
 def test_cli_authorization_failure_exit_1(secure_kafka: LocalKafka, tmp_path: Path,

@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 from aiokafka import errors as kerr
+from aiokafka.protocol.admin import DescribeGroupsRequest_v0, DescribeGroupsResponse_v0
+from aiokafka.protocol.api import Request
+from aiokafka.protocol.types import Int64, Schema
 
 from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.kafka.session import translate_error
+from kafka_sre_tui.engine.errors import KafkaRequestFailed
+from kafka_sre_tui.engine.kafka.session import KafkaSession, translate_error
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.conftest import _start
 
@@ -87,6 +91,15 @@ BAD_INPUT = {
                              "h:1", "--target-topic", "x y"], "'x y' is not a valid Kafka topic name"),
     "NaN lag goal": (["drain", "--group-id", "g", "--max-lag-seconds", "nan"], "--max-lag-seconds must be"),
     "hostile backup id": (["verify", "../../etc"], "invalid backup id '../../etc'"),
+    "infinite rate": (["migrate", "--source-cluster", "h:1", "--source-topic", "t", "--target-cluster", "h:1",
+                       "--target-topic", "u", "--rate-limit", "inf"], "--rate-limit must be > 0 MB/s and at most"),
+    "offset beyond int64": (["backup", "--topic", "t", "--from-offset", "9" * 20],
+                            "--from-offset must be at most 9223372036854775807"),
+    "huge checkpoint": (["restore", "--backup-id", "20261124T181500123Z-t-a1b2c3", "--checkpoint-seconds", "1e30"],
+                        "--checkpoint-seconds must be a number of seconds > 0 and at most 31,622,400"),
+    "replication factor beyond int16": (["restore", "--backup-id", "20261124T181500123Z-t-a1b2c3",
+                                         "--replication-factor", "40000"], "--replication-factor must be from 1"),
+    "negative partition": (["backup", "--topic", "t", "--partitions", "0,-1"], "expected partition numbers"),
 }
 
 
@@ -121,3 +134,33 @@ def test_kafka_internals_are_put_in_words() -> None:
     for exc in (kerr.NodeNotReadyError(), kerr.GroupCoordinatorNotAvailableError(), kerr.NotCoordinatorForGroupError(),
                 kerr.LeaderNotAvailableError(), kerr.RequestTimedOutError(), kerr.PolicyViolationError()):
         assert type(exc).__name__ not in str(translate_error(exc, cluster, "x"))
+
+
+class _MisreadDescribeGroupsResponse(DescribeGroupsResponse_v0):
+    """DescribeGroups v0 as a broken protocol class would read it: one field more than the broker sends."""
+
+    SCHEMA = Schema(*zip(DescribeGroupsResponse_v0.SCHEMA.names, DescribeGroupsResponse_v0.SCHEMA.fields,
+                         strict=True), ("field_the_broker_never_sends", Int64))
+
+
+class _MisreadDescribeGroupsRequest(DescribeGroupsRequest_v0):
+    RESPONSE_TYPE = _MisreadDescribeGroupsResponse
+
+
+class _MisreadDescribeGroups(Request[_MisreadDescribeGroupsRequest]):
+    API_KEY = 15
+
+    def build(self, request_struct_class: type[_MisreadDescribeGroupsRequest]) -> _MisreadDescribeGroupsRequest:
+        return request_struct_class(["no-such-group"])
+
+
+async def test_an_answer_the_tool_cannot_read_is_not_called_a_connection_problem(kafka: LocalKafka,
+                                                                                  cluster: ClusterConfig) -> None:
+    """A protocol class that misreads a broker's answer (as StreamsGroupDescribe once did) used to
+    surface as 'cannot connect; check bootstrap_servers': the SRE checks the network for nothing."""
+    async with KafkaSession(cluster) as session:
+        with pytest.raises(KafkaRequestFailed) as raised:
+            await session.send(session.broker_ids()[0], _MisreadDescribeGroups(), "describing groups")
+    message = str(raised.value)
+    assert "the broker's answer could not be read" in message and "cannot connect" not in message
+    assert "describing groups" in message and "--debug" in message and not raised.value.retriable

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.input_checks import check_partition_number
 
 if TYPE_CHECKING:  # cryptography is imported only when a key is read (see cli/main.py on start-up)
     from kafka_sre_tui.engine.storage.encryption import EncryptionKey
@@ -80,9 +81,12 @@ def encryption_key(args: argparse.Namespace, config: AppConfig) -> EncryptionKey
 def parse_partitions(text: str) -> tuple[int, ...]:
     """``0,3`` -> (0, 3); ConfigError otherwise. The CLI's ``--partitions`` and the dashboard's forms."""
     try:
-        return tuple(int(p) for p in text.split(","))
+        numbers = tuple(int(p) for p in text.split(","))
     except ValueError:
-        raise ConfigError(f"expected partition numbers like 0,3; got '{text}'") from None
+        numbers = ()
+    if not numbers or not all(check_partition_number(p) for p in numbers):
+        raise ConfigError(f"expected partition numbers like 0,3 (0 to 2147483647); got '{text}'")
+    return numbers
 
 
 def parse_time(text: str) -> int:

@@ -21,7 +21,7 @@ from kafka_sre_tui.cli.args import (
 )
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.jobs import Retrying
+from kafka_sre_tui.engine.jobs import Checkpointed, Retrying
 
 if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
     from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult
@@ -75,10 +75,12 @@ class _ProgressLine:
         self.line = output.StatusLine()
         self.backup_id: str | None = None
 
-    def __call__(self, p: BackupProgress | Retrying) -> None:
+    def __call__(self, p: BackupProgress | Checkpointed | Retrying) -> None:
         if isinstance(p, Retrying):
             self.line.close()
             print(f"cluster away: {p.describe()}", file=sys.stderr, flush=True)
+            return
+        if isinstance(p, Checkpointed):
             return
         self.backup_id = p.backup_id
         eta = f" · ETA {p.eta_seconds:.0f} s" if p.eta_seconds is not None and p.fraction < 1 else ""
@@ -213,7 +215,7 @@ def cmd_backups(args: argparse.Namespace, config: AppConfig) -> int:
             part["segments"] = len(part["segments"])
         output.emit_json(doc) if args.json else print(json.dumps(doc, indent=2))
         return EXIT_OK
-    decisions = prune(base, config.backup.retention_days, config.backup.max_backup_size_gb, datetime.now(UTC),
+    decisions = prune(base, config.backup.retention_days, config.backup.prune_limit_gb, datetime.now(UTC),
                       args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     if args.json:

@@ -204,10 +204,10 @@ def cmd_lag(args: argparse.Namespace, config: AppConfig) -> int:
 
 def cmd_dashboard(args: argparse.Namespace, config: AppConfig) -> int:
     from kafka_sre_tui.tui.app import KsreApp
-    from kafka_sre_tui.tui.metrics import DashboardLag
+    from kafka_sre_tui.tui.metrics import DashboardLag, dashboard_jobs
 
     app = KsreApp(cluster_from_args(args, config), config.ui, config=config)
-    with observability.serving(args, DashboardLag(app)):
+    with observability.serving(args, DashboardLag(app), dashboard_jobs(app)):
         app.run()
     return EXIT_OK
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from kafka_sre_tui.cli.args import add_retry_option, parse_groups, partitions_arg, seconds_arg, with_time_limits
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.jobs import Retrying
+from kafka_sre_tui.engine.jobs import Checkpointed, Retrying
 
 if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
     from kafka_sre_tui.engine import migrate as engine
@@ -102,6 +102,8 @@ class _Reporter:
         if isinstance(event, Retrying):
             self.line.close()
             print(f"cluster away: {event.describe()}", file=sys.stderr, flush=True)
+            return
+        if isinstance(event, Checkpointed):
             return
         self.line.show(
             f"{'mirror' if event.following else 'migrate'}: {event.records:,} records · "

@@ -55,15 +55,15 @@ def add_dashboard_options(parser: argparse.ArgumentParser) -> None:
 
 
 @contextlib.contextmanager
-def serving(args: argparse.Namespace, collector: Any) -> Iterator[None]:
-    """Serve ``collector`` on ``--metrics-port`` (if given) while the block runs."""
+def serving(args: argparse.Namespace, *collectors: Any) -> Iterator[None]:
+    """Serve ``collectors`` on ``--metrics-port`` (if given) while the block runs."""
     port = getattr(args, "metrics_port", None)
     if port is None:
         yield
         return
     from kafka_sre_tui.observe.server import serve_metrics
 
-    server = serve_metrics(port, args.metrics_addr, [collector])
+    server = serve_metrics(port, args.metrics_addr, collectors)
     try:
         yield
     finally:

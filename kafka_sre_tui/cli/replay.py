@@ -10,6 +10,7 @@ from kafka_sre_tui.cli.args import cluster_from_args, partitions_arg, time_arg
 from kafka_sre_tui.cli.records import add_filter_options, record_filter
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.input_checks import check_rate
 from kafka_sre_tui.engine.records.query import RecordQuery
 
 if TYPE_CHECKING:
@@ -44,8 +45,8 @@ def cmd_replay(args: argparse.Namespace, config: AppConfig) -> int:
                                        ("--group", args.group)) if value is not None]
     if len(starts) > 1:
         raise ConfigError(f"choose one start: {' or '.join(starts)}")
-    if args.rate_limit is not None and not args.rate_limit > 0:
-        raise ConfigError(f"--rate-limit must be above 0 MB/s, got {args.rate_limit}")
+    if args.rate_limit is not None:
+        check_rate("--rate-limit", args.rate_limit)
     import asyncio  # the engine is imported when the command runs (start-up time, tests/test_startup.py)
     import contextlib
 

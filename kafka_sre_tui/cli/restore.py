@@ -23,7 +23,7 @@ from kafka_sre_tui.cli.args import (
 )
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.jobs import Retrying
+from kafka_sre_tui.engine.jobs import Checkpointed, Retrying
 
 if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
     from kafka_sre_tui.engine.restore.events import RestoreEvent, RestoreProgress, RestoreResult
@@ -113,6 +113,8 @@ class _Reporter:
         elif isinstance(event, Retrying):
             self.line.close()
             print(f"cluster away: {event.describe()}", file=sys.stderr, flush=True)
+        elif isinstance(event, Checkpointed):
+            return
         elif isinstance(event, Resumed):
             for partition, checkpointed, extra in event.partitions:
                 print(f"resuming {event.topic} from backup partition {partition}: {checkpointed:,} records "

@@ -47,7 +47,7 @@ class HealthReport:
         return all(c.ok for c in self.checks)
 
 
-async def check_health(cluster: ClusterConfig | None, base: Path, max_backup_size_gb: float,
+async def check_health(cluster: ClusterConfig | None, base: Path, max_backup_size_gb: float | None,
                        now: datetime, clock: Callable[[], float] = time.monotonic) -> HealthReport:
     """Run every check; with ``cluster`` None (none configured) the cluster check says it did not run."""
     checks = [await check_cluster(cluster, clock) if cluster is not None else
@@ -56,7 +56,7 @@ async def check_health(cluster: ClusterConfig | None, base: Path, max_backup_siz
     return HealthReport(tuple(checks))
 
 
-def check_backups(base: Path, max_backup_size_gb: float, now: datetime) -> list[Check]:
+def check_backups(base: Path, max_backup_size_gb: float | None, now: datetime) -> list[Check]:
     """The checks on the backup directory (file system work: run it in a thread)."""
     backups = list_backups(base) if base.is_dir() else []
     return [check_backup_dir(base), check_free_space(base, backups, max_backup_size_gb),
@@ -93,10 +93,24 @@ def check_backup_dir(base: Path) -> Check:
     return Check("backup_dir", True, f"{base} exists and is writable", details)
 
 
-def check_free_space(base: Path, backups: list[BackupSummary], max_backup_size_gb: float) -> Check:
+def check_free_space(base: Path, backups: list[BackupSummary], max_backup_size_gb: float | None) -> Check:
+    """With ``max_backup_size_gb`` set: the disk holds what the backups may still grow to under it. Not
+    set (None): the disk holds the next backup, sized as the largest so far (at least 1 GB); a default
+    cap the user never chose must not make a fresh install on a smaller disk unhealthy."""
     folder = base if base.exists() else next((p for p in base.parents if p.exists()), Path("/"))
     free = shutil.disk_usage(folder).free
     used = sum(b.size_bytes for b in backups)
+    if max_backup_size_gb is None:
+        largest = max((b.size_bytes for b in backups), default=0)
+        needed = max(largest, NEXT_BACKUP_FLOOR_BYTES)
+        details = {"path": str(folder), "free_bytes": free, "backups_bytes": used, "next_backup_bytes": needed,
+                   "max_backup_size_gb": None}
+        text = (f"{_size(free)} free on {folder}; the next backup needs about {_size(needed)} (the largest so far"
+                f"{'' if largest >= NEXT_BACKUP_FLOOR_BYTES else ', at least 1 GB'}; set max_backup_size_gb to "
+                "check against what the backups may grow to)")
+        if free < needed:
+            return Check("free_space", False, f"{text}: free space", details)
+        return Check("free_space", True, text, details)
     room = max(max_backup_size_gb * 1e9 - used, 0)
     details = {"path": str(folder), "free_bytes": free, "backups_bytes": used, "headroom_bytes": int(room),
                "max_backup_size_gb": max_backup_size_gb}
@@ -105,6 +119,9 @@ def check_free_space(base: Path, backups: list[BackupSummary], max_backup_size_g
     if free < room:
         return Check("free_space", False, f"{text}: free space or lower max_backup_size_gb", details)
     return Check("free_space", True, text, details)
+
+
+NEXT_BACKUP_FLOOR_BYTES = 1_000_000_000
 
 
 def check_incomplete(backups: list[BackupSummary], now: datetime) -> Check:

@@ -36,6 +36,11 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Checkpointed:
+    """Everything the job has done so far is durable: killed now, it resumes from here."""
+
+
+@dataclass(frozen=True)
 class Retrying:
     """A job lost its cluster (a broker restarting, the network gone) and tries again after a pause;
     it gives up ``gives_up_in_seconds`` from now unless the cluster answers."""

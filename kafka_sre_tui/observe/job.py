@@ -17,7 +17,7 @@ from typing import Any
 
 from kafka_sre_tui.engine.drain.assessment import Assessment
 from kafka_sre_tui.engine.drain.monitor import SampleFailed
-from kafka_sre_tui.engine.jobs import Progress
+from kafka_sre_tui.engine.jobs import Checkpointed, Progress, Retrying
 from kafka_sre_tui.engine.migrate.request import MigrateProgress
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
@@ -37,8 +37,9 @@ class JobState:
     elapsed_seconds: float = 0.0
     fraction: float | None = None  # of the work planned; None when open-ended
     errors: int = 0  # the job's own failure
-    retries: int = 0  # samples that failed and were tried again
+    retries: int = 0  # the cluster lost and tried again (backup, restore, migrate); samples that failed (drain)
     last_progress_at: float | None = None
+    last_checkpoint_at: float | None = None  # when the job last made its progress durable
     migration_lag_records: int | None = None
     migration_lag_seconds: float | None = None
     assessment: Assessment | None = None
@@ -103,6 +104,13 @@ class ObservedJob:
         elif isinstance(event, SampleFailed):
             s.retries += 1
             _log.warning("sample failed, retrying: %s", event.error, extra=self._fields())
+            return
+        elif isinstance(event, Retrying):
+            s.retries += 1
+            _log.warning("cluster away: %s", event.describe(), extra=self._fields())
+            return
+        elif isinstance(event, Checkpointed):
+            s.last_checkpoint_at = self.clock()
             return
         else:
             return

@@ -1,7 +1,8 @@
 """Prometheus metrics of consumer groups from the lag engine's assessments (drain, ``lag --watch``
 and the exporter), read at scrape time.
 
-Series per group: labels ``cluster`` and ``group``; per partition: plus ``topic`` and ``partition``.
+Series per group: labels ``cluster``, ``group`` and ``group_type`` (classic, consumer, share, streams: one
+per group, so no extra series); per partition: plus ``topic`` and ``partition``.
 Lag in seconds and ETA are absent when unknown: never NaN, never extrapolated. Per-partition
 series are capped at ``max_partition_series`` in total (the largest lags first); the number left
 out is itself a metric.
@@ -40,7 +41,7 @@ class LagCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         with self._lock:
             latest = sorted(self._latest.items())
-        g_labels = ["cluster", "group"]
+        g_labels = ["cluster", "group", "group_type"]
 
         def family(name: str, doc: str, extra: tuple[str, ...] = ()) -> GaugeMetricFamily:
             return GaugeMetricFamily(f"kafka_sre_{name}", doc, labels=[*g_labels, *extra])
@@ -61,7 +62,7 @@ class LagCollector(Collector):
                                     "Partitions left out of the per-partition series by the cardinality cap")
         partitions = []
         for (cluster, group), a in latest:
-            key = [cluster, group]
+            key = [cluster, group, a.group_type]
             lag.add_metric(key, a.total_lag)
             if a.lag_time is not None:
                 lag_s.add_metric(key, a.lag_time.seconds)

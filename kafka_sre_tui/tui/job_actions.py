@@ -23,7 +23,7 @@ from kafka_sre_tui.cli.args import encryption_key
 from kafka_sre_tui.config import AppConfig, ClusterConfig, UiSettings
 from kafka_sre_tui.engine.audit import refuse_read_only
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.engine.jobs import Progress, Retrying
+from kafka_sre_tui.engine.jobs import Checkpointed, Progress, Retrying
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.tui.engine_thread import EngineThread
 from kafka_sre_tui.tui.jobs import CANCELLED, DONE, FAILED, Job
@@ -97,9 +97,11 @@ class JobActions(App[None]):
     async def _run_backup(self, job: Job, request: BackupRequest) -> None:
         from kafka_sre_tui.engine.backup.run import backup_topic
 
-        def emit(p: BackupProgress | Retrying) -> None:
+        def emit(p: BackupProgress | Checkpointed | Retrying) -> None:
             if isinstance(p, Retrying):
                 self.notify(f"{job.kind} {job.target}: {p.describe()}", severity="warning")
+                return
+            if isinstance(p, Checkpointed):
                 return
             job.detail, job.fraction, job.records = p.backup_id, p.fraction, p.records
             job.mb_per_second, job.eta_seconds = p.mb_per_second, p.eta_seconds
@@ -115,7 +117,8 @@ class JobActions(App[None]):
 
         try:
             await self._supervise(job, self._keyed(lambda key: backup_topic(
-                self.cluster, dataclasses.replace(request, encryption_key=key), self._on_ui(emit))), done, cancelled)
+                self.cluster, dataclasses.replace(request, encryption_key=key), self._on_ui(emit, job))), done,
+                cancelled)
         finally:
             self.backups_pane.reload()
 
@@ -183,7 +186,7 @@ class JobActions(App[None]):
                 self.bell()
             self.post_message(DrainSampled(job, event, seen.losses, seen.stuck))
 
-        on_ui = self._on_ui(emit)
+        on_ui = self._on_ui(emit, job)
 
         cluster = self.cluster  # the one it was started on, even if the dashboard switches
 
@@ -318,7 +321,7 @@ class JobActions(App[None]):
             job.metrics = dataclasses.asdict(result.metrics) if result.metrics else {}
 
         await self._supervise(job, self._keyed(lambda key: restore_backup(
-            self.cluster, dataclasses.replace(request, encryption_key=key), self._on_ui(emit))), done,
+            self.cluster, dataclasses.replace(request, encryption_key=key), self._on_ui(emit, job))), done,
                               lambda: "resumable: R again with Resume (Advanced), or kafka-sre-tui restore --resume")
 
     def action_migrate_topic(self) -> None:
@@ -373,7 +376,7 @@ class JobActions(App[None]):
                 job.detail = f"replication lag {event.lag_records:,} records, {event.lag_seconds:,.1f} s"
                 self.post_message(JobChanged(job))
 
-        on_ui = self._on_ui(emit)
+        on_ui = self._on_ui(emit, job)
         source = self.cluster  # the one it was started on, even if the dashboard switches meanwhile
 
         async def run() -> tuple[MigrateResult, MigrateVerify | None]:
@@ -447,7 +450,7 @@ class JobActions(App[None]):
             job.detail = f"{p.bytes / 1e6:,.1f} MB"
             self.post_message(JobChanged(job))
 
-        on_ui = self._on_ui(emit)
+        on_ui = self._on_ui(emit, job)
 
         async def run() -> ReplayResult:
             async with contextlib.AsyncExitStack() as stack:
@@ -465,12 +468,17 @@ class JobActions(App[None]):
 
         await self._supervise(job, run(), done, lambda: "cancelled: what was written stays (replay is not resumable)")
 
-    def _on_ui(self, emit: Callable[[E], None]) -> Callable[[E], None]:
-        """An engine job's progress sink, called on the engine thread, run on the UI's loop."""
+    def _on_ui(self, emit: Callable[[E], None], job: Job) -> Callable[[E], None]:
+        """An engine job's progress sink, called on the engine thread, run on the UI's loop, where the
+        job's observer (log lines, ``--metrics-port``) sees each event first."""
         loop = asyncio.get_running_loop()
 
+        def both(event: E) -> None:
+            job.observed.event(event)
+            emit(event)
+
         def hop(event: E) -> None:
-            loop.call_soon_threadsafe(emit, event)
+            loop.call_soon_threadsafe(both, event)
 
         return hop
 
@@ -483,16 +491,20 @@ class JobActions(App[None]):
             result = await self.engine.run(work)
         except asyncio.CancelledError:
             job.state, job.detail = CANCELLED, cancelled()
+            job.observed.fail(KeyboardInterrupt(f"cancelled from the dashboard: {job.detail}"), 130)
             self._job_changed(job)
             raise
         except KsreError as exc:
             job.state, job.detail = FAILED, str(exc)
+            job.observed.fail(exc, exc.exit_code)
         except Exception as exc:  # a bug or the machine (a full disk): still a failure in words, never "running"
             _log.error("job %s %s failed", job.kind, job.target, exc_info=exc)
             job.state, job.detail = FAILED, f"unexpected error: {type(exc).__name__}: {exc}"
+            job.observed.fail(exc, 1)
         else:
             job.state = DONE
             done(result)
+            job.observed.end(0 if job.state == DONE else 1)  # ``done`` may still call it a failure
         self._job_changed(job)
 
     def action_cancel_job(self) -> None:

@@ -74,7 +74,11 @@ class ClusterRefresher:
             self.target.post_message(TopicSizesLoaded(sized, sizes.problems, self))
             if self._losses is None:
                 self._losses = GroupsDataLoss(session)
-            self.target.post_message(DataLossLoaded(await self._losses.look(sized, groups, read_at), self))
+            try:  # an extra: a cluster that refuses part of it still shows topics, groups and lag
+                losses = await self._losses.look(sized, groups, read_at)
+            except KsreError:
+                losses = {}
+            self.target.post_message(DataLossLoaded(losses, self))
         except KsreError as exc:
             await self.close()
             self.target.post_message(RefreshFailed(str(exc), self))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.input_checks import check_range, check_seconds, check_topic_name
+from kafka_sre_tui.engine.input_checks import check_count, check_range, check_rate, check_seconds, check_topic_name
 from kafka_sre_tui.engine.inspect.cluster import describe_cluster, list_topics
 from kafka_sre_tui.engine.inspect.groups import committed_offsets_for_topic
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, READ_COMMITTED, list_offsets
@@ -80,10 +80,10 @@ def validate_request(request: BackupRequest) -> None:
     if (request.to_offset is not None and request.from_time_ms is not None) or (
             request.to_time_ms is not None and request.from_offset is not None):
         raise ConfigError("give either --from-offset/--to-offset or --from-time/--to-time, not both")
-    if request.rate_limit_mb_s is not None and not request.rate_limit_mb_s > 0:  # NaN too
-        raise ConfigError(f"--rate-limit must be > 0 MB/s, got {request.rate_limit_mb_s:g}")
-    if request.max_messages is not None and request.max_messages < 0:
-        raise ConfigError(f"--max-messages must be >= 0, got {request.max_messages}")
+    if request.rate_limit_mb_s is not None:
+        check_rate("--rate-limit", request.rate_limit_mb_s)
+    if request.max_messages is not None:
+        check_count("--max-messages", request.max_messages)
     check_topic_name(request.topic)
     check_range(request.from_offset, request.to_offset, request.from_time_ms, request.to_time_ms)
     check_seconds("--checkpoint-seconds", request.checkpoint_seconds)

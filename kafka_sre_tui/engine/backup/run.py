@@ -24,7 +24,7 @@ from kafka_sre_tui.engine.backup.disk import still_needed, storage_error
 from kafka_sre_tui.engine.backup.partition import STATE_FILE, PartitionBackup, PartitionState
 from kafka_sre_tui.engine.backup.plan import BackupPlan, BackupRequest, PartitionPlan, make_plan, validate_request
 from kafka_sre_tui.engine.errors import ConfigError, KafkaRequestFailed, KsreError
-from kafka_sre_tui.engine.jobs import Progress, Retrying
+from kafka_sre_tui.engine.jobs import Checkpointed, Progress, Retrying
 from kafka_sre_tui.engine.kafka.batches import whole_batches_end
 from kafka_sre_tui.engine.kafka.fetch import LEADER_MOVED, OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
@@ -77,10 +77,10 @@ class BackupResult:
     manifest: Manifest
 
 
-Emit = Callable[[BackupProgress | Retrying], None]
+Emit = Callable[[BackupProgress | Checkpointed | Retrying], None]
 
 
-def _ignore(_: BackupProgress | Retrying) -> None:
+def _ignore(_: BackupProgress | Checkpointed | Retrying) -> None:
     return None
 
 
@@ -258,6 +258,7 @@ async def _fetch_all(session: KafkaSession, folder: Path, plan: BackupPlan,
         raise
     await check_same_topic(session, plan)
     await _checkpoint_all(parts)
+    progress.emit(Checkpointed())
     added = partitions_added(plan, (await session.metadata([topic])).to_object())
     progress.emit_now()
     return _finish(folder, plan, parts, time.monotonic() - progress.started, errors, now, added)
@@ -339,6 +340,7 @@ async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartit
                 await check_same_topic(session, progress.plan)
                 await asyncio.gather(*(asyncio.to_thread(p.checkpoint) for p in parts.values()))
                 last_checkpoint = time.monotonic()
+                progress.emit(Checkpointed())
             if not prefetch:
                 at = positions()
                 in_flight = ask(at) if at else None

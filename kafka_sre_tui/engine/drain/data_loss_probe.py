@@ -33,7 +33,8 @@ class DataLossProbe:
     def __init__(self, session: KafkaSession, clock: Callable[[], float] = time.time) -> None:
         self.session = session
         self.clock = clock
-        self._configs: dict[str, tuple[float, int, int]] = {}  # topic -> (read at, retention.ms, retention.bytes)
+        # topic -> (read at, retention.ms, retention.bytes); None where the configs could not be read
+        self._configs: dict[str, tuple[float, int | None, int | None]] = {}
         self._history: dict[TopicPartition, deque[tuple[float, int, int | None, int | None]]] = {}
 
     async def look(self, sample: GroupSample) -> dict[TopicPartition, DataLoss]:
@@ -77,7 +78,9 @@ class DataLossProbe:
                 return {t: self._configs[t][1:] if t in self._configs else (None, None) for t in topics}
             for response in responses:
                 for error_code, _msg, _type, name, entries, *_ in response.resources:
-                    self.session.raise_for_code(error_code, f"reading configs of topic '{name}'")
+                    if error_code:  # not allowed to see this topic's configs, or it is gone: unknown
+                        self._configs[name] = (now, None, None)
+                        continue
                     values = {e[0]: e[1] for e in entries}
                     deletes = "delete" in (values.get("cleanup.policy") or "delete")
                     self._configs[name] = (now, int(values.get("retention.ms") or -1) if deletes else -1,

@@ -19,6 +19,7 @@ from kafka_sre_tui.engine.drain.samples import GroupSample
 from kafka_sre_tui.engine.drain.strategy import DrainGoal
 from kafka_sre_tui.engine.drain.tracker import DrainTracker, TrackerSettings
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.input_checks import check_seconds
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 
 MIN_INTERVAL = 0.1
@@ -32,8 +33,7 @@ class MonitorSettings:
     read_timestamps: bool = True  # read record timestamps for lag in time (else interpolate)
 
     def __post_init__(self) -> None:
-        if not self.interval_seconds >= MIN_INTERVAL:
-            raise ConfigError(f"--interval must be at least {MIN_INTERVAL} s, got {self.interval_seconds}")
+        check_seconds("--interval", self.interval_seconds, minimum=MIN_INTERVAL)
         if self.max_samples is not None and self.max_samples < 1:
             raise ConfigError(f"--count must be 1 or more, got {self.max_samples}")
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from kafka_sre_tui.engine.drain.lag_time import LagTime, format_seconds
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.input_checks import MAX_SECONDS, check_count, check_seconds
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,15 @@ class DrainGoal:
             value = getattr(self, name)
             if value is not None and (value < 0 or not math.isfinite(value)):
                 raise ConfigError(f"--{name.replace('_', '-')} must be 0 or more, got {value}")
-        if self.timeout_seconds is not None and not self.timeout_seconds > 0:
-            raise ConfigError(f"--timeout-seconds must be more than 0, got {self.timeout_seconds}")
-        if self.hold_samples < 1:
-            raise ConfigError(f"--hold must be 1 or more, got {self.hold_samples}")
+        for name in ("max_lag", "max_partition_lag"):
+            if getattr(self, name) is not None:
+                check_count(f"--{name.replace('_', '-')}", getattr(self, name))
+        if self.max_lag_seconds is not None and self.max_lag_seconds > MAX_SECONDS:
+            raise ConfigError(f"--max-lag-seconds must be at most {MAX_SECONDS:,} (366 days), "
+                              f"got {self.max_lag_seconds:g}")
+        if self.timeout_seconds is not None:
+            check_seconds("--timeout-seconds", self.timeout_seconds)
+        check_count("--hold", self.hold_samples, minimum=1)
         if self.max_lag is None and self.max_partition_lag is None and self.max_lag_seconds is None:
             object.__setattr__(self, "max_lag", 0)  # no target given: drained means no lag at all
 

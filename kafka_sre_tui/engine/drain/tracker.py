@@ -19,6 +19,7 @@ from kafka_sre_tui.engine.drain.status import PartitionWindow, Status, classify,
 from kafka_sre_tui.engine.drain.strategy import DrainGoal, PartitionState, unmet
 from kafka_sre_tui.engine.drain.units import Judged, units, waiting_turn
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.input_checks import check_seconds
 from kafka_sre_tui.engine.models import TopicPartition
 
 TREND_SAMPLES = 16
@@ -31,10 +32,8 @@ class TrackerSettings:
     history_samples: int = 600  # bounded memory; also how far back interpolated lag in time can see
 
     def __post_init__(self) -> None:
-        if not self.window_seconds > 0:
-            raise ConfigError(f"--window-seconds must be more than 0, got {self.window_seconds}")
-        if not self.stall_seconds > 0:
-            raise ConfigError(f"--stall-seconds must be more than 0, got {self.stall_seconds}")
+        check_seconds("--window-seconds", self.window_seconds)
+        check_seconds("--stall-seconds", self.stall_seconds)
         if self.history_samples < 2:
             raise ConfigError(f"history must keep at least 2 samples, got {self.history_samples}")
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from kafka_sre_tui.engine.errors import ConfigError, NotFound
 from kafka_sre_tui.engine.group_offsets.committed import committed_offsets
+from kafka_sre_tui.engine.input_checks import INT64_MAX
 from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, list_offsets
@@ -33,6 +34,9 @@ class ResetTarget:
             raise ConfigError(f"--skip must be 1 or more, got {self.value}")
         if self.kind == OFFSET and (self.value is None or self.value < 0):
             raise ConfigError(f"--to-offset must be 0 or more, got {self.value}")
+        if self.value is not None and abs(self.value) > INT64_MAX:
+            flag = {OFFSET: "--to-offset", SHIFT: "--shift-by", SKIP: "--skip", TIME: "--to-time"}.get(self.kind, "")
+            raise ConfigError(f"{flag} must be at most {INT64_MAX} (Kafka's largest offset), got {self.value}")
 
     def describe(self) -> str:
         return {EARLIEST_SPEC: "to the earliest offset", LATEST_SPEC: "to the latest offset",

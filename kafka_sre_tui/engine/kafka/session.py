@@ -76,6 +76,13 @@ def group_not_found(group_id: str, cluster: ClusterConfig) -> NotFound:
                     f"kafka-sre-tui groups --cluster {cluster.name}")
 
 
+def _unreadable_answer(exc: BaseException) -> bool:
+    """aiokafka closes the connection when a response does not decode, and fails the request with a
+    connection error whose cause is the decoding error: not a network problem."""
+    cause = exc.__cause__
+    return cause is not None and not isinstance(cause, OSError | EOFError | kerr.KafkaError | TimeoutError)
+
+
 def translate_error(exc: BaseException, cluster: ClusterConfig, action: str) -> KsreError:
     """Turn an aiokafka error (or a timeout) into a one-line typed error in a user's words."""
     where = cluster_words(cluster)
@@ -85,6 +92,11 @@ def translate_error(exc: BaseException, cluster: ClusterConfig, action: str) -> 
         return ClusterUnreachable(
             f"{action} on {where}: no answer within {cluster.request_timeout_seconds:g} s; check the address "
             "and that the broker is up (request_timeout_seconds sets the limit)")
+    if isinstance(exc, kerr.KafkaConnectionError) and _unreadable_answer(exc):
+        return KafkaRequestFailed(
+            f"{action} on {where}: the broker's answer could not be read ({_first_line(exc.__cause__ or exc)}); "
+            "this broker version answers in a way this tool does not understand: run again with --debug and "
+            "report it with the broker's version", retriable=False)
     if isinstance(exc, kerr.KafkaConnectionError):
         return ClusterUnreachable(f"{action} on {where}: cannot connect; check bootstrap_servers, "
                                   "security_protocol and that the broker is up")

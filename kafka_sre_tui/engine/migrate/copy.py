@@ -29,6 +29,7 @@ from aiokafka.record.default_records import DefaultRecordBatch
 
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.jobs import Checkpointed
 from kafka_sre_tui.engine.kafka.batches import BatchHeader, RawBatch, split_batches
 from kafka_sre_tui.engine.kafka.fetch import (
     LEADER_MOVED,
@@ -258,6 +259,7 @@ async def copy_records(source: ClusterConfig, target: ClusterConfig, source_topi
         while True:
             await asyncio.sleep(checkpoint_seconds)
             await checkpoint(states, progress, seen)
+            emit(Checkpointed())
 
     ticker = asyncio.create_task(checkpoints())
     try:
@@ -290,3 +292,4 @@ async def copy_records(source: ClusterConfig, target: ClusterConfig, source_topi
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
         await asyncio.shield(checkpoint(states, progress, seen))
+        emit(Checkpointed())

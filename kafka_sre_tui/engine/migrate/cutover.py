@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.audit import AuditOutcome, audited
@@ -22,6 +23,7 @@ from kafka_sre_tui.engine.drain.monitor import Event
 from kafka_sre_tui.engine.errors import ConfigError, NotFound
 from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.kafka.topic_settings import set_topic_configs
 from kafka_sre_tui.engine.migrate.groups import commit_groups
 from kafka_sre_tui.engine.migrate.request import Emit, MigrateRequest, ignore
 from kafka_sre_tui.engine.migrate.run import migrate, migration_parameters, refuse_read_only
@@ -50,7 +52,7 @@ class CutoverSettings:
 
 
 async def _progress(source: KafkaSession, target: KafkaSession,
-                    request: MigrateRequest) -> tuple[list[PartitionProgress], dict[int, int]]:
+                    request: MigrateRequest) -> tuple[list[PartitionProgress], dict[int, int], dict[str, Any]]:
     found = await inspect_source(source, request.source_topic)
     existing = await inspect_target(target, request.target)
     states = state_folder(request, found, existing.cluster_id)
@@ -58,7 +60,7 @@ async def _progress(source: KafkaSession, target: KafkaSession,
     if plan is None:
         raise ConfigError(f"no migration of {source.cluster.name}/{request.source_topic} to "
                           f"{target.cluster.name}/{request.target} (looked in {states}); start it with migrate")
-    return load_partitions(states, plan["partitions"]), found.stable_end
+    return load_partitions(states, plan["partitions"]), found.stable_end, plan
 
 
 def _lag(progress: list[PartitionProgress], ends: dict[int, int]) -> dict[int, int]:
@@ -143,7 +145,7 @@ async def commit(source: ClusterConfig, target: ClusterConfig, request: MigrateR
 
 async def _commit(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest) -> StepReport:
     async with KafkaSession(source) as s, KafkaSession(target) as t:
-        progress, ends = await _progress(s, t, request)
+        progress, ends, _plan = await _progress(s, t, request)
         behind = _lag(progress, ends)
         if behind:
             return StepReport("commit", False, (f"replication lag is {sum(behind.values()):,} records (partitions "
@@ -171,7 +173,7 @@ async def switch(source: ClusterConfig, target: ClusterConfig, request: MigrateR
 
 async def _switch(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest) -> StepReport:
     async with KafkaSession(source) as s, KafkaSession(target) as t:
-        progress, ends = await _progress(s, t, request)
+        progress, ends, plan = await _progress(s, t, request)
         behind = _lag(progress, ends)
         checked = ["replication lag is 0" if not behind else
                    f"replication lag is {sum(behind.values()):,} records: records reached the source after the copy"]
@@ -190,12 +192,20 @@ async def _switch(source: ClusterConfig, target: ClusterConfig, request: Migrate
             else:
                 checked.append(f"group '{group}' on '{target.name}' does NOT hold the translated offsets: run commit")
                 problems.append(checked[-1])
+        if plan.get("configs_after") and not problems:  # the copy is over: records to come are the target's own
+            await set_topic_configs(t, request.target, plan["configs_after"])
+            checked.append(f"topic '{request.target}' set to {_settings(plan['configs_after'])} for the records to "
+                           "come (the copied ones keep the source's append times)")
     servers = ",".join(target.bootstrap_servers)
     action = (f"switch consumers of {', '.join(request.groups or ()) or 'the migrated groups'} to cluster "
               f"'{target.name}' ({servers}), topic '{request.target}'; then producers of '{request.source_topic}' "
               f"to the same; keep '{source.name}/{request.source_topic}' untouched for a rollback")
     return StepReport("switch", not problems, tuple(checked),
                       "do not switch yet: " + "; ".join(problems) if problems else action)
+
+
+def _settings(values: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items())
 
 
 async def _source_offsets(session: KafkaSession, group: str, topic: str) -> dict[int, int]:

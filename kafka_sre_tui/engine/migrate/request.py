@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.input_checks import check_seconds, check_topic_name
-from kafka_sre_tui.engine.jobs import Retrying
+from kafka_sre_tui.engine.input_checks import check_rate, check_replication_factor, check_seconds, check_topic_name
+from kafka_sre_tui.engine.jobs import Checkpointed, Retrying
 from kafka_sre_tui.engine.restore.offsets import GroupCommit
 from kafka_sre_tui.engine.target.checks import Check
 
@@ -41,10 +41,10 @@ class MigrateRequest:
 
 
 def validate(request: MigrateRequest) -> None:
-    if request.rate_limit_mb_s is not None and not request.rate_limit_mb_s > 0:
-        raise ConfigError(f"--rate-limit must be > 0 MB/s, got {request.rate_limit_mb_s:g}")
-    if request.replication_factor is not None and request.replication_factor < 1:
-        raise ConfigError(f"--replication-factor must be >= 1, got {request.replication_factor}")
+    if request.rate_limit_mb_s is not None:
+        check_rate("--rate-limit", request.rate_limit_mb_s)
+    if request.replication_factor is not None:
+        check_replication_factor(request.replication_factor)
     check_seconds("--checkpoint-seconds", request.checkpoint_seconds)
     check_topic_name(request.source_topic, "--source-topic")
     if request.target_topic is not None:
@@ -90,7 +90,7 @@ class MigrateProgress:
         return self.records / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
 
 
-MigrateEvent = MigrateStarted | MigrateProgress | Retrying
+MigrateEvent = MigrateStarted | MigrateProgress | Checkpointed | Retrying
 Emit = Callable[[MigrateEvent], None]
 
 

@@ -34,6 +34,7 @@ from kafka_sre_tui.engine.target.topic import (
     end_offsets,
     inspect_target,
     stable_end_offsets,
+    timestamps_kept,
 )
 
 
@@ -106,7 +107,11 @@ def check(request: MigrateRequest, source: SourceTopic, target: TargetTopic, pai
     if source.effective.get("message.timestamp.type") == "LogAppendTime":
         checks.append(Check("timestamps", WARN, "the source topic uses LogAppendTime: records keep the time the "
                                                 "source broker appended them, written as CreateTime"))
-    if effective.get("message.timestamp.type") == "LogAppendTime":
+    if effective.get("message.timestamp.type") == "LogAppendTime" and not target.exists:
+        checks.append(Check("timestamps", OK, f"target topic '{request.target}' will use LogAppendTime: it is created "
+                                              "with CreateTime so copied records keep their times, and set to "
+                                              "LogAppendTime by the cutover's switch step"))
+    elif effective.get("message.timestamp.type") == "LogAppendTime":
         checks.append(Check("timestamps", WARN, f"target topic '{request.target}' uses LogAppendTime: the target "
                                                 "broker restamps every record; verify will report the timestamps as "
                                                 "different"))
@@ -118,10 +123,11 @@ def check(request: MigrateRequest, source: SourceTopic, target: TargetTopic, pai
 async def start_fresh(session: KafkaSession, request: MigrateRequest, source: SourceTopic, target: TargetTopic,
                       pairs: list[tuple[int, int]], states: Path, source_name: str) -> tuple[
                           dict[str, Any], list[PartitionProgress]]:
+    create_with, set_after = timestamps_kept(create_configs(source)) if not target.exists else ({}, {})
     if not target.exists:
         await create_topic(session, request.target, source.partitions,
-                           request.replication_factor or source.replication_factor, create_configs(source))
-    configs = target.configs if target.exists else {**target.configs, **create_configs(source)}
+                           request.replication_factor or source.replication_factor, create_with)
+    configs = target.configs if target.exists else {**target.configs, **create_with}
     starts = await end_offsets(session, request.target, [t for _s, t in pairs])
     progress = [PartitionProgress.fresh(PartitionSelection(s, t, source.earliest.get(s, 0),
                                                            source.stable_end.get(s, 0)), starts[t])
@@ -130,7 +136,8 @@ async def start_fresh(session: KafkaSession, request: MigrateRequest, source: So
             "source_cluster_id": source.cluster_id, "target_topic": request.target,
             "target_cluster": session.cluster.name, "target_cluster_id": target.cluster_id,
             "created_at": datetime.now(UTC).isoformat(), "partitions": [s for s, _t in pairs],
-            "max_batch_bytes": batch_bytes(configs), "compression": request.compression}
+            "max_batch_bytes": batch_bytes(configs), "compression": request.compression,
+            "configs_after": set_after}  # set by cutover's switch step
     for p in progress:  # durable before the first record: the resume's reference point
         await asyncio.to_thread(save_partition, states, p.to_json())
     await asyncio.to_thread(save_plan, states, plan)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.input_checks import check_count
 from kafka_sre_tui.engine.records.filters import RecordFilter
 
 DEFAULT_LIMIT = 50
@@ -41,5 +42,5 @@ class RecordQuery:
             raise ConfigError("choose one end: --to-offset or --to-time")
         for name, value in (("--offset", self.offset), ("--tail", self.tail), ("--limit", self.limit),
                             ("--to-offset", self.to_offset), ("--max-scanned", self.max_scanned)):
-            if value is not None and value < 0:
-                raise ConfigError(f"{name} must be 0 or more, got {value}")
+            if value is not None:
+                check_count(name, value)

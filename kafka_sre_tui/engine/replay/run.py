@@ -17,6 +17,7 @@ from kafka_sre_tui.engine.audit import FAILED, OK, REFUSED, audit
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.group_offsets.execute import OffsetsRefused, active_members_text
 from kafka_sre_tui.engine.group_offsets.reset import group_or_empty
+from kafka_sre_tui.engine.input_checks import check_rate
 from kafka_sre_tui.engine.jobs import Progress
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.session import KafkaSession
@@ -36,6 +37,10 @@ class ReplayRequest:
     execute: bool = False
     rate_limit_mb_s: float | None = None
     keep_timestamps: bool = True
+
+    def __post_init__(self) -> None:
+        if self.rate_limit_mb_s is not None:
+            check_rate("--rate-limit", self.rate_limit_mb_s)
 
 
 @dataclass(frozen=True)

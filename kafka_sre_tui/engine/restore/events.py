@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kafka_sre_tui.engine.errors import Refused
-from kafka_sre_tui.engine.jobs import Progress, Retrying
+from kafka_sre_tui.engine.jobs import Checkpointed, Progress, Retrying
 from kafka_sre_tui.engine.restore.offsets import GroupCommit
 from kafka_sre_tui.engine.restore.preflight import Preflight
 
@@ -37,7 +37,7 @@ class Resumed:
     partitions: tuple[tuple[int, int, int], ...]  # (partition, records checkpointed, found written after it)
 
 
-RestoreEvent = Preflight | RestoreProgress | Resumed | Retrying
+RestoreEvent = Preflight | RestoreProgress | Resumed | Checkpointed | Retrying
 Emit = Callable[[RestoreEvent], None]
 
 

@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.input_checks import check_range, check_seconds, check_topic_name
+from kafka_sre_tui.engine.input_checks import (
+    check_partition_number,
+    check_range,
+    check_rate,
+    check_replication_factor,
+    check_seconds,
+    check_topic_name,
+)
 from kafka_sre_tui.engine.storage.encryption import EncryptionKey
 from kafka_sre_tui.engine.storage.manifest import Manifest, PartitionManifest
 from kafka_sre_tui.engine.storage.reader import iter_records
@@ -63,20 +70,21 @@ def validate_request(request: RestoreRequest) -> None:
     check_seconds("--checkpoint-seconds", request.checkpoint_seconds)
     if request.target_topic is not None:
         check_topic_name(request.target_topic, "--target-topic")
-    if request.rate_limit_mb_s is not None and not request.rate_limit_mb_s > 0:  # NaN too
-        raise ConfigError(f"--rate-limit must be > 0 MB/s, got {request.rate_limit_mb_s:g}")
+    if request.rate_limit_mb_s is not None:
+        check_rate("--rate-limit", request.rate_limit_mb_s)
     if request.resume and request.dry_run:  # a resume writes at once: it has no dry run to offer
         raise ConfigError("--dry-run cannot be combined with --resume: run the dry run without --resume to see "
                           "the preflight, then --resume to continue writing")
-    if request.replication_factor is not None and request.replication_factor < 1:
-        raise ConfigError(f"--replication-factor must be >= 1, got {request.replication_factor}")
+    if request.replication_factor is not None:
+        check_replication_factor(request.replication_factor)
     if request.partition_map:
         targets = list(request.partition_map.values())
         if len(set(targets)) != len(targets):
             raise ConfigError("--partition-map must send each partition to its own target partition "
                               f"(got {_map_text(request.partition_map)}): merging partitions would mix their order")
-        if any(p < 0 for pair in request.partition_map.items() for p in pair):
-            raise ConfigError(f"--partition-map takes partition numbers >= 0, got {_map_text(request.partition_map)}")
+        if not all(check_partition_number(p) for pair in request.partition_map.items() for p in pair):
+            raise ConfigError(f"--partition-map takes partition numbers from 0 to 2147483647, got "
+                              f"{_map_text(request.partition_map)}")
 
 
 def _map_text(mapping: dict[int, int]) -> str:
@@ -140,4 +148,6 @@ def parse_partition_map(text: str) -> dict[int, int]:
         raise ConfigError(f"--partition-map takes SOURCE:TARGET pairs like 0:1,1:0; got '{text}'") from None
     if len(mapping) != len(pairs):
         raise ConfigError(f"--partition-map names a source partition twice: '{text}'")
+    if not all(check_partition_number(p) for pair in mapping.items() for p in pair):
+        raise ConfigError(f"--partition-map takes partition numbers from 0 to 2147483647; got '{text}'")
     return mapping

@@ -99,10 +99,11 @@ def _record_checks(request: RestoreRequest, stats: dict[int, RangeStats], config
         return checks
     lows = [s.min_timestamp for s in stats.values() if s.min_timestamp is not None]
     highs = [s.max_timestamp for s in stats.values() if s.max_timestamp is not None]
-    if configs.get("message.timestamp.type") == "LogAppendTime":
+    deferred = configs.get("message.timestamp.type") == "LogAppendTime" and create
+    if configs.get("message.timestamp.type") == "LogAppendTime" and not create:
         checks.append(Check("timestamps", WARN, f"topic '{topic}' uses LogAppendTime: the broker stamps records with "
                                                 "the time of writing; to keep theirs, use a target with "
-                                                "message.timestamp.type=CreateTime"))
+                                                "message.timestamp.type=CreateTime, or a new topic (--create-topic)"))
         return checks
     after = _config_int(configs, "message.timestamp.after.max.ms", NO_LIMIT)
     before = _config_int(configs, "message.timestamp.before.max.ms", NO_LIMIT)
@@ -115,6 +116,10 @@ def _record_checks(request: RestoreRequest, stats: dict[int, RangeStats], config
         checks.append(Check("timestamps", FAIL, f"records are stamped {(now_ms - min(lows)) / DAY_MS:,.1f} days ago; "
                                                 f"topic '{topic}' refuses more than message.timestamp.before.max.ms="
                                                 f"{before}; raise it or use --new-timestamps"))
+    elif deferred:
+        checks.append(Check("timestamps", OK, f"topic '{topic}' will use LogAppendTime: it is created with CreateTime "
+                                              "so every record keeps its time (the source broker's append time), "
+                                              "and set to LogAppendTime once every record is written"))
     else:
         checks.append(Check("timestamps", OK, "every record keeps its timestamp (CreateTime)"))
     retention = _config_int(configs, "retention.ms", -1)

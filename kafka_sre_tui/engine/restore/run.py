@@ -25,6 +25,7 @@ from kafka_sre_tui.engine.input_checks import check_topic_name
 from kafka_sre_tui.engine.kafka.batches import BatchFormatError
 from kafka_sre_tui.engine.kafka.retry import retry_while_away
 from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.kafka.topic_settings import set_topic_configs
 from kafka_sre_tui.engine.kafka.topic_writer import WriterSettings
 from kafka_sre_tui.engine.restore.events import BackupDamaged, Emit, PreflightFailed, RestoreResult, Resumed, ignore
 from kafka_sre_tui.engine.restore.offsets import commit_group_offsets
@@ -56,6 +57,7 @@ from kafka_sre_tui.engine.target.topic import (
     end_offsets,
     inspect_target,
     stable_end_offsets,
+    timestamps_kept,
 )
 
 
@@ -124,10 +126,11 @@ async def _restore_once(cluster: ClusterConfig, request: RestoreRequest, folder:
             more = f" (and {len(failures) - 1} more; see the preflight above)" if len(failures) > 1 else ""
             raise PreflightFailed(f"restore refused: {failures[0].message}{more}; nothing was written")
         with locked(states):
+            create_with, set_after = timestamps_kept(preflight.create_configs) if preflight.create else ({}, {})
             if preflight.create:
                 await create_topic(session, topic, preflight.partitions, preflight.replication_factor or 1,
-                                   preflight.create_configs)
-            configs = {**target.configs, **preflight.create_configs} if preflight.create else target.configs
+                                   create_with)
+            configs = {**target.configs, **create_with} if preflight.create else target.configs
             starts = await end_offsets(session, topic, [s.target_partition for s in selections])
             progress = [PartitionProgress.fresh(s, starts[s.target_partition]) for s in selections]
             plan = {"backup_id": manifest.backup_id, "source_topic": manifest.topic["name"], "target_topic": topic,
@@ -135,7 +138,8 @@ async def _restore_once(cluster: ClusterConfig, request: RestoreRequest, folder:
                     "created_at": now().isoformat(), "completed_at": None,
                     "partitions": [s.selection.partition for s in progress],
                     "new_timestamps": request.new_timestamps, "compression": request.compression,
-                    "max_batch_bytes": batch_bytes(configs), "groups": request.restore_consumer_offsets}
+                    "max_batch_bytes": batch_bytes(configs), "groups": request.restore_consumer_offsets,
+                    "configs_after": set_after}
             for p in progress:  # durable before the first record: the resume's reference point
                 await asyncio.to_thread(save_partition, states, p.to_json())
             await asyncio.to_thread(save_plan, states, plan)
@@ -214,6 +218,8 @@ async def _write(session: KafkaSession, request: RestoreRequest, folder: Path, m
                                   progress, settings, states, request.checkpoint_seconds, manifest.backup_id, emit)
         plan = {**plan, "completed_at": plan.get("completed_at") or now().isoformat()}
         await asyncio.to_thread(save_plan, states, plan)
+    if plan.get("configs_after"):  # every record is written (again on a resume: setting twice changes nothing)
+        await set_topic_configs(session, topic, plan["configs_after"])
     groups = request.restore_consumer_offsets
     if groups is None and request.resume:
         groups = tuple(plan["groups"]) if plan.get("groups") is not None else None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.jobs import Checkpointed
 from kafka_sre_tui.engine.kafka.batches import CODEC_NAMES, BatchHeader, RawBatch
 from kafka_sre_tui.engine.kafka.topic_writer import TargetChanged, TopicWriter, WriterSettings, record_bytes
 from kafka_sre_tui.engine.restore.events import Emit, PartitionOutcome, RestoreMetrics, RestoreProgress
@@ -140,6 +141,7 @@ async def write_all(cluster: ClusterConfig, topic: str, backup_folder: Path, par
         while True:
             await asyncio.sleep(checkpoint_seconds)
             await checkpoint(state_folder, progress, seen)
+            emit(Checkpointed())
 
     async def copy(p: PartitionProgress, writer: TopicWriter, limit: asyncio.Semaphore) -> None:
         async with limit:
@@ -170,6 +172,7 @@ async def write_all(cluster: ClusterConfig, topic: str, backup_folder: Path, par
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
         await asyncio.shield(checkpoint(state_folder, progress, seen))
+    emit(Checkpointed())
     tracker.maybe_emit(force=True)
     seconds = time.monotonic() - started
     done = tracker.snapshot()

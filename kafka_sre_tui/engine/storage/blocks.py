@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kafka_sre_tui.engine.storage.codecs import BY_ID, Codec
+from kafka_sre_tui.engine.storage.codecs import BY_ID, Codec, OutputTooLarge
 
 MAGIC = b"KSRB"
 VERSION = 1
@@ -21,6 +21,10 @@ _FRAME = struct.Struct(">4sBBHqqqqIIIII")
 FRAME_SIZE = _FRAME.size  # 60
 HEAD_SIZE = 56  # the frame without its CRC: what AES-GCM authenticates with a sealed payload
 SEAL_OVERHEAD = 28  # 12-byte nonce + 16-byte tag
+# The most a block may hold once decompressed. The writer seals a block at 1 MiB of batches, so a block
+# is 1 MiB plus at most one Kafka batch, and a batch fits in one produce request (broker default
+# socket.request.max.bytes: 100 MiB). A header claiming more is damage or a decompression bomb.
+MAX_RAW_LENGTH = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,9 @@ def encode_block(raw: bytes, codec: Codec, level: int | None, first_offset: int,
                  first_timestamp: int, max_timestamp: int, records: int, batches: int,
                  position: int, seal: Seal | None = None) -> tuple[bytes, bytes, BlockInfo]:
     """Frame and payload of one block, plus its index entry; ``seal`` encrypts the payload."""
+    if len(raw) > MAX_RAW_LENGTH:
+        raise BlockError(f"a block of {len(raw)} bytes is more than the {MAX_RAW_LENGTH} bytes a backup "
+                         "block may hold (a Kafka batch that large cannot be backed up)")
     stored = codec.compress(raw, level)
     version = VERSION
     if seal is not None:
@@ -78,6 +85,9 @@ def decode_frame(frame: bytes, position: int, encrypted: bool = False) -> tuple[
         raise BlockError(f"block at byte {position} is {state}, unlike the backup its manifest describes")
     if codec_id not in BY_ID:
         raise BlockError(f"unknown codec id {codec_id} at byte {position}")
+    if raw_len > MAX_RAW_LENGTH:
+        raise BlockError(f"block at byte {position} claims {raw_len} bytes uncompressed, more than the "
+                         f"{MAX_RAW_LENGTH} a block may hold (damaged or crafted)")
     info = BlockInfo(position, stored_len, raw_len, crc, first, last, first_ts, max_ts, records, batches)
     return info, BY_ID[codec_id]
 
@@ -97,7 +107,10 @@ def decode_payload(info: BlockInfo, codec: Codec, stored: bytes, unseal: Seal | 
         except ValueError as exc:  # SealError
             raise BlockError(str(exc)) from None
     try:
-        raw = codec.decompress(stored)
+        raw = codec.decompress(stored, info.raw_length)
+    except OutputTooLarge:
+        raise BlockError(f"block expands beyond the {info.raw_length} bytes its header claims (a decompression "
+                         "bomb or damage): decompression stopped there") from None
     except Exception as exc:  # every codec library has its own error type
         raise BlockError(f"block does not decompress with {codec.name}: {exc}") from None
     if len(raw) != info.raw_length:

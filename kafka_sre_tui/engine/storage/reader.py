@@ -57,7 +57,13 @@ def iter_batches(backup_dir: Path, part: PartitionManifest, start: int | None = 
     for segment in part.segments:
         if segment.last_offset < lo or segment.first_offset >= hi:
             continue
-        with open(segment_path(backup_dir, segment.file), "rb") as handle:
+        try:
+            handle = open(segment_path(backup_dir, segment.file), "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise BlockError(f"segment {segment.file} of partition {part.partition} cannot be read "
+                             f"({exc.strerror or exc}): the backup is damaged; kafka-sre-tui verify names what is "
+                             "missing") from None
+        with handle:
             for block in segment.blocks:
                 if block.last_offset < lo or block.first_offset >= hi:
                     continue

@@ -139,3 +139,13 @@ def batch_bytes(configs: dict[str, Any]) -> int:
         return min(MAX_BATCH_BYTES, int(configs.get("max.message.bytes", MAX_BATCH_BYTES)))
     except (TypeError, ValueError):
         return MAX_BATCH_BYTES
+
+
+def timestamps_kept(configs: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The configs to create a copy's topic with, and those to set once every record is written. A
+    LogAppendTime topic is created CreateTime, so the records written keep the times the source broker
+    appended them (a LogAppendTime topic would stamp them with the time of the copy: time-based seeks
+    and retention would be wrong), and set to LogAppendTime afterwards for the records to come."""
+    if configs.get("message.timestamp.type") != "LogAppendTime":
+        return configs, {}
+    return {**configs, "message.timestamp.type": "CreateTime"}, {"message.timestamp.type": "LogAppendTime"}

@@ -8,6 +8,7 @@ option (``--rate-limit must be > 0 MB/s``), which is how such an error finds the
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Collapsible, Input, Label, Static
 
 from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.input_checks import INT64_MAX
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -42,19 +44,26 @@ class FieldError(ConfigError):
 
 
 def whole_number(text: str) -> int:
-    """What argparse's ``type=int`` accepts."""
+    """What argparse's ``type=int`` accepts, within Kafka's int64 (no offset, count or lag is larger;
+    the engine checks each option's own range)."""
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise ConfigError(f"expected a whole number; got '{text}'") from None
+    if abs(value) > INT64_MAX:
+        raise ConfigError(f"expected a whole number up to {INT64_MAX}; got '{text}'")
+    return value
 
 
 def decimal(text: str) -> float:
-    """What argparse's ``type=float`` accepts."""
+    """What argparse's ``type=float`` accepts, but finite: NaN and infinity are never a setting."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise ConfigError(f"expected a number like 2.5; got '{text}'") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"expected a finite number like 2.5; got '{text}'")
+    return value
 
 
 class JobForm(ModalScreen[R]):

@@ -10,6 +10,8 @@ from textual.containers import Horizontal
 from textual.widgets import Label, Select, Static
 
 from kafka_sre_tui.cli.args import parse_partitions, parse_time
+from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.input_checks import check_rate
 from kafka_sre_tui.engine.records.filters import RecordFilter
 from kafka_sre_tui.engine.records.query import RecordQuery
 from kafka_sre_tui.tui.screens.form_fields import Field, FieldError, JobForm
@@ -85,14 +87,19 @@ class ReplayForm(JobForm[ReplayChoice | None]):
         if len(starts) > 1:
             raise FieldError(starts[1], f"choose one start: {' or '.join(self.FIELDS[n].flag for n in starts)}")
         rate = self.number("rate_limit")
-        if rate is not None and not rate > 0:
-            raise FieldError("rate_limit", f"--rate-limit must be above 0 MB/s, got {rate:g}")
-        query = RecordQuery(
-            self.raw("source") or self.topic, self.parse("partitions", parse_partitions),
-            offset=self.whole("from_offset"), time_ms=self.parse("from_time", parse_time),
-            group=self.raw("group") or None, to_offset=self.whole("to_offset"),
-            to_time_ms=self.parse("to_time", parse_time),
-            filter=RecordFilter.parse(self.raw("grep") or None, self.raw("key") or None, ()),
-            limit=self.whole("limit"), max_scanned=None)
+        if rate is not None:
+            check_rate("--rate-limit", rate)  # a ConfigError naming the option: shown under its field
+        try:
+            query = RecordQuery(
+                self.raw("source") or self.topic, self.parse("partitions", parse_partitions),
+                offset=self.whole("from_offset"), time_ms=self.parse("from_time", parse_time),
+                group=self.raw("group") or None, to_offset=self.whole("to_offset"),
+                to_time_ms=self.parse("to_time", parse_time),
+                filter=RecordFilter.parse(self.raw("grep") or None, self.raw("key") or None, ()),
+                limit=self.whole("limit"), max_scanned=None)
+        except ConfigError as exc:  # the query says --offset; replay's option (and this field) is --from-offset
+            if str(exc).startswith("--offset "):
+                raise FieldError("from_offset", str(exc).replace("--offset", "--from-offset", 1)) from None
+            raise
         return ReplayChoice(str(self.query_one("#y-cluster", Select).value), query, target, self.checked("execute"),
                             rate, not self.checked("new_timestamps"))
