@@ -11,8 +11,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = ("backup lz4", "backup zstd", "verify (zstd backup)", "restore (zstd backup) into a new topic",
-        "backup zstd, small", "restore (zstd backup), small")
-PEERS = ("kcat consume → file", "kcat produce ← file", "Kafka ConsumerPerformance", "Kafka ProducerPerformance")
+        "backup zstd, small", "restore (zstd backup), small", "100 B records: backup zstd")
+PEERS = ("kcat consume → file", "kcat produce ← file", "Kafka ConsumerPerformance", "Kafka ProducerPerformance",
+         "100 B records: kcat consume → file")
 
 
 @pytest.mark.timeout(150)

@@ -9,7 +9,6 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli.args import (
     add_encryption_options,
     add_retry_option,
@@ -72,6 +71,7 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
 
 class _ProgressLine:
     def __init__(self) -> None:
+        from kafka_sre_tui.cli import output
         self.line = output.StatusLine()
         self.backup_id: str | None = None
 
@@ -144,6 +144,7 @@ def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Location)
 
 
 def _print_result(result: BackupResult, as_json: bool) -> None:
+    from kafka_sre_tui.cli import output
     added = result.manifest.extra.get("partitions_added_during_backup", [])
     if added:
         print(f"note: partition(s) {', '.join(map(str, added))} were added to '{result.manifest.topic['name']}' "
@@ -170,6 +171,7 @@ def _partition_json(p: Any) -> dict[str, Any]:
 def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
     import asyncio
 
+    from kafka_sre_tui.cli import output
     from kafka_sre_tui.engine.backup.catalog import verify
 
     result = asyncio.run(verify(backup_base(args, config), args.backup_id, encryption_key(args, config)))
@@ -189,6 +191,7 @@ def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_backups(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.cli import output
     from kafka_sre_tui.engine.backup.catalog import find_backup, list_backups, prune
     from kafka_sre_tui.engine.storage.manifest import read_manifest
 

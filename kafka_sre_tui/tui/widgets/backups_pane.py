@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from kafka_sre_tui.engine.backup.catalog import BackupSummary, list_backups
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.engine.storage.store import Location
 from kafka_sre_tui.tui.table_sync import sync_rows
 from kafka_sre_tui.tui.widgets.cells import num
+
+if TYPE_CHECKING:  # the backup engine loads with the pane's first listing
+    from kafka_sre_tui.engine.backup.catalog import BackupSummary
+    from kafka_sre_tui.engine.storage.store import Location
 
 COLUMNS = (("Backup id", "id"), ("Status", "status"), ("Topic", "topic"), ("Created (UTC)", "created"),
            ("Records", "records"), ("Size", "size"), ("Codec", "codec"))
@@ -35,11 +37,13 @@ class BackupsPane(Vertical):
         yield self.table
 
     def on_mount(self) -> None:
-        self.reload()
+        self.call_after_refresh(self.reload)  # after the first frame: listing loads the backup engine
 
     @work(exclusive=True, group="backups-list")
     async def reload(self) -> None:
         """List the backups in a thread: a bucket (or a slow disk) must not freeze the dashboard."""
+        from kafka_sre_tui.engine.backup.catalog import list_backups
+
         try:
             self.backups = await asyncio.to_thread(list_backups, self.base)
         except KsreError as exc:  # a bucket that cannot be reached: say so, keep the dashboard up
