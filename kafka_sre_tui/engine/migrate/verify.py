@@ -131,6 +131,7 @@ async def _digest_partitions(session: KafkaSession, topic: str,
     leaders = await _leaders(session, topic)
     idle: dict[int, int] = {}
     retries = 0
+    why = ""  # what the last round asked again for, for the error when the retries run out
     while positions:
         by_leader: dict[int, dict[TopicPartition, int]] = defaultdict(dict)
         for p, offset in positions.items():
@@ -144,11 +145,13 @@ async def _digest_partitions(session: KafkaSession, topic: str,
         moved = len(fetched) < len(positions)
         for p, answer in fetched.items():
             if answer.error_code in LEADER_MOVED:
-                moved = True
+                moved, why = True, f"partition {p} has no leader that answers"
                 continue
             if answer.error_code == OFFSET_OUT_OF_RANGE and await _still_in_range(session, topic, p, leaders,
                                                                                 positions[p]):
-                moved = True  # a broker that has not caught up with its own log yet: ask again shortly
+                # a broker that has not caught up with its own log yet: ask again shortly
+                moved, why = True, (f"its leader kept answering that offset {positions[p]} of partition {p} is "
+                                    "out of range although the partition's offsets include it")
                 continue
             session.raise_for_code(answer.error_code, f"fetching {topic}/{p} to verify it")
             hi = wanted[p][1]
@@ -168,7 +171,10 @@ async def _digest_partitions(session: KafkaSession, topic: str,
         if moved:
             retries += 1
             if retries > MAX_LEADER_RETRIES:
-                session.raise_for_code(6, f"fetching {topic} to verify it")  # NotLeaderForPartition, in words
+                raise KafkaRequestFailed(f"fetching '{topic}' on cluster '{session.cluster.name}' to verify it: "
+                                         f"{why or 'a partition had no leader'} for "
+                                         f"{MAX_LEADER_RETRIES * LEADER_RETRY_SECONDS:g} s; verify again",
+                                         retriable=True)
             await asyncio.sleep(LEADER_RETRY_SECONDS)
             leaders = await _leaders(session, topic)
     return {p: SideDigest(counts[p], digests[p].hexdigest()) for p in wanted}
