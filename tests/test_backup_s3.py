@@ -22,8 +22,10 @@ from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, UiSet
 from kafka_sre_tui.engine.backup.catalog import COMPLETE, list_backups, verify
 from kafka_sre_tui.engine.backup.run import resume_backup
 from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.storage.manifest import read_manifest
 from kafka_sre_tui.engine.storage.store import Location, open_location
+from kafka_sre_tui.engine.target.topic import end_offsets
 from kafka_sre_tui.localkafka import LocalKafka
 from kafka_sre_tui.tui.app import KsreApp
 from kafka_sre_tui.tui.screens.backup_form import BackupForm
@@ -32,6 +34,10 @@ from tests.kafka_helpers import create_topic, produce, read_all, wait_for
 from tests.object_servers import S3Proxy
 from tests.restore_helpers import restore
 from tests.test_backup_fidelity import _tricky_topic
+from tests.test_restore_resume import PARTITIONS as RESUME_PARTITIONS
+from tests.test_restore_resume import PER_PARTITION as RESUME_PER_PARTITION
+from tests.test_restore_resume import _checkpointed
+from tests.test_restore_resume import _load as _load_for_resume
 
 
 def _bucket(s3proxy: S3Proxy, bucket: str, prefix: str = "dr") -> Location:
@@ -238,3 +244,44 @@ async def test_two_backups_into_one_prefix_at_once(kafka: LocalKafka, cluster: C
         assert read_backup(done.path) == source  # type: ignore[arg-type]
         assert (await verify(base, done.backup_id)).intact
     assert sorted(b.backup_id for b in list_backups(base)) == sorted([first.backup_id, second.backup_id])
+
+
+async def test_a_restore_from_a_bucket_killed_mid_run_resumes_exactly_once(
+        kafka: LocalKafka, cluster: ClusterConfig, unique: str, s3proxy: S3Proxy, s3_bucket: str,
+        tmp_path: Path) -> None:
+    """restore --resume reading the backup from a bucket: the records the killed run wrote after its last
+    checkpoint are found from the target's end offsets and not written again."""
+    bs, target, states = kafka.bootstrap_servers, f"{unique}-r", tmp_path / "states"
+    await _load_for_resume(bs, unique)
+    base = _bucket(s3proxy, s3_bucket)
+    done = await backup(cluster, unique, base)  # type: ignore[arg-type]
+    cmd = [sys.executable, "-m", "kafka_sre_tui", "--config", str(_config(tmp_path, s3proxy)), "restore",
+           "--cluster", bs, "--backup-dir", f"s3://{s3_bucket}/dr", "--backup-id", done.backup_id,
+           "--target-topic", target, "--create-topic", "--rate-limit", "2", "--checkpoint-seconds", "2",
+           "--state-dir", str(states)]
+    proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.PIPE)
+    try:
+        async with KafkaSession(cluster) as session:
+            deadline = time.monotonic() + 90
+            while True:  # kill once a checkpoint holds some records and more have been written since
+                assert proc.returncode is None, (await proc.stderr.read()).decode()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "no checkpoint followed by more writes within 90 s"
+                marks = _checkpointed(states)
+                if len(marks) == RESUME_PARTITIONS and sum(marks.values()) > 0:
+                    ends = await end_offsets(session, target, list(range(RESUME_PARTITIONS)))
+                    if sum(ends.values()) > sum(marks.values()) + 500:
+                        break
+                await asyncio.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+    async with KafkaSession(cluster) as session:
+        written_before = sum((await end_offsets(session, target, list(range(RESUME_PARTITIONS)))).values())
+    after_checkpoint = written_before - sum(_checkpointed(states).values())
+    assert after_checkpoint > 0 and written_before < RESUME_PARTITIONS * RESUME_PER_PARTITION
+
+    resumed = await restore(cluster, base, done.backup_id, target_topic=target, resume=True,  # type: ignore[arg-type]
+                            state_dir=states)
+    assert resumed.metrics is not None and resumed.metrics.skipped_on_resume == after_checkpoint
+    assert await read_all(bs, target) == await read_all(bs, unique)  # every record once, same offsets
