@@ -29,6 +29,7 @@ from bench.throughput import Topic
 from kafka_sre_tui.localkafka import LocalKafka, kafka_libs
 
 TOPIC = "bench.orders"
+SMALL_VALUE_BYTES = 100  # the small-record topic (issue 17: "one of small (100 B) records")
 LARGE_SCALE = Scale(topics=8000, partitions=5, groups=2500)
 
 
@@ -144,6 +145,7 @@ def run(settings: Settings, name: str, argv: list[str]) -> Path:
                 rows.append(throughput.measure_kcat_pipe(kcat, kcat_note, topic, target.bootstrap_servers, settings,
                                                          log))
             rows += throughput.measure_peers(topic, kafka_libs(), kcat, kcat_note, workdir, settings, log)
+            rows += _small_records(cli, kafka, kcat, kcat_note, workdir, settings)
         rows += throughput.measure_kafka_backup(topic, workdir, settings, log)  # full and --restore-only
         if settings.profile and backup_id:
             result["profiles"] = _profiles(cli, topic, backup_id, workdir.parent / "ksre-bench-profiles")
@@ -153,6 +155,17 @@ def run(settings: Settings, name: str, argv: list[str]) -> Path:
     path = report.write(settings.out_dir, name, result, rows, checks)
     log(f"results: {path} (and .json)")
     return path
+
+
+def _small_records(cli: Cli, kafka: LocalKafka, kcat: str | None, kcat_note: str, workdir: Path,
+                   settings: Settings) -> list[Row]:
+    """The same number of records with 100 B values (about a tenth of the log)."""
+    name = f"{TOPIC}.small-records"
+    asyncio.run(load_topic(kafka.bootstrap_servers, name, settings.records, settings.partitions,
+                           Records(SMALL_VALUE_BYTES), settings.batch_kib))
+    topic = Topic(kafka.bootstrap_servers, name, settings.records, topic_log_bytes(kafka, name))
+    log(f"loaded the {SMALL_VALUE_BYTES} B-record topic: {topic.log_bytes / 1e6:,.0f} MB")
+    return throughput.measure_small_records(cli, topic, kcat, kcat_note, workdir, settings, log)
 
 
 def _migrate_only(cli: Cli, kafka: LocalKafka, topic: Topic, settings: Settings, kcat: str | None,

@@ -8,6 +8,7 @@ machine the wall clock mostly measures the neighbours. "Ours" subtracts a bare `
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import statistics
@@ -43,7 +44,23 @@ def measure(bootstrap: str | None, repeats: int = REPEATS) -> dict[str, Any]:
         found = _measure(argv, repeats)
         found["ours_cpu_s"] = round(found["cpu_min_s"] - bare["cpu_min_s"], 3)
         result[name] = found
+    result["dashboard first frame"] = first_frame(repeats)
     return result
+
+
+def first_frame(repeats: int) -> dict[str, float]:
+    """Seconds from the interpreter's start to the dashboard's first frame (bench/first_frame.py), median."""
+    wall, cpu = [], []
+    for _ in range(repeats):
+        run = subprocess.run([sys.executable, "-m", "bench.first_frame"], capture_output=True, text=True, check=False)
+        if run.returncode == 0:
+            found = json.loads(run.stdout.strip().splitlines()[-1])
+            wall.append(found["first_frame_wall_s"])
+            cpu.append(found["first_frame_cpu_s"])
+    if not wall:
+        return {}
+    return {"cpu_min_s": round(min(cpu), 3), "cpu_median_s": round(statistics.median(cpu), 3),
+            "wall_min_s": round(min(wall), 3), "wall_median_s": round(statistics.median(wall), 3)}
 
 
 def main() -> int:

@@ -129,13 +129,14 @@ DEFAULT_MAX_BACKUP_SIZE_GB = 100.0
 
 @dataclass(frozen=True)
 class BackupSettings:
-    base_path: Path = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "backups")
+    base_path: Path | str = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "backups")
     compression: str = "zstd"
     max_concurrent_backups: int = 2
     retention_days: int = 30
     max_backup_size_gb: float | None = None  # None: not set; `backups prune` keeps DEFAULT_MAX_BACKUP_SIZE_GB
     encryption_key_file: Path | None = None  # AES-256-GCM at rest when one of these two is set
     encryption_key_env: str | None = None
+    object_store: dict[str, Any] = field(default_factory=dict)  # endpoint, region, allow_http, ... (no secrets)
 
     @property
     def prune_limit_gb(self) -> float:
@@ -350,6 +351,60 @@ def _path(config_path: Path) -> Callable[[Any], Path]:
     return conv
 
 
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+OBJECT_SCHEMES = ("s3", "az", "gs")
+OBJECT_STORE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "endpoint": str, "region": str, "allow_http": bool, "virtual_hosted_style": bool, "account_name": str,
+    "retry_seconds": (int, float)}
+
+
+def url_scheme(text: str) -> str | None:
+    """The ``scheme`` of ``scheme://...``, lower-cased; None for a path."""
+    found = _URL.match(text.strip())
+    return found.group(1).lower() if found else None
+
+
+def unsupported_backup_url(text: str) -> str | None:
+    """Why ``text`` cannot be a backup location (a URL other than s3://, az://, gs://: ``Path`` would make
+    ``x://b/dr`` a local folder ``x:/b/dr``, and the user would believe the backup is elsewhere), or None."""
+    scheme = url_scheme(text)
+    if scheme is None or scheme in OBJECT_SCHEMES:
+        return None
+    return (f"'{text}': {scheme}:// is not a storage backups can be kept in; use a local directory or "
+            f"{', '.join(s + '://' for s in OBJECT_SCHEMES)}")
+
+
+def _backup_dir(config_path: Path) -> Callable[[Any], Path | str]:
+    """Like :func:`_path`, but an object-store URL stays a URL and any other URL is refused."""
+    def conv(v: Any) -> Path | str:
+        text = _str(config_path)(v)
+        problem = unsupported_backup_url(text)
+        if problem is not None:
+            raise ValueError(problem)
+        return text if url_scheme(text) else _path(config_path)(v)
+    return conv
+
+
+def _object_store(_: Path) -> Callable[[Any], dict[str, Any]]:
+    """``[backup.object_store]``: where and how to reach the store; credentials never (environment only)."""
+    def conv(v: Any) -> dict[str, Any]:
+        if not isinstance(v, dict):
+            raise ValueError(f"expected a table, got {_describe(v)}")
+        for key, value in v.items():
+            kind = OBJECT_STORE_KEYS.get(key)
+            if kind is None:
+                secret = any(w in key for w in ("secret", "key", "token", "sas", "password"))
+                hint = ("secrets are not read from the config: use the environment (AWS_ACCESS_KEY_ID / "
+                        "AWS_SECRET_ACCESS_KEY, AZURE_STORAGE_ACCOUNT_KEY, GOOGLE_APPLICATION_CREDENTIALS)"
+                        if secret else f"known keys: {', '.join(sorted(OBJECT_STORE_KEYS))}")
+                raise ValueError(f"{key}: unknown key; {hint}")
+            if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+                expected = "true or false" if kind is bool else "a string" if kind is str else "a number"
+                raise ValueError(f"{key}: expected {expected}, got {_describe(value)}")
+        return dict(v)
+    return conv
+
+
 def _servers(_: Path) -> Callable[[Any], tuple[str, ...]]:
     def conv(v: Any) -> tuple[str, ...]:
         items = v.split(",") if isinstance(v, str) else v
@@ -400,7 +455,8 @@ _PROPERTIES_ONLY_KEYS: dict[str, Callable[[Path], Callable[[Any], Any]]] = {
     "ssl_key_password": _str,
 }
 _BACKUP_KEYS = {
-    "base_path": _path,
+    "base_path": _backup_dir,
+    "object_store": _object_store,
     "compression": _choice(COMPRESSIONS, str.lower),
     "max_concurrent_backups": _number(1, integer=True),
     "retention_days": _number(0, integer=True),

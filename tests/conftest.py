@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.audit import ENV_VAR as AUDIT_ENV_VAR
 from kafka_sre_tui.localkafka import KAFKA_VERSION, LocalKafka, LocalKafkaCluster, LocalKafkaError
 from tests.java_clients import share_group_properties
+from tests.object_servers import Azurite, S3Proxy, azure_environment, s3_environment
 
 _names = itertools.count()
 
@@ -79,3 +81,43 @@ def cluster(kafka: LocalKafka) -> ClusterConfig:
 def unique() -> str:
     """A fresh name for a topic or group, so tests sharing a broker never see each other's data."""
     return f"t{next(_names)}"
+
+
+@pytest.fixture(scope="session")
+def s3proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Proxy]:
+    """A real S3 server (s3proxy, filesystem provider) on 127.0.0.1."""
+    server = S3Proxy(tmp_path_factory.mktemp("s3proxy"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3proxy: S3Proxy, unique: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh bucket on :func:`s3proxy`, with the test credentials in the standard AWS_* variables."""
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    for key, value in s3_environment().items():
+        monkeypatch.setenv(key, value)
+    bucket = f"bucket-{unique}"
+    s3proxy.create_bucket(bucket)
+    return bucket
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """A real Azure Blob server (Azurite) on 127.0.0.1."""
+    server = Azurite(tmp_path_factory.mktemp("azurite"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def az_container(azurite: Azurite, unique: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh container on :func:`azurite`, with its account key in AZURE_STORAGE_* as Azure's tools expect."""
+    for key, value in azure_environment().items():
+        monkeypatch.setenv(key, value)
+    container = f"container-{unique}"
+    azurite.create_container(container)
+    return container

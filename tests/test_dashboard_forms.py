@@ -228,6 +228,10 @@ async def test_bad_values_are_refused_under_their_field_and_start_nothing(
         await pilot.press("enter")
         assert "Rate limit (MB/s): --rate-limit must be > 0 MB/s" in _error(form, "#f-rate-limit")
         assert not form.query_one("#advanced", Collapsible).collapsed  # opened to show it
+        await _fill(pilot, {"#f-rate-limit": "", "#f-backup-dir": "ftp://host/dr"})  # not a local folder 'ftp:'
+        await pilot.press("enter")
+        assert ("Backup directory: --backup-dir 'ftp://host/dr': ftp:// is not a storage backups can be kept "
+                "in") in _error(form, "#f-backup-dir")
         assert app.screen is form and not app.jobs_pane.jobs and not list(tmp_path.iterdir())
 
         await pilot.press("escape")

@@ -21,6 +21,7 @@ import zstandard
 
 from kafka_sre_tui.engine.storage.blocks import MAX_RAW_LENGTH, BlockError, decode_frame, encode_block
 from kafka_sre_tui.engine.storage.codecs import CODECS, OutputTooLarge
+from kafka_sre_tui.engine.storage.local_store import LocalDir
 from kafka_sre_tui.engine.storage.manifest import Manifest, PartitionManifest, write_manifest
 from kafka_sre_tui.engine.storage.writer import SegmentInfo
 
@@ -63,7 +64,7 @@ def bomb_backup(base: Path, codec: str, payload: bytes, claimed: int = CLAIMED) 
                           100, claimed, (info,))
     part = PartitionManifest(0, 0, 100, 0, 100, claimed, len(stored), 0, 99, 0, 0, (), 0, (segment,))
     now = datetime.now(UTC).isoformat()
-    write_manifest(folder, Manifest(backup_id, now, now, {"cluster": "test"}, {"name": "bomb"}, {},
+    write_manifest(LocalDir(folder), Manifest(backup_id, now, now, {"cluster": "test"}, {"name": "bomb"}, {},
                                     {"codec": codec, "level": None}, (part,), {}, {}))
     return backup_id, folder
 

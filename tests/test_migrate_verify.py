@@ -66,3 +66,30 @@ async def test_verify_finds_a_record_altered_on_the_target(kafka: LocalKafka, ka
     # a record appended to the migrated copy by someone else
     await produce(kafka2.bootstrap_servers, unique, {0: 1})
     assert await asyncio.to_thread(main, ["migrate", "verify", *args[1:]]) == 1
+
+
+async def test_verify_finds_one_byte_changed_in_a_header_or_a_timestamp(kafka: LocalKafka, kafka2: LocalKafka,
+                                                                         unique: str, tmp_path: Path) -> None:
+    """Verify reads raw batches, not a consumer's records: a copy equal in count and in keys and values but
+    with one header byte (partition 1) or one millisecond (partition 2) different must still fail there."""
+    bs = kafka.bootstrap_servers
+    await create_topic(bs, unique, 3)
+    await produce_varied(bs, unique, 3, 40)
+    source, target = cluster_of(kafka, "a"), cluster_of(kafka2, "b")
+    tampered = f"{unique}-t"
+    await create_topic(kafka2.bootstrap_servers, tampered, 3)
+    records = await read_all(bs, unique)
+    async with TopicWriter(target, tampered, WriterSettings(), lambda *_: None) as writer:
+        for p, rs in records.items():
+            for i, (offset, ts, _tt, key, value, headers) in enumerate(rs):
+                if p == 1 and i == 5:
+                    assert headers[-1][1], "a record with a header value to alter"
+                    name, data = headers[-1]
+                    headers = (*headers[:-1], (name, bytes([data[0] ^ 1]) + data[1:]))
+                if p == 2 and i == 5:
+                    ts += 1
+                await writer.write(p, _Rec(offset, ts, key, value, headers))
+    verdict = await verify_migration(source, target, request(tmp_path, unique, target_topic=tampered))
+    by_partition = {v.partition: v for v in verdict.partitions}
+    assert [by_partition[p].match for p in range(3)] == [True, False, False]
+    assert all(by_partition[p].source.records == by_partition[p].target.records == len(records[p]) for p in range(3))

@@ -33,7 +33,11 @@ def _heavy(modules: set[str]) -> set[str]:
 
 def test_help_loads_no_kafka_client_and_no_engine() -> None:
     for argv in (["--help"], ["backup", "--help"], ["restore", "--help"], ["migrate", "--help"]):
-        assert _heavy(_loaded(*argv)) == set(), argv
+        modules = _loaded(*argv)
+        assert _heavy(modules) == set(), argv
+        # no log file to open, no table to print: the rotating handler (socket, pickle) and the value types wait
+        assert modules & {"logging.handlers", "socket", "kafka_sre_tui.engine.models", "kafka_sre_tui.cli.output"} \
+            == set(), argv
 
 
 def test_topics_listing_loads_only_inspection(kafka: LocalKafka) -> None:
@@ -42,6 +46,7 @@ def test_topics_listing_loads_only_inspection(kafka: LocalKafka) -> None:
     capabilities = ("backup", "restore", "migrate", "drain", "storage")
     assert {m for m in modules if m.split(".")[:3] in [["kafka_sre_tui", "engine", c] for c in capabilities]} == set()
     assert {m for m in modules if m.split(".")[0] in ("rich", "textual", "yaml", "zstandard", "lz4")} == set()
+    assert "logging.handlers" not in modules  # a listing writes no log file
 
 
 def test_cutover_steps_offered_by_the_cli_are_the_engines() -> None:

@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from kafka_sre_tui.config import AppConfig, ClusterConfig
+from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.input_checks import check_partition_number
 
 if TYPE_CHECKING:  # cryptography is imported only when a key is read (see cli/main.py on start-up)
     from kafka_sre_tui.engine.storage.encryption import EncryptionKey
+    from kafka_sre_tui.engine.storage.store import Location
 
 T = TypeVar("T")
 
@@ -46,10 +47,17 @@ def retry_seconds_arg(text: str) -> float:
     return 0.0 if text.strip() in ("0", "0.0") else seconds_arg(text)
 
 
-def backup_base(args: argparse.Namespace, config: AppConfig) -> Path:
-    """``--backup-dir``, else ``[backup] base_path``."""
-    chosen = getattr(args, "backup_dir", None)
-    return Path(chosen).expanduser() if chosen else config.backup.base_path.expanduser()
+def backup_base(args: argparse.Namespace, config: AppConfig) -> Location:
+    """``--backup-dir``, else ``[backup] base_path``: a directory or an object-store URL."""
+    return backup_location(getattr(args, "backup_dir", None), config.backup)
+
+
+def backup_location(chosen: str | None, settings: BackupSettings) -> Location:
+    """Where backups are kept: ``chosen`` (a directory or ``s3://``, ``az://``, ``gs://`` URL; any other
+    ``scheme://`` is a ConfigError), else ``[backup] base_path``, with ``[backup.object_store]`` options."""
+    from kafka_sre_tui.engine.storage.store import open_location
+
+    return open_location(chosen or settings.base_path, settings.object_store)
 
 
 def add_encryption_options(parser: argparse.ArgumentParser, action: str) -> None:

@@ -7,10 +7,8 @@ import json
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli.args import (
     add_encryption_options,
     add_retry_option,
@@ -26,6 +24,7 @@ from kafka_sre_tui.engine.jobs import Checkpointed, Retrying
 
 if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
     from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult
+    from kafka_sre_tui.engine.storage.store import Location
 from kafka_sre_tui.observe.tap import tapped
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -72,6 +71,7 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
 
 class _ProgressLine:
     def __init__(self) -> None:
+        from kafka_sre_tui.cli import output
         self.line = output.StatusLine()
         self.backup_id: str | None = None
 
@@ -128,7 +128,7 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
     return EXIT_OK
 
 
-def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path) -> ClusterConfig:
+def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Location) -> ClusterConfig:
     from kafka_sre_tui.engine.backup.catalog import find_backup
 
     if getattr(args, "cluster", None):
@@ -136,7 +136,7 @@ def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path) -> 
     plan_path = find_backup(base, args.resume) / "backup.json"
     if not plan_path.exists():
         raise ConfigError(f"backup {args.resume} has nothing to resume (complete, or not started)")
-    source = json.loads(plan_path.read_text())["source"]
+    source = json.loads(plan_path.read_bytes())["source"]
     name = source["cluster_name"]
     if name not in config.clusters:
         name = ",".join(source["bootstrap_servers"])
@@ -144,6 +144,7 @@ def _resume_cluster(args: argparse.Namespace, config: AppConfig, base: Path) -> 
 
 
 def _print_result(result: BackupResult, as_json: bool) -> None:
+    from kafka_sre_tui.cli import output
     added = result.manifest.extra.get("partitions_added_during_backup", [])
     if added:
         print(f"note: partition(s) {', '.join(map(str, added))} were added to '{result.manifest.topic['name']}' "
@@ -170,6 +171,7 @@ def _partition_json(p: Any) -> dict[str, Any]:
 def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
     import asyncio
 
+    from kafka_sre_tui.cli import output
     from kafka_sre_tui.engine.backup.catalog import verify
 
     result = asyncio.run(verify(backup_base(args, config), args.backup_id, encryption_key(args, config)))
@@ -189,6 +191,7 @@ def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_backups(args: argparse.Namespace, config: AppConfig) -> int:
+    from kafka_sre_tui.cli import output
     from kafka_sre_tui.engine.backup.catalog import find_backup, list_backups, prune
     from kafka_sre_tui.engine.storage.manifest import read_manifest
 

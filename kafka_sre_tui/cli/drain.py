@@ -17,7 +17,6 @@ from kafka_sre_tui.cli import data_loss_output
 from kafka_sre_tui.cli.args import cluster_from_args
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError, NotFound
-from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.observe.tap import tapped
 
 if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/main.py)
@@ -25,6 +24,7 @@ if TYPE_CHECKING:  # the engine is imported by the command that runs (see cli/ma
     from kafka_sre_tui.engine.drain.data_loss import DataLoss
     from kafka_sre_tui.engine.drain.data_loss_probe import DataLossSampler
     from kafka_sre_tui.engine.drain.monitor import Event
+    from kafka_sre_tui.engine.models import TopicPartition
 
 EXIT_DRAINED, EXIT_TIMED_OUT, EXIT_STALLED = 0, 1, 3
 SPARK = "▁▂▃▄▅▆▇█"
@@ -155,6 +155,7 @@ class _Printer:
     def _sample_json(self, a: Assessment) -> dict[str, Any]:
         from kafka_sre_tui.engine.drain import assessment_json
         from kafka_sre_tui.engine.drain.stuck import stuck_records
+        from kafka_sre_tui.engine.models import TopicPartition
 
         losses = self._losses(a)
         value = {"event": "sample", **assessment_json(a), **data_loss_output.group_fields(losses)}
@@ -198,6 +199,8 @@ class _Printer:
     def _table(self, a: Assessment) -> None:
         from rich.console import Console
         from rich.table import Table
+
+        from kafka_sre_tui.engine.models import TopicPartition
 
         console = Console(file=self.out, highlight=False)
         table = Table(box=None, header_style="bold")

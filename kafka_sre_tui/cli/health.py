@@ -7,7 +7,6 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli.args import backup_base, cluster_from_args
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.errors import ConfigError
@@ -30,6 +29,7 @@ def cmd_health(args: argparse.Namespace, config: AppConfig) -> int:
 
     from rich.markup import escape
 
+    from kafka_sre_tui.cli import output
     from kafka_sre_tui.engine.health import check_health
 
     cluster: ClusterConfig | None

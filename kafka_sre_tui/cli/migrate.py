@@ -14,7 +14,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli.args import add_retry_option, parse_groups, partitions_arg, seconds_arg, with_time_limits
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.errors import ConfigError
@@ -89,6 +88,7 @@ class _Reporter:
     """The plan to stdout before anything is written; progress and lag on one stderr line."""
 
     def __init__(self, as_json: bool) -> None:
+        from kafka_sre_tui.cli import output
         self.as_json = as_json
         self.line = output.StatusLine()
 
@@ -130,6 +130,7 @@ def _print_started(e: engine.MigrateStarted) -> None:
 def cmd_migrate(args: argparse.Namespace, config: AppConfig) -> int:
     import asyncio
 
+    from kafka_sre_tui.cli import output
     from kafka_sre_tui.engine import migrate as engine
 
     source = with_time_limits(config.cluster(args.source_cluster), args)
@@ -172,6 +173,7 @@ def verify_json(v: engine.VerifyResult) -> dict[str, Any]:
 
 
 def _print_result(r: engine.MigrateResult) -> None:
+    from kafka_sre_tui.cli import output
     m = r.metrics
     output.table(f"Migrated {r.source} -> {r.target}", ["Metric", "Value"], [
         ("duration", f"{m.duration_seconds:.2f} s"), ("records", f"{m.records:,}"),
@@ -185,6 +187,7 @@ def _print_result(r: engine.MigrateResult) -> None:
 
 
 def _print_verify(v: engine.VerifyResult) -> None:
+    from kafka_sre_tui.cli import output
     output.table(f"Verify {v.source} vs {v.target} ({v.ranges_from})",
                  ["Partition", "Source records", "Target records", "Source sha256", "Target sha256", "Result"],
                  [(f"{p.partition}->{p.target_partition}", f"{p.source.records:,}", f"{p.target.records:,}",
@@ -197,6 +200,7 @@ def _print_verify(v: engine.VerifyResult) -> None:
 def _verify(source: ClusterConfig, target: ClusterConfig, request: engine.MigrateRequest, as_json: bool) -> int:
     import asyncio
 
+    from kafka_sre_tui.cli import output
     from kafka_sre_tui.engine import migrate as engine
 
     result = asyncio.run(engine.verify_migration(source, target, request))
@@ -211,6 +215,7 @@ def _cutover(source: ClusterConfig, target: ClusterConfig, request: engine.Migra
              args: argparse.Namespace) -> int:
     import asyncio
 
+    from kafka_sre_tui.cli import output
     from kafka_sre_tui.engine import migrate as engine
 
     settings = engine.CutoverSettings(args.drain_timeout_seconds, args.interval)

@@ -12,7 +12,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kafka_sre_tui.cli import output
 from kafka_sre_tui.cli.args import (
     add_encryption_options,
     add_retry_option,
@@ -100,6 +99,7 @@ class _Reporter:
     """Preflight to stdout (text) before anything is written; progress on one stderr line."""
 
     def __init__(self, as_json: bool) -> None:
+        from kafka_sre_tui.cli import output
         self.as_json = as_json
         self.line = output.StatusLine()
 
@@ -147,6 +147,7 @@ def print_preflight(p: Preflight) -> None:
 def cmd_restore(args: argparse.Namespace, config: AppConfig) -> int:
     import asyncio
 
+    from kafka_sre_tui.cli import output
     from kafka_sre_tui.engine.restore.run import restore_backup
 
     request = request_from(args, config)
@@ -188,6 +189,7 @@ def result_json(result: RestoreResult) -> dict[str, Any]:
 
 
 def _print_result(result: RestoreResult) -> None:
+    from kafka_sre_tui.cli import output
     if result.dry_run:
         ok = result.preflight is not None and result.preflight.ok
         print("dry run: nothing written; " + ("the restore would proceed" if ok else "the restore would be refused"))

@@ -25,7 +25,7 @@ from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.backup.catalog import COMPLETE, INCOMPLETE, VERIFY_RECORD, BackupSummary, list_backups
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.kafka.session import KafkaSession
-from kafka_sre_tui.engine.storage.files import read_json
+from kafka_sre_tui.engine.storage.store import Location, open_location, read_json
 
 INCOMPLETE_AFTER = timedelta(days=1)
 
@@ -47,7 +47,7 @@ class HealthReport:
         return all(c.ok for c in self.checks)
 
 
-async def check_health(cluster: ClusterConfig | None, base: Path, max_backup_size_gb: float | None,
+async def check_health(cluster: ClusterConfig | None, base: Location | Path, max_backup_size_gb: float | None,
                        now: datetime, clock: Callable[[], float] = time.monotonic) -> HealthReport:
     """Run every check; with ``cluster`` None (none configured) the cluster check says it did not run."""
     checks = [await check_cluster(cluster, clock) if cluster is not None else
@@ -56,11 +56,32 @@ async def check_health(cluster: ClusterConfig | None, base: Path, max_backup_siz
     return HealthReport(tuple(checks))
 
 
-def check_backups(base: Path, max_backup_size_gb: float | None, now: datetime) -> list[Check]:
-    """The checks on the backup directory (file system work: run it in a thread)."""
+def check_backups(where: Location | Path, max_backup_size_gb: float | None, now: datetime) -> list[Check]:
+    """The checks on the backup directory or bucket (storage work: run it in a thread)."""
+    location = open_location(where)
+    base = location.local_dir()
+    if base is None:
+        reachable = check_store(location)
+        if not reachable.ok:
+            return [reachable]
+        backups = list_backups(location)
+        free = Check("free_space", True, "not checked: an object store has no disk to fill", {"path": str(location)})
+        return [reachable, free, check_incomplete(backups, now), check_newest(backups, now), check_verified(backups)]
     backups = list_backups(base) if base.is_dir() else []
     return [check_backup_dir(base), check_free_space(base, backups, max_backup_size_gb),
             check_incomplete(backups, now), check_newest(backups, now), check_verified(backups)]
+
+
+def check_store(base: Location) -> Check:
+    """An object store's prefix: an object can be written, read back and deleted there."""
+    probe = base / f".health-{uuid.uuid4().hex}"
+    try:
+        probe.write_atomic(b"")
+        probe.read_bytes()
+        probe.unlink(missing_ok=True)
+    except (KsreError, OSError) as exc:
+        return Check("backup_dir", False, str(exc), {"path": str(base)})
+    return Check("backup_dir", True, f"{base} is reachable and writable", {"path": str(base)})
 
 
 async def check_cluster(cluster: ClusterConfig, clock: Callable[[], float] = time.monotonic) -> Check:

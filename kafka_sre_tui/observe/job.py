@@ -9,16 +9,15 @@ one line, every line carrying the job id. Metrics and notifications read :attr:`
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from kafka_sre_tui.engine.drain.assessment import Assessment
-from kafka_sre_tui.engine.drain.monitor import SampleFailed
 from kafka_sre_tui.engine.jobs import Checkpointed, Progress, Retrying
-from kafka_sre_tui.engine.migrate.request import MigrateProgress, MigrateStarted
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
 STATES = (RUNNING, SUCCEEDED, FAILED, INTERRUPTED)
@@ -102,18 +101,18 @@ class ObservedJob:
             s.records, s.bytes, s.elapsed_seconds, s.fraction = (event.records, event.bytes, event.elapsed_seconds,
                                                                   event.fraction)
             s.subject = getattr(event, "backup_id", s.subject)
-        elif isinstance(event, MigrateProgress):
+        elif _is(event, "kafka_sre_tui.engine.migrate.request", "MigrateProgress"):
             s.records, s.bytes, s.elapsed_seconds = event.records, event.bytes_written, event.elapsed_seconds
             s.migration_lag_records, s.migration_lag_seconds = event.lag_records, event.lag_seconds
             s.fraction = None if event.following else event.partitions_done / max(event.partitions_total, 1)
-        elif isinstance(event, MigrateStarted):
+        elif _is(event, "kafka_sre_tui.engine.migrate.request", "MigrateStarted"):
             s.subject = f"{event.source} -> {event.target}"
             return
         elif isinstance(event, Assessment):
             s.assessment, s.subject = event, event.group_id
             s.elapsed_seconds = event.elapsed
             s.outcome = event.outcome.value if event.outcome else s.outcome
-        elif isinstance(event, SampleFailed):
+        elif _is(event, "kafka_sre_tui.engine.drain.monitor", "SampleFailed"):
             s.retries += 1
             _log.warning("sample failed, retrying: %s", event.error, extra=self._fields())
             return
@@ -165,3 +164,11 @@ class ObservedJob:
     def _fields(self, **more: Any) -> dict[str, Any]:
         subject = {"subject": self.state.subject} if self.state.subject else {}
         return {"fields": {"job_id": self.state.job_id, "job": self.kind, **subject, **more}}
+
+
+def _is(event: object, module: str, name: str) -> TypeGuard[Any]:
+    """``isinstance(event, module.name)`` without importing ``module``: an event of a class from a module
+    never loaded cannot be one (the dashboard imports this before its first frame; migrate and the drain
+    monitor load with their first job)."""
+    found = sys.modules.get(module)
+    return found is not None and isinstance(event, getattr(found, name))

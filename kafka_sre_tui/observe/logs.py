@@ -7,10 +7,8 @@ The dashboard owns the terminal, so everything worth keeping goes to a file: by 
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import logging.handlers
 import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -28,16 +26,6 @@ REDACTED = "***"
 def default_log_file() -> Path:
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local/state")
     return Path(state) / "kafka-sre-tui" / "kafka-sre-tui.log"
-
-
-class OwnerOnlyRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Every file it opens, first or after a rotation, is created 0600."""
-
-    def _open(self) -> io.TextIOWrapper:
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.fchmod(fd, 0o600)
-        return io.TextIOWrapper(io.FileIO(fd, "a"), encoding=self.encoding, errors=self.errors,
-                                write_through=True)
 
 
 class Redact(logging.Filter):
@@ -88,6 +76,8 @@ class TextFormatter(logging.Formatter):
 def setup_logging(path: Path, level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = (),
                   max_bytes: int = MAX_BYTES) -> Path:
     """Send this program's logs to ``path`` (replacing a handler a previous call installed)."""
+    from kafka_sre_tui.observe.log_file_handler import OwnerOnlyRotatingFileHandler  # logging.handlers: socket, pickle
+
     path = path.expanduser()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     handler = OwnerOnlyRotatingFileHandler(path, maxBytes=max_bytes, backupCount=BACKUPS, encoding="utf-8")

@@ -22,6 +22,7 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
+from kafka_sre_tui.cli.args import backup_location
 from kafka_sre_tui.config import MIN_REFRESH_SECONDS, AppConfig, ClusterConfig, UiSettings
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.tui.engine_thread import EngineThread
@@ -38,10 +39,6 @@ from kafka_sre_tui.tui.messages import (
 )
 from kafka_sre_tui.tui.palette import KafkaObjects
 from kafka_sre_tui.tui.refresh import ClusterRefresher, Refresher
-from kafka_sre_tui.tui.screens.confirm import Confirm
-from kafka_sre_tui.tui.screens.group_detail import GroupScreen
-from kafka_sre_tui.tui.screens.help import HelpScreen
-from kafka_sre_tui.tui.screens.topic_detail import TopicScreen
 from kafka_sre_tui.tui.themes import load_project_themes
 from kafka_sre_tui.tui.widgets.backups_pane import BackupsPane
 from kafka_sre_tui.tui.widgets.clusters_pane import ClustersPane
@@ -105,7 +102,7 @@ class KsreApp(JobActions):
         self.topics_pane = TopicsPane()
         self.groups_pane = GroupsPane(max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS))
         self.jobs_pane = JobsPane()
-        self.backups_pane = BackupsPane(self.config.backup.base_path.expanduser())
+        self.backups_pane = BackupsPane(backup_location(None, self.config.backup))
         self.status = Static("connecting…", id="status")
         yield self.header
         yield self.filter_box
@@ -249,6 +246,8 @@ class KsreApp(JobActions):
         self.refresh_data()
 
     def action_help(self) -> None:
+        from kafka_sre_tui.tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_sort_groups(self) -> None:
@@ -291,6 +290,8 @@ class KsreApp(JobActions):
         self.open_topic(event.key)
 
     def open_topic(self, topic: str) -> None:
+        from kafka_sre_tui.tui.screens.topic_detail import TopicScreen
+
         consumers = [g.group_id for g in self.groups_pane.groups if topic in g.topics]
         self.push_screen(TopicScreen(topic, consumers, partial(self.topics_pane.rates.partition_rates, topic),
                                      max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS)))
@@ -300,6 +301,8 @@ class KsreApp(JobActions):
         self.open_group(event.key)
 
     def open_group(self, group: str) -> None:
+        from kafka_sre_tui.tui.screens.group_detail import GroupScreen
+
         history = self.groups_pane.history.setdefault(group, deque(maxlen=HISTORY))
         self.push_screen(GroupScreen(group, history, max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS),
                                      lambda: self.groups_pane.assessments.get(group)))
@@ -328,6 +331,8 @@ class KsreApp(JobActions):
         self.action_show_tab("topics")
 
     async def action_quit(self) -> None:
+        from kafka_sre_tui.tui.screens.confirm import Confirm
+
         running = [j for j in self.jobs_pane.jobs.values() if j.active]
         if not running:
             self.exit()

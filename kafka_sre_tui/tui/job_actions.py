@@ -12,40 +12,19 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.widgets import TabbedContent
 
-from kafka_sre_tui.cli.args import encryption_key
+from kafka_sre_tui.cli.args import backup_location, encryption_key
 from kafka_sre_tui.config import AppConfig, ClusterConfig, UiSettings
 from kafka_sre_tui.engine.audit import refuse_read_only
-from kafka_sre_tui.engine.backup.catalog import verify
-from kafka_sre_tui.engine.backup.plan import BackupRequest
-from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult, backup_topic
-from kafka_sre_tui.engine.drain import Assessment, DrainGoal, MonitorResult, MonitorSettings, Outcome, monitor_group
-from kafka_sre_tui.engine.drain.data_loss import DataLoss
-from kafka_sre_tui.engine.drain.data_loss_probe import DataLossProbe, DataLossSampler
-from kafka_sre_tui.engine.drain.sampler import GroupSampler
-from kafka_sre_tui.engine.drain.stuck import StuckRecord, stuck_records
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.engine.inspect.cluster import list_topics
 from kafka_sre_tui.engine.jobs import Checkpointed, Progress, Retrying
-from kafka_sre_tui.engine.kafka.session import KafkaSession
-from kafka_sre_tui.engine.migrate.request import MigrateProgress, MigrateRequest, MigrateResult
-from kafka_sre_tui.engine.migrate.run import migrate, migration_parameters
-from kafka_sre_tui.engine.migrate.run import refuse_read_only as refuse_migration
-from kafka_sre_tui.engine.migrate.verify import VerifyResult as MigrateVerify
-from kafka_sre_tui.engine.migrate.verify import verify_migration
 from kafka_sre_tui.engine.models import TopicPartition
-from kafka_sre_tui.engine.replay.run import ReplayRequest, ReplayResult, check_replay, replay
-from kafka_sre_tui.engine.restore.events import RestoreProgress, RestoreResult
-from kafka_sre_tui.engine.restore.plan import RestoreRequest
-from kafka_sre_tui.engine.restore.run import restore_backup
-from kafka_sre_tui.engine.storage.encryption import EncryptionKey
-from kafka_sre_tui.engine.storage.verify import VerifyResult
 from kafka_sre_tui.tui.engine_thread import EngineThread
 from kafka_sre_tui.tui.jobs import CANCELLED, DONE, FAILED, Job
 from kafka_sre_tui.tui.messages import (
@@ -53,16 +32,27 @@ from kafka_sre_tui.tui.messages import (
     JobChanged,
 )
 from kafka_sre_tui.tui.refresh import Refresher
-from kafka_sre_tui.tui.screens.backup_form import BackupForm
-from kafka_sre_tui.tui.screens.drain import DrainScreen
-from kafka_sre_tui.tui.screens.drain_form import DrainChoice, DrainForm
-from kafka_sre_tui.tui.screens.migrate_form import MigrateChoice, MigrateForm, TypeToConfirm
-from kafka_sre_tui.tui.screens.replay_form import ReplayChoice, ReplayForm
-from kafka_sre_tui.tui.screens.restore_form import PreflightScreen, RestoreForm
 from kafka_sre_tui.tui.widgets.backups_pane import BackupsPane
 from kafka_sre_tui.tui.widgets.groups_pane import GroupsPane
 from kafka_sre_tui.tui.widgets.jobs_pane import JobsPane
 from kafka_sre_tui.tui.widgets.topics_pane import TopicsPane
+
+if TYPE_CHECKING:  # the engine and the forms load when a job starts, not before the first frame
+    from kafka_sre_tui.engine.backup.plan import BackupRequest
+    from kafka_sre_tui.engine.backup.run import BackupProgress, BackupResult
+    from kafka_sre_tui.engine.drain import Assessment, MonitorResult
+    from kafka_sre_tui.engine.drain.data_loss import DataLoss
+    from kafka_sre_tui.engine.drain.stuck import StuckRecord
+    from kafka_sre_tui.engine.migrate.request import MigrateRequest, MigrateResult
+    from kafka_sre_tui.engine.migrate.verify import VerifyResult as MigrateVerify
+    from kafka_sre_tui.engine.replay.run import ReplayRequest, ReplayResult
+    from kafka_sre_tui.engine.restore.events import RestoreResult
+    from kafka_sre_tui.engine.restore.plan import RestoreRequest
+    from kafka_sre_tui.engine.storage.encryption import EncryptionKey
+    from kafka_sre_tui.engine.storage.verify import VerifyResult
+    from kafka_sre_tui.tui.screens.drain_form import DrainChoice
+    from kafka_sre_tui.tui.screens.migrate_form import MigrateChoice
+    from kafka_sre_tui.tui.screens.replay_form import ReplayChoice
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
@@ -89,6 +79,8 @@ class JobActions(App[None]):
     action_show_tab: Callable[[str], None]
 
     def action_new_backup(self) -> None:
+        from kafka_sre_tui.tui.screens.backup_form import BackupForm
+
         topic = ""
         if self.tabs.active == "topics":
             topic = self.topics_pane.selected() or ""
@@ -103,6 +95,8 @@ class JobActions(App[None]):
         self.action_show_tab("jobs")
 
     async def _run_backup(self, job: Job, request: BackupRequest) -> None:
+        from kafka_sre_tui.engine.backup.run import backup_topic
+
         def emit(p: BackupProgress | Checkpointed | Retrying) -> None:
             if isinstance(p, Retrying):
                 self.notify(f"{job.kind} {job.target}: {p.describe()}", severity="warning")
@@ -130,6 +124,9 @@ class JobActions(App[None]):
 
     def action_drain_group(self, group_id: str | None = None) -> None:
         """``d``: a drain monitor with the defaults (drained at total lag 0)."""
+        from kafka_sre_tui.engine.drain import DrainGoal, MonitorSettings
+        from kafka_sre_tui.tui.screens.drain_form import DrainChoice
+
         group = group_id or self._selected_group()
         if group is not None:
             settings = MonitorSettings(interval_seconds=self._drain_interval())
@@ -137,6 +134,8 @@ class JobActions(App[None]):
 
     def action_drain_form(self) -> None:
         """``D``: the drain command's goal and sampling options first."""
+        from kafka_sre_tui.tui.screens.drain_form import DrainForm
+
         group = self._selected_group()
         if group is not None:
             self.push_screen(DrainForm(group, self._drain_interval()),
@@ -152,6 +151,8 @@ class JobActions(App[None]):
         return max(1.0, min(self.ui.refresh_seconds, 5.0))
 
     def _start_drain(self, group: str, choice: DrainChoice) -> None:
+        from kafka_sre_tui.tui.screens.drain import DrainScreen
+
         job = Job("drain", group)
         screen = DrainScreen(job.job_id, group, choice.goal)
         job.worker = self.run_worker(self._run_drain(job, group, choice), group="jobs", exit_on_error=False)
@@ -159,6 +160,12 @@ class JobActions(App[None]):
         self.push_screen(screen)
 
     async def _run_drain(self, job: Job, group_id: str, choice: DrainChoice) -> None:
+        from kafka_sre_tui.engine.drain import Assessment, Outcome, monitor_group
+        from kafka_sre_tui.engine.drain.data_loss_probe import DataLossProbe, DataLossSampler
+        from kafka_sre_tui.engine.drain.sampler import GroupSampler
+        from kafka_sre_tui.engine.drain.stuck import stuck_records
+        from kafka_sre_tui.engine.kafka.session import KafkaSession
+
         initial: list[int] = []
         stalled_told = False
 
@@ -206,6 +213,8 @@ class JobActions(App[None]):
         await self._supervise(job, watch(), done, lambda: "stopped")
 
     def on_drain_sampled(self, message: DrainSampled) -> None:
+        from kafka_sre_tui.tui.screens.drain import DrainScreen
+
         self.jobs_pane.update_job(message.job)
         for screen in self.screen_stack:
             if isinstance(screen, DrainScreen) and screen.job_id == message.job.job_id:
@@ -221,13 +230,15 @@ class JobActions(App[None]):
         self._job_changed(job)
 
     async def _run_verify(self, job: Job, backup_id: str) -> None:
+        from kafka_sre_tui.engine.backup.catalog import verify
+
         def done(result: VerifyResult) -> None:
             job.fraction, job.records = 1.0, result.records
             job.mb_per_second = result.bytes_checked / 1e6 / result.seconds if result.seconds else 0.0
             job.state = DONE if result.intact else FAILED
             job.detail = "intact" if result.intact else "; ".join(d.describe(backup_id) for d in result.damage)
 
-        await self._supervise(job, self._keyed(lambda key: verify(self.config.backup.base_path.expanduser(),
+        await self._supervise(job, self._keyed(lambda key: verify(backup_location(None, self.config.backup),
                                                                   backup_id, key)), done,
                               lambda: "cancelled")
 
@@ -237,6 +248,8 @@ class JobActions(App[None]):
         return await start(encryption_key(argparse.Namespace(), self.config))
 
     def action_restore_backup(self) -> None:
+        from kafka_sre_tui.tui.screens.restore_form import RestoreForm
+
         backup = self.backups_pane.selected()
         if backup is None or backup.status != "complete":
             self.notify("select a complete backup on the Backups tab first", severity="warning")
@@ -247,7 +260,7 @@ class JobActions(App[None]):
         except KsreError as exc:
             self.notify(str(exc), title="Restore refused", severity="error", timeout=15)
             return
-        self.push_screen(RestoreForm(self.config.backup.base_path.expanduser(), backup.backup_id, backup.topic,
+        self.push_screen(RestoreForm(backup_location(None, self.config.backup), backup.backup_id, backup.topic,
                                      self.cluster.name), self._restore_chosen)
 
     def _restore_chosen(self, request: RestoreRequest | None) -> None:
@@ -260,6 +273,8 @@ class JobActions(App[None]):
 
     @work(group="restore-preflight")
     async def _confirm_resume(self, request: RestoreRequest) -> None:
+        from kafka_sre_tui.tui.screens.migrate_form import TypeToConfirm
+
         topic = request.target_topic or ""
         question = (f"Resume the restore of {request.backup_id} into {self.cluster.name}/{topic}: the rest of "
                     "its records are written into that existing topic.")
@@ -269,6 +284,9 @@ class JobActions(App[None]):
     @work(group="restore-preflight")
     async def _dry_run(self, request: RestoreRequest) -> None:
         """The preflight first, always; a ``--dry-run`` request stops there."""
+        from kafka_sre_tui.engine.restore.run import restore_backup
+        from kafka_sre_tui.tui.screens.restore_form import PreflightScreen
+
         self.notify(f"checking the restore of {request.backup_id} (verify + preflight)…")
         try:
             result = await self.engine.run(self._keyed(lambda key: restore_backup(
@@ -288,6 +306,9 @@ class JobActions(App[None]):
         self.action_show_tab("jobs")
 
     async def _run_restore(self, job: Job, request: RestoreRequest) -> None:
+        from kafka_sre_tui.engine.restore.events import RestoreProgress
+        from kafka_sre_tui.engine.restore.run import restore_backup
+
         def emit(event: object) -> None:
             if isinstance(event, RestoreProgress):
                 job.records, job.mb_per_second = event.records, event.mb_per_second
@@ -304,6 +325,8 @@ class JobActions(App[None]):
                               lambda: "resumable: R again with Resume (Advanced), or kafka-sre-tui restore --resume")
 
     def action_migrate_topic(self) -> None:
+        from kafka_sre_tui.tui.screens.migrate_form import MigrateForm
+
         topic = self.topics_pane.selected()
         if self.tabs.active != "topics" or topic is None:
             self.notify("select a topic on the Topics tab first (t)", severity="warning")
@@ -313,6 +336,10 @@ class JobActions(App[None]):
 
     @work(group="migrate-check")
     async def _check_migration(self, choice: MigrateChoice | None) -> None:
+        from kafka_sre_tui.engine.migrate.run import migration_parameters
+        from kafka_sre_tui.engine.migrate.run import refuse_read_only as refuse_migration
+        from kafka_sre_tui.tui.screens.migrate_form import TypeToConfirm
+
         if choice is None:
             return
         name, request = choice.cluster, choice.request
@@ -336,6 +363,10 @@ class JobActions(App[None]):
         self.action_show_tab("jobs")
 
     async def _run_migration(self, job: Job, target: ClusterConfig, request: MigrateRequest, check: bool) -> None:
+        from kafka_sre_tui.engine.migrate.request import MigrateProgress
+        from kafka_sre_tui.engine.migrate.run import migrate
+        from kafka_sre_tui.engine.migrate.verify import verify_migration
+
         def emit(event: object) -> None:
             if isinstance(event, MigrateProgress):
                 job.records, job.mb_per_second = event.records, event.mb_per_second
@@ -366,6 +397,8 @@ class JobActions(App[None]):
     def action_replay(self, topic: str | None = None, group: str | None = None) -> None:
         """``y``: the replay form, from the selected topic (Topics tab) or group (Groups tab: its
         committed offsets on its first topic), or from a detail screen (``topic``, ``group``)."""
+        from kafka_sre_tui.tui.screens.replay_form import ReplayForm
+
         if topic is None and self.tabs.active == "groups" and (group := self.groups_pane.selected()) is not None:
             info = next((g for g in self.groups_pane.groups if g.group_id == group), None)
             topic = info.topics[0] if info and info.topics else ""
@@ -381,6 +414,9 @@ class JobActions(App[None]):
     async def _check_replay(self, choice: ReplayChoice | None) -> None:
         """An execution is checked before it starts (read_only target, target partitions, a group's
         active members) and the target topic's name typed; the job checks again before writing."""
+        from kafka_sre_tui.engine.replay.run import ReplayRequest
+        from kafka_sre_tui.tui.screens.migrate_form import TypeToConfirm
+
         if choice is None:
             return
         source = self.cluster
@@ -405,6 +441,9 @@ class JobActions(App[None]):
         self.action_show_tab("jobs")
 
     async def _run_replay(self, job: Job, source: ClusterConfig, request: ReplayRequest) -> None:
+        from kafka_sre_tui.engine.kafka.session import KafkaSession
+        from kafka_sre_tui.engine.replay.run import replay
+
         def emit(p: Progress) -> None:
             job.records, job.mb_per_second = p.records, p.mb_per_second
             job.fraction, job.eta_seconds = p.fraction, p.eta_seconds
@@ -495,6 +534,9 @@ class DrainSeen:
 
 
 async def _replay_checked(source: ClusterConfig, request: ReplayRequest) -> None:
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
+    from kafka_sre_tui.engine.replay.run import check_replay
+
     async with contextlib.AsyncExitStack() as stack:
         src = await stack.enter_async_context(KafkaSession(source))
         dst = src if request.target is source else await stack.enter_async_context(KafkaSession(request.target))
@@ -506,5 +548,8 @@ def _uncommitted(groups: Sequence[Any]) -> str:
 
 
 async def _topic_names(cluster: ClusterConfig) -> set[str]:
+    from kafka_sre_tui.engine.inspect.cluster import list_topics
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
+
     async with KafkaSession(cluster) as session:
         return {t.name for t in await list_topics(session, with_offsets=False)}

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from kafka_sre_tui.engine.drain import Assessment
-from kafka_sre_tui.engine.drain.data_loss import DataLoss
-from kafka_sre_tui.engine.drain.stuck import StuckRecord
 from kafka_sre_tui.engine.models import ClusterOverview, GroupInfo, TopicInfo, TopicPartition
 from kafka_sre_tui.tui.jobs import Job
+
+if TYPE_CHECKING:  # the drain engine (and aiokafka) loads with the first drain, not before the first frame
+    from kafka_sre_tui.engine.drain import Assessment
+    from kafka_sre_tui.engine.drain.data_loss import DataLoss
+    from kafka_sre_tui.engine.drain.stuck import StuckRecord
 
 # Refresh results name the refresher that produced them (``source``): after a switch of cluster, an
 # answer the old refresher was still decoding must not land under the new cluster's header.

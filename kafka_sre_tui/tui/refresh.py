@@ -6,17 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual.message_pump import MessagePump
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.drain.groups_data_loss import GroupsDataLoss
 from kafka_sre_tui.engine.errors import KsreError
-from kafka_sre_tui.engine.inspect.cluster import describe_cluster, list_topics
-from kafka_sre_tui.engine.inspect.groups import list_groups
-from kafka_sre_tui.engine.kafka.log_dirs import apply_sizes, describe_log_dirs
-from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.tui.messages import (
     ClusterProbed,
     DataLossLoaded,
@@ -26,6 +21,10 @@ from kafka_sre_tui.tui.messages import (
     TopicSizesLoaded,
     TopicsLoaded,
 )
+
+if TYPE_CHECKING:  # the Kafka client loads in the engine thread, after the first frame
+    from kafka_sre_tui.engine.drain.groups_data_loss import GroupsDataLoss
+    from kafka_sre_tui.engine.kafka.session import KafkaSession
 
 
 class Refresher(Protocol):
@@ -47,12 +46,19 @@ class ClusterRefresher:
 
     async def session(self) -> KafkaSession:
         """The live session, reconnecting when the last one failed."""
+        from kafka_sre_tui.engine.kafka.session import KafkaSession
+
         async with self._connecting:
             if self._session is None:
                 self._session = await KafkaSession(self.cluster).__aenter__()
             return self._session
 
     async def refresh(self) -> None:
+        from kafka_sre_tui.engine.drain.groups_data_loss import GroupsDataLoss
+        from kafka_sre_tui.engine.inspect.cluster import list_topics
+        from kafka_sre_tui.engine.inspect.groups import list_groups
+        from kafka_sre_tui.engine.kafka.log_dirs import apply_sizes, describe_log_dirs
+
         started = time.monotonic()
         try:
             session = await self.session()
@@ -89,6 +95,9 @@ class ClusterRefresher:
 
     async def probe(self, name: str, cluster: ClusterConfig) -> None:
         """Reachability of a cluster: one metadata request on a connection of its own."""
+        from kafka_sre_tui.engine.inspect.cluster import describe_cluster
+        from kafka_sre_tui.engine.kafka.session import KafkaSession
+
         try:
             async with KafkaSession(cluster) as session:
                 self.target.post_message(ClusterProbed(name, await describe_cluster(session), None))

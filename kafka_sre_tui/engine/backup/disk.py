@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.storage.store import Location
 
 _NO_SPACE = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exhausted",
              errno.EFBIG: "the file size limit was reached"}
@@ -18,13 +19,14 @@ class StorageFailed(KsreError):
     """Writing a backup's files failed; the backup is left incomplete and resumable."""
 
 
-def storage_error(exc: OSError, folder: Path, backup_id: str, need: int | None) -> StorageFailed:
-    path = Path(exc.filename) if exc.filename else folder
+def storage_error(exc: OSError, folder: Location, backup_id: str, need: int | None) -> StorageFailed:
+    path = exc.filename or str(folder)
     resume = f"backup {backup_id} is incomplete: continue it with kafka-sre-tui backup --resume {backup_id}"
     what = _NO_SPACE.get(exc.errno or 0)
     if what is None:
         return StorageFailed(f"cannot write backup {backup_id} at {path}: {exc.strerror or exc}; {resume}")
-    free = _free(folder)
+    local = folder.local_dir()
+    free = _free(local) if local is not None else None
     needs = f"; it needs about {_size(need)} more" if need is not None else ""
     has = f" ({_size(free)} free there)" if free is not None else ""
     return StorageFailed(f"writing backup {backup_id} at {path} failed: {what}{has}{needs}; free space (or raise "

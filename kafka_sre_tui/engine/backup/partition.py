@@ -6,7 +6,6 @@ Runs in a worker thread (compression releases the GIL), one call at a time per p
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from aiokafka.record.default_records import DefaultRecordBatch
@@ -16,8 +15,8 @@ from kafka_sre_tui.engine.kafka.batches import BatchHeader, split_batches
 from kafka_sre_tui.engine.kafka.fetch import FetchedPartition, committed_only
 from kafka_sre_tui.engine.storage.codecs import Codec
 from kafka_sre_tui.engine.storage.encryption import BackupCipher
-from kafka_sre_tui.engine.storage.files import make_private_dir, read_json, write_json_atomic
 from kafka_sre_tui.engine.storage.manifest import segment_from_json
+from kafka_sre_tui.engine.storage.store import Location, read_json, write_json
 from kafka_sre_tui.engine.storage.writer import SEGMENT_TARGET_BYTES, PartitionWriter, SegmentInfo
 
 MAX_LISTED_GAPS = 1000
@@ -53,7 +52,7 @@ class PartitionState:
         return cls(plan.partition, plan.start_offset, plan.end_offset, plan.start_offset, plan.start_offset)
 
     @classmethod
-    def load(cls, path: Path) -> PartitionState:
+    def load(cls, path: Location) -> PartitionState:
         doc: dict[str, Any] = read_json(path)
         doc["segments"] = [segment_from_json(s) for s in doc["segments"]]
         doc["gaps"] = [tuple(g) for g in doc["gaps"]]
@@ -68,7 +67,7 @@ class PartitionState:
 
 
 class PartitionBackup:
-    def __init__(self, folder: Path, state: PartitionState, codec: Codec, level: int | None,
+    def __init__(self, folder: Location, state: PartitionState, codec: Codec, level: int | None,
                  max_messages: int | None, cipher: BackupCipher | None = None) -> None:
         self.folder = folder
         self.state = state
@@ -162,8 +161,8 @@ class PartitionBackup:
         pending.next_offset = self.position
         self.state = pending.snapshot()
         folder = self.folder / "partitions" / str(self.state.partition)
-        make_private_dir(folder)
-        write_json_atomic(folder / STATE_FILE, asdict(self.state))
+        folder.make_dirs()
+        write_json(folder / STATE_FILE, asdict(self.state))
 
 
 class _Pending(PartitionState):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.input_checks import check_count, check_range, check_rate, check_seconds, check_topic_name
@@ -19,11 +19,14 @@ from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.storage.codecs import codec
 from kafka_sre_tui.engine.storage.encryption import EncryptionKey
 
+if TYPE_CHECKING:
+    from kafka_sre_tui.engine.storage.store import Location
+
 
 @dataclass(frozen=True)
 class BackupRequest:
     topic: str
-    base_path: Path
+    base_path: Location | Path  # a local Path is opened as a LocalDir
     compression: str = "zstd"
     level: int | None = None
     partitions: tuple[int, ...] | None = None

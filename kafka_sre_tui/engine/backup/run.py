@@ -34,7 +34,7 @@ from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.storage.codecs import codec
 from kafka_sre_tui.engine.storage.encryption import EncryptionKey, check_key
-from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, make_private_dir, read_json, write_json_atomic
+from kafka_sre_tui.engine.storage.files import TMP_SUFFIX
 from kafka_sre_tui.engine.storage.layout import backup_dir, new_backup_id, running
 from kafka_sre_tui.engine.storage.manifest import (
     ENCRYPTED_FORMAT_VERSION,
@@ -44,6 +44,7 @@ from kafka_sre_tui.engine.storage.manifest import (
     PartitionManifest,
     write_manifest,
 )
+from kafka_sre_tui.engine.storage.store import Location, StoreError, open_location, read_json, write_json
 
 PLAN_FILE = "backup.json"
 _TOPIC_GONE = {3, 100}  # unknown topic or partition, unknown topic id
@@ -72,7 +73,7 @@ class BackupMetrics:
 @dataclass(frozen=True)
 class BackupResult:
     backup_id: str
-    path: Path
+    path: Location
     metrics: BackupMetrics
     manifest: Manifest
 
@@ -110,33 +111,35 @@ def _resume_hint(backup_id: str) -> str:
     return f"backup {backup_id} is incomplete: continue it with kafka-sre-tui backup --resume {backup_id}"
 
 
-async def _start_once(cluster: ClusterConfig, base: Path, backup_id: str, request: BackupRequest, started: datetime,
+async def _start_once(cluster: ClusterConfig, base: Location, backup_id: str, request: BackupRequest, started: datetime,
                       emit: Emit, now: Callable[[], datetime]) -> BackupResult:
     async with KafkaSession(cluster) as session:
         plan = await make_plan(session, request, backup_id, started)  # bad input fails here, before any file
         folder = base / backup_id
         with running(base, folder, backup_id, request.max_concurrent_backups):
             try:
-                write_json_atomic(folder / PLAN_FILE, plan.to_json())
+                write_json(folder / PLAN_FILE, plan.to_json())
             except OSError as exc:
                 raise storage_error(exc, folder, backup_id, None) from None
             states = [PartitionState.fresh(p) for p in plan.partitions]
             return await _run(session, folder, plan, states, request, emit, now)
 
 
-async def resume_backup(cluster: ClusterConfig, base_path: Path, backup_id: str, emit: Emit = _ignore,
+async def resume_backup(cluster: ClusterConfig, base_path: Location | Path | str, backup_id: str, emit: Emit = _ignore,
                         max_concurrent_backups: int = 2, rate_limit_mb_s: float | None = None,
                         checkpoint_seconds: float = 5.0, encryption_key: EncryptionKey | None = None,
                         now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> BackupResult:
     """Continue an interrupted backup from its last checkpoint (retrying as :func:`backup_topic` does)."""
+    base = open_location(base_path)
+
     async def attempt(_again: bool) -> BackupResult:
-        return await _resume_once(cluster, base_path, backup_id, emit, max_concurrent_backups, rate_limit_mb_s,
+        return await _resume_once(cluster, base, backup_id, emit, max_concurrent_backups, rate_limit_mb_s,
                                   checkpoint_seconds, encryption_key, now)
 
     return await retry_while_away(attempt, cluster.retry_seconds, emit, lambda: _resume_hint(backup_id))
 
 
-async def _resume_once(cluster: ClusterConfig, base_path: Path, backup_id: str, emit: Emit,
+async def _resume_once(cluster: ClusterConfig, base_path: Location, backup_id: str, emit: Emit,
                        max_concurrent_backups: int, rate_limit_mb_s: float | None, checkpoint_seconds: float,
                        encryption_key: EncryptionKey | None,
                        now: Callable[[], datetime]) -> BackupResult:
@@ -149,6 +152,7 @@ async def _resume_once(cluster: ClusterConfig, base_path: Path, backup_id: str, 
     with running(base_path, folder, backup_id, max_concurrent_backups):
         plan = BackupPlan.from_json(read_json(folder / PLAN_FILE))
         check_key(backup_id, plan.encryption, encryption_key)  # the same key, or a clear error
+        folder.discard_unfinished_uploads()  # the segment a killed run was uploading
         states = [_durable_state(folder, p) for p in plan.partitions]
         request = BackupRequest(topic=plan.topic["name"], base_path=base_path,
                                 compression=plan.compression["codec"], level=plan.compression["level"],
@@ -164,29 +168,29 @@ async def _resume_once(cluster: ClusterConfig, base_path: Path, backup_id: str, 
             return await _run(session, folder, plan, states, request, emit, now)
 
 
-def _prepare_base(base: Path) -> Path:
+def _prepare_base(where: Location | Path | str) -> Location:
+    base = open_location(where)
     try:
-        make_private_dir(base)
+        base.make_dirs()
     except OSError as exc:
         raise ConfigError(f"cannot create backup directory {base} ({exc.strerror}); "
                           "check --backup-dir or [backup] base_path") from None
     return base
 
 
-def _durable_state(folder: Path, plan_part: PartitionPlan) -> PartitionState:
+def _durable_state(folder: Location, plan_part: PartitionPlan) -> PartitionState:
     """What the last run made durable; files it left half-written are removed."""
     part_dir = folder / "partitions" / str(plan_part.partition)
     state_path = part_dir / STATE_FILE
     state = PartitionState.load(state_path) if state_path.exists() else PartitionState.fresh(plan_part)
-    keep = {folder / s.file for s in state.segments} | {state_path}
-    if part_dir.exists():
-        for path in part_dir.iterdir():
-            if path not in keep:
-                path.unlink()
+    keep = {str(folder / s.file) for s in state.segments} | {str(state_path)}
+    for path in part_dir.iterdir() if part_dir.exists() else ():
+        if str(path) not in keep:
+            path.unlink()
     return state
 
 
-async def _run(session: KafkaSession, folder: Path, plan: BackupPlan, states: list[PartitionState],
+async def _run(session: KafkaSession, folder: Location, plan: BackupPlan, states: list[PartitionState],
                request: BackupRequest, emit: Emit, now: Callable[[], datetime]) -> BackupResult:
     codec_obj, level = codec(plan.compression["codec"], plan.compression["level"])
     topic = plan.topic["name"]
@@ -204,9 +208,13 @@ async def _run(session: KafkaSession, folder: Path, plan: BackupPlan, states: li
                             sum(p.state.stored_bytes for p in each), sum(p.offsets_seen for p in each),
                             sum(p.end_offset - p.state.start_offset for p in each))
         raise storage_error(exc, folder, plan.backup_id, need) from None
+    except StoreError as exc:  # the object store went away, maybe while finishing: say how to continue
+        if _resume_hint(plan.backup_id) in str(exc):
+            raise
+        raise StoreError(f"{exc}; {_resume_hint(plan.backup_id)}") from exc
 
 
-async def _fetch_all(session: KafkaSession, folder: Path, plan: BackupPlan,
+async def _fetch_all(session: KafkaSession, folder: Location, plan: BackupPlan,
                      parts: dict[TopicPartition, PartitionBackup], request: BackupRequest, progress: _Progress,
                      now: Callable[[], datetime]) -> BackupResult:
     topic = plan.topic["name"]
@@ -253,7 +261,7 @@ async def _fetch_all(session: KafkaSession, folder: Path, plan: BackupPlan,
     except TopicRecreated:
         raise  # what was read since the last check may be the new topic's: never made durable
     except BaseException:
-        with contextlib.suppress(OSError):  # best effort: the last durable checkpoint stays the resume point
+        with contextlib.suppress(OSError, KsreError):  # best effort: the last durable checkpoint stays the resume point
             await _checkpoint_all(parts)
         raise
     await check_same_topic(session, plan)
@@ -414,7 +422,7 @@ class _Progress:
         self.emit(self.snapshot())
 
 
-def _finish(folder: Path, plan: BackupPlan, parts: dict[TopicPartition, PartitionBackup], seconds: float,
+def _finish(folder: Location, plan: BackupPlan, parts: dict[TopicPartition, PartitionBackup], seconds: float,
             errors: int, now: Callable[[], datetime], added: list[int]) -> BackupResult:
     states = [p.state for p in parts.values()]
     read = sum(s.raw_bytes for s in states)
@@ -439,6 +447,8 @@ def _finish(folder: Path, plan: BackupPlan, parts: dict[TopicPartition, Partitio
     (folder / PLAN_FILE).unlink(missing_ok=True)
     for s in states:
         (folder / "partitions" / str(s.partition) / STATE_FILE).unlink(missing_ok=True)
-    for leftover in folder.rglob(f"*{TMP_SUFFIX}"):
-        leftover.unlink()
+    for name, _size in list(folder.files()):
+        if name.endswith(TMP_SUFFIX):
+            (folder / name).unlink(missing_ok=True)
+    folder.discard_unfinished_uploads()  # an aborted upload whose last part landed after the abort
     return BackupResult(plan.backup_id, folder, metrics, manifest)

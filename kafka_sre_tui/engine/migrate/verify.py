@@ -11,22 +11,39 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import struct
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka import TopicPartition as KafkaTP
+import crc32c
+from aiokafka.record.default_records import DefaultRecordBatch
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.errors import KafkaRequestFailed
-from kafka_sre_tui.engine.kafka.session import KafkaSession, client_settings, translate_error
-from kafka_sre_tui.engine.migrate.copy import FETCH_MAX_BYTES, PARTITION_FETCH_BYTES, RECORDS_PER_POLL
+from kafka_sre_tui.engine.errors import KafkaRequestFailed, KsreError
+from kafka_sre_tui.engine.kafka.batches import crc_region, split_batches, whole_batches_end
+from kafka_sre_tui.engine.kafka.fetch import (
+    LEADER_MOVED,
+    OFFSET_OUT_OF_RANGE,
+    FetchedPartition,
+    committed_only,
+    fetch_raw,
+)
+from kafka_sre_tui.engine.kafka.metadata import partition_leaders
+from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, READ_COMMITTED, list_offsets
+from kafka_sre_tui.engine.kafka.session import KafkaSession, translate_error
 from kafka_sre_tui.engine.migrate.request import MigrateRequest
 from kafka_sre_tui.engine.migrate.setup import inspect_source, selections, stable_ends, state_folder
+from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.restore.state import load_partitions, load_plan
 from kafka_sre_tui.engine.target.topic import inspect_target
 
 Range = tuple[int, int, int]  # (partition, from offset, to offset exclusive)
+
+FETCH_MAX_BYTES = 16 << 20  # per fetch answer: the memory a side holds at once
+PARTITION_FETCH_BYTES = 4 << 20
+MAX_LEADER_RETRIES = 20
+LEADER_RETRY_SECONDS = 0.25
+MAX_IDLE_ROUNDS = 20  # fetches in a row that bring no whole batch before the read gives up
 
 
 @dataclass(frozen=True)
@@ -71,62 +88,136 @@ def _field(data: bytes | None) -> bytes:
     return _NULL if data is None else _LENGTH(len(data)) + data
 
 
-def record_digest_update(digest: hashlib._Hash, key: bytes | None, value: bytes | None,
-                         headers: Sequence[tuple[str, bytes | None]], timestamp: int) -> None:
-    """Feed one record into a running digest, unambiguously (lengths first; -1 for null): the
-    timestamp, key, value, header count, then each header's name and value. One update per record
-    (the same bytes as one update per field, at a fraction of the calls)."""
+def record_bytes(key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]],
+                 timestamp: int) -> bytes:
+    """One record as the digest sees it, unambiguously (lengths first; -1 for null): the timestamp, key,
+    value, header count, then each header's name and value."""
     parts = [_TIMESTAMP(timestamp), _field(key), _field(value), _LENGTH(len(headers))]
     for name, data in headers:
         parts += (_field(name.encode()), _field(data))
-    digest.update(b"".join(parts))
+    return b"".join(parts)
+
+
+def record_digest_update(digest: hashlib._Hash, key: bytes | None, value: bytes | None,
+                         headers: Sequence[tuple[str, bytes | None]], timestamp: int) -> None:
+    """Feed one record into a running digest (the same bytes as :func:`record_bytes`)."""
+    digest.update(record_bytes(key, value, headers, timestamp))
 
 
 async def digest_ranges(cluster: ClusterConfig, topic: str, ranges: list[Range]) -> dict[int, SideDigest]:
-    """Read each partition's [from, to) with one read_committed consumer; count and hash the records."""
+    """Count and hash the committed records of each partition's [from, to): raw fetches (one per partition
+    leader per round, as backups fetch), each batch's CRC-32C checked, aborted transactions and markers
+    dropped, the records decoded from the batches (no consumer, no record objects kept)."""
     wanted = {p: (lo, hi) for p, lo, hi in ranges if hi > lo}
     result = {p: SideDigest(0, hashlib.sha256().hexdigest()) for p, _lo, _hi in ranges}
     if not wanted:
         return result
-    consumer = AIOKafkaConsumer(**client_settings(cluster), enable_auto_commit=False, auto_offset_reset="none",
-                                isolation_level="read_committed", fetch_max_bytes=FETCH_MAX_BYTES,
-                                max_partition_fetch_bytes=PARTITION_FETCH_BYTES)
     try:
-        async with asyncio.timeout(cluster.request_timeout_seconds):
-            await consumer.start()
-        tps = {p: KafkaTP(topic, p) for p in wanted}
-        consumer.assign(list(tps.values()))
-        digests = {p: hashlib.sha256() for p in wanted}
-        counts = dict.fromkeys(wanted, 0)
-        for p, tp in tps.items():
-            consumer.seek(tp, wanted[p][0])
-        pending = set(wanted)
-        idle = 0
-        while pending:
-            batch = await consumer.getmany(timeout_ms=500, max_records=RECORDS_PER_POLL)
-            idle = 0 if batch else idle + 1
-            if idle > 2 * max(10, cluster.request_timeout_seconds):
-                raise KafkaRequestFailed(f"reading '{topic}' on cluster '{cluster.name}' stopped short of the "
-                                         f"offsets to verify ({', '.join(map(str, sorted(pending)))})",
-                                         retriable=True)
-            for tp, records in batch.items():
-                hi = wanted[tp.partition][1]
-                for r in records:
-                    if r.offset < hi:
-                        record_digest_update(digests[tp.partition], r.key, r.value, r.headers, r.timestamp)
-                        counts[tp.partition] += 1
-            for p in list(pending):
-                if await consumer.position(tps[p]) >= wanted[p][1]:
-                    pending.discard(p)
-                    consumer.pause(tps[p])
-        result.update({p: SideDigest(counts[p], digests[p].hexdigest()) for p in wanted})
-        return result
-    except KafkaRequestFailed:
+        async with KafkaSession(cluster) as session:
+            found = await _digest_partitions(session, topic, wanted)
+    except KsreError:
         raise
     except Exception as exc:
         raise translate_error(exc, cluster, f"reading topic '{topic}' to verify it") from exc
-    finally:
-        await consumer.stop()
+    result.update(found)
+    return result
+
+
+async def _digest_partitions(session: KafkaSession, topic: str,
+                             wanted: dict[int, tuple[int, int]]) -> dict[int, SideDigest]:
+    digests = {p: hashlib.sha256() for p in wanted}
+    counts = dict.fromkeys(wanted, 0)
+    positions = {p: lo for p, (lo, _hi) in wanted.items()}
+    leaders = await _leaders(session, topic)
+    idle: dict[int, int] = {}
+    retries = 0
+    why = ""  # what the last round asked again for, for the error when the retries run out
+    while positions:
+        by_leader: dict[int, dict[TopicPartition, int]] = defaultdict(dict)
+        for p, offset in positions.items():
+            node = leaders.get(p)
+            if node is not None:
+                by_leader[node][TopicPartition(topic, p)] = offset
+        answers = await asyncio.gather(*(
+            fetch_raw(session, node, at, max_bytes=FETCH_MAX_BYTES, partition_max_bytes=PARTITION_FETCH_BYTES,
+                      isolation_level=READ_COMMITTED) for node, at in by_leader.items()))
+        fetched = {tp.partition: f for answer in answers for tp, f in answer.items()}
+        moved = len(fetched) < len(positions)
+        for p, answer in fetched.items():
+            if answer.error_code in LEADER_MOVED:
+                moved, why = True, f"partition {p} has no leader that answers"
+                continue
+            if answer.error_code == OFFSET_OUT_OF_RANGE and await _still_in_range(session, topic, p, leaders,
+                                                                                positions[p]):
+                # a broker that has not caught up with its own log yet: ask again shortly
+                moved, why = True, (f"its leader kept answering that offset {positions[p]} of partition {p} is "
+                                    "out of range although the partition's offsets include it")
+                continue
+            session.raise_for_code(answer.error_code, f"fetching {topic}/{p} to verify it")
+            hi = wanted[p][1]
+            counts[p] += _digest_batches(digests[p], answer, topic, p, positions[p], hi)
+            next_offset = whole_batches_end(answer.records)
+            if next_offset is not None and next_offset > positions[p]:
+                positions[p] = next_offset
+                idle.pop(p, None)
+            else:
+                idle[p] = idle.get(p, 0) + 1
+                if idle[p] > MAX_IDLE_ROUNDS:
+                    raise KafkaRequestFailed(f"reading '{topic}' on cluster '{session.cluster.name}' stopped short "
+                                             f"of the offsets to verify (partition {p} at offset {positions[p]}, "
+                                             f"expected up to {hi})", retriable=True)
+            if positions[p] >= hi:
+                del positions[p]
+        if moved:
+            retries += 1
+            if retries > MAX_LEADER_RETRIES:
+                raise KafkaRequestFailed(f"fetching '{topic}' on cluster '{session.cluster.name}' to verify it: "
+                                         f"{why or 'a partition had no leader'} for "
+                                         f"{MAX_LEADER_RETRIES * LEADER_RETRY_SECONDS:g} s; verify again",
+                                         retriable=True)
+            await asyncio.sleep(LEADER_RETRY_SECONDS)
+            leaders = await _leaders(session, topic)
+    return {p: SideDigest(counts[p], digests[p].hexdigest()) for p in wanted}
+
+
+def _digest_batches(digest: hashlib._Hash, answer: FetchedPartition, topic: str, partition: int,
+                    position: int, end: int) -> int:
+    """Feed the committed records at offsets [position, end) of one fetch answer into ``digest``."""
+    count = 0
+    for header, view in committed_only(split_batches(answer.records), answer.aborted):
+        if header.next_offset <= position:
+            continue
+        if header.base_offset >= end:
+            break
+        if crc32c.crc32c(crc_region(view)) != header.crc:
+            raise KafkaRequestFailed(f"the record batch at {topic}/{partition} offset {header.base_offset} fails its "
+                                     "CRC-32C check (corrupt on the broker or in transit); verify again, then "
+                                     "check the broker's log")
+        append_time = header.max_timestamp if header.log_append_time else None
+        # one update per batch: the same bytes as one per record (a running hash), and hashlib releases
+        # the GIL on large updates, so the other side's fetches proceed meanwhile
+        records = [record_bytes(r.key, r.value, r.headers, r.timestamp if append_time is None else append_time)
+                   for r in DefaultRecordBatch(bytes(view)) if position <= r.offset < end]
+        digest.update(b"".join(records))
+        count += len(records)
+    return count
+
+
+async def _still_in_range(session: KafkaSession, topic: str, partition: int, leaders: dict[int, int | None],
+                          position: int) -> bool:
+    """Whether ``position`` lies in the partition's log as ListOffsets reports it (records deleted by
+    retention are an error: verification cannot vouch for records it did not read)."""
+    tp = TopicPartition(topic, partition)
+    at = {tp: leaders.get(partition)}
+    earliest, latest = await asyncio.gather(list_offsets(session, at, EARLIEST), list_offsets(session, at, LATEST))
+    return earliest.get(tp, position + 1) <= position <= latest.get(tp, -1)
+
+
+async def _leaders(session: KafkaSession, topic: str) -> dict[int, int | None]:
+    meta = await session.metadata_object([topic])
+    for t in meta["topics"]:
+        session.raise_for_code(t["error_code"], f"reading topic '{topic}' to verify it")
+    return {tp.partition: node for tp, node in partition_leaders(meta).items()}
 
 
 async def verify_migration(source: ClusterConfig, target: ClusterConfig, request: MigrateRequest) -> VerifyResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,12 @@ from kafka_sre_tui.engine.input_checks import (
 from kafka_sre_tui.engine.storage.encryption import EncryptionKey
 from kafka_sre_tui.engine.storage.manifest import Manifest, PartitionManifest
 from kafka_sre_tui.engine.storage.reader import iter_records
+from kafka_sre_tui.engine.storage.store import Location, open_location
 
 
 @dataclass(frozen=True)
 class RestoreRequest:
-    backup_base: Path
+    backup_base: Location | Path
     backup_id: str
     target_topic: str | None = None  # default: the backed-up topic's name
     partitions: tuple[int, ...] | None = None  # source partitions; default all in the backup
@@ -41,13 +43,18 @@ class RestoreRequest:
     new_timestamps: bool = False  # stamp records with the time of writing instead of theirs
     resume: bool = False
     checkpoint_seconds: float = 1.0
-    state_dir: Path | None = None  # default: <backup_base>/.restores
+    state_dir: Path | None = None  # default: <backup_base>/.restores, for a bucket a local state directory
     compression: str | None = None  # producer compression
     encryption_key: EncryptionKey | None = None  # for an encrypted backup
 
     @property
     def states_base(self) -> Path:
-        return self.state_dir if self.state_dir is not None else self.backup_base / ".restores"
+        if self.state_dir is not None:
+            return self.state_dir
+        local = open_location(self.backup_base).local_dir()
+        if local is not None:
+            return local / ".restores"
+        return Path(os.environ.get("XDG_STATE_HOME") or "~/.local/state").expanduser() / "kafka-sre-tui" / "restores"
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ def _map_text(mapping: dict[int, int]) -> str:
     return ",".join(f"{s}:{t}" for s, t in mapping.items())
 
 
-def select(folder: Path, manifest: Manifest, request: RestoreRequest) -> list[PartitionSelection]:
+def select(folder: Location, manifest: Manifest, request: RestoreRequest) -> list[PartitionSelection]:
     """Each restored partition's source range [start, end) and target partition. A time range works
     like Kafka's offsets-for-times: from the first record stamped at or after --from-time, up to
     (not including) the first record stamped after --to-time."""
@@ -126,7 +133,7 @@ def _list(items: Any) -> str:
     return ", ".join(map(str, sorted(items)))
 
 
-def _time_range(folder: Path, part: PartitionManifest, from_ms: int | None, to_ms: int | None) -> tuple[int, int]:
+def _time_range(folder: Location, part: PartitionManifest, from_ms: int | None, to_ms: int | None) -> tuple[int, int]:
     start = part.start_offset if from_ms is None else None
     end = None
     for record in iter_records(folder, part):

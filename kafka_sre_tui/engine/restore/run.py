@@ -50,6 +50,7 @@ from kafka_sre_tui.engine.restore.write import outcomes, skip_written, write_all
 from kafka_sre_tui.engine.storage.blocks import BlockError
 from kafka_sre_tui.engine.storage.encryption import unlock_backup
 from kafka_sre_tui.engine.storage.manifest import Manifest, ManifestError, read_manifest
+from kafka_sre_tui.engine.storage.store import Location
 from kafka_sre_tui.engine.storage.verify import VerifyResult, verify_backup
 from kafka_sre_tui.engine.target.topic import (
     batch_bytes,
@@ -97,7 +98,7 @@ async def _restore(cluster: ClusterConfig, request: RestoreRequest, emit: Emit, 
     return await retry_while_away(attempt, cluster.retry_seconds, emit, resumable)
 
 
-async def _restore_once(cluster: ClusterConfig, request: RestoreRequest, folder: Path, emit: Emit,
+async def _restore_once(cluster: ClusterConfig, request: RestoreRequest, folder: Location, emit: Emit,
                         now: Callable[[], datetime], settle_seconds: float, wrote_state: list[Path],
                         outcome: AuditOutcome) -> RestoreResult:
     manifest, selections, stats = await _verified_plan(folder, request)
@@ -149,7 +150,7 @@ async def _restore_once(cluster: ClusterConfig, request: RestoreRequest, folder:
                 preflight=preflight)
 
 
-async def _verified_plan(folder: Path, request: RestoreRequest
+async def _verified_plan(folder: Location, request: RestoreRequest
                          ) -> tuple[Manifest, list[PartitionSelection], dict[int, RangeStats]]:
     """Verify every checksum of the backup and, in the same pass, read the selected records' facts for
     the preflight (not when resuming). Damage found by the verification is what is reported, whatever
@@ -171,7 +172,7 @@ async def _verified_plan(folder: Path, request: RestoreRequest
     return manifest, selections, {p: scanner.stats() for p, scanner in scanners.items()}
 
 
-async def _refuse_damaged(folder: Path, request: RestoreRequest) -> None:
+async def _refuse_damaged(folder: Location, request: RestoreRequest) -> None:
     _check_intact(await asyncio.to_thread(verify_backup, folder), request)
 
 
@@ -183,7 +184,7 @@ def _check_intact(verified: VerifyResult, request: RestoreRequest) -> None:
                             f"see kafka-sre-tui verify {request.backup_id}")
 
 
-async def _resume(session: KafkaSession, request: RestoreRequest, folder: Path, manifest: Manifest, topic: str,
+async def _resume(session: KafkaSession, request: RestoreRequest, folder: Location, manifest: Manifest, topic: str,
                   states: Path, plan: dict[str, Any], emit: Emit, settle_seconds: float) -> RestoreResult:
     with locked(states):
         progress = load_partitions(states, plan["partitions"])
@@ -207,7 +208,7 @@ async def _resume(session: KafkaSession, request: RestoreRequest, folder: Path, 
                             lambda: datetime.now(UTC))
 
 
-async def _write(session: KafkaSession, request: RestoreRequest, folder: Path, manifest: Manifest, topic: str,
+async def _write(session: KafkaSession, request: RestoreRequest, folder: Location, manifest: Manifest, topic: str,
                  states: Path, plan: dict[str, Any], progress: list[PartitionProgress], emit: Emit,
                  now: Callable[[], datetime]) -> RestoreResult:
     metrics = None

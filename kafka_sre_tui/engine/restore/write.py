@@ -31,12 +31,13 @@ from kafka_sre_tui.engine.restore.events import Emit, PartitionOutcome, RestoreM
 from kafka_sre_tui.engine.restore.state import PartitionProgress, save_partition
 from kafka_sre_tui.engine.storage.manifest import PartitionManifest
 from kafka_sre_tui.engine.storage.reader import StoredRecord, iter_records, iter_whole_or_records
+from kafka_sre_tui.engine.storage.store import Location
 
 CHUNK_BYTES = 1 << 20  # records read from the backup at a time, per partition
 PARTITIONS_AT_ONCE = 16  # bounds memory: each holds a chunk, a batch being filled and one in flight
 
 
-def skip_written(folder: Path, part: PartitionManifest, progress: PartitionProgress, extra: int) -> None:
+def skip_written(folder: Location, part: PartitionManifest, progress: PartitionProgress, extra: int) -> None:
     """A killed run wrote ``extra`` records after its last checkpoint (the target's end offset says so):
     they are the next ``extra`` records of the backup, at the next target offsets. Count them as
     written, so the resumed run writes each record once."""
@@ -126,7 +127,7 @@ def _save_all(folder: Path, docs: list[dict[str, Any]], snapshot: int) -> None:
                 _saved[key] = snapshot
 
 
-async def write_all(cluster: ClusterConfig, topic: str, backup_folder: Path, parts: dict[int, PartitionManifest],
+async def write_all(cluster: ClusterConfig, topic: str, backup_folder: Location, parts: dict[int, PartitionManifest],
                     progress: list[PartitionProgress], settings: WriterSettings, state_folder: Path,
                     checkpoint_seconds: float, backup_id: str, emit: Emit) -> RestoreMetrics:
     by_target = {p.selection.target_partition: p for p in progress}

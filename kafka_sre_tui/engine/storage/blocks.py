@@ -74,7 +74,7 @@ def decode_frame(frame: bytes, position: int, encrypted: bool = False) -> tuple[
     """The block header at ``position``; ``encrypted``: what the manifest says of the backup."""
     if len(frame) < FRAME_SIZE:
         raise BlockError("block header cut short (truncated file)")
-    (magic, version, codec_id, _reserved, first, last, first_ts, max_ts, records, batches, raw_len, stored_len,
+    (magic, version, codec_id, reserved, first, last, first_ts, max_ts, records, batches, raw_len, stored_len,
      crc) = _FRAME.unpack_from(frame)
     if magic != MAGIC:
         raise BlockError(f"no block header at byte {position} (found {magic!r})")
@@ -85,6 +85,8 @@ def decode_frame(frame: bytes, position: int, encrypted: bool = False) -> tuple[
         raise BlockError(f"block at byte {position} is {state}, unlike the backup its manifest describes")
     if codec_id not in BY_ID:
         raise BlockError(f"unknown codec id {codec_id} at byte {position}")
+    if reserved:
+        raise BlockError(f"block header at byte {position} has its reserved bytes set (damaged data)")
     if raw_len > MAX_RAW_LENGTH:
         raise BlockError(f"block at byte {position} claims {raw_len} bytes uncompressed, more than the "
                          f"{MAX_RAW_LENGTH} a block may hold (damaged or crafted)")

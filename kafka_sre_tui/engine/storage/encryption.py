@@ -28,14 +28,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.storage.files import read_json
+from kafka_sre_tui.engine.storage.store import Location, open_location, read_json
 
 ALGORITHM = "AES-256-GCM"
 KEY_SIZE, NONCE_SIZE, TAG_SIZE = 32, 12, 16
 OVERHEAD = NONCE_SIZE + TAG_SIZE
 _HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 MANIFEST = "manifest.json"  # engine/storage/manifest.py's name, which imports this module
-_unlocked: dict[Path, BackupCipher | None] = {}
+_unlocked: dict[str, BackupCipher | None] = {}  # by the backup's resolved path or URL
 
 
 class EncryptionKeyError(ConfigError):
@@ -137,24 +137,24 @@ def check_key(backup_id: str, encryption: dict[str, Any] | None, key: Encryption
     return BackupCipher(key, backup_id)
 
 
-def unlock(folder: Path, encryption: dict[str, Any] | None, key: EncryptionKey | None) -> None:
+def unlock(folder: Location | Path, encryption: dict[str, Any] | None, key: EncryptionKey | None) -> None:
     """Check ``key`` for the backup in ``folder`` and register it for :func:`cipher_of`."""
-    _unlocked[folder.resolve()] = check_key(folder.name, encryption, key)
+    _unlocked[str(open_location(folder).resolve())] = check_key(open_location(folder).name, encryption, key)
 
 
-def unlock_backup(folder: Path, key: EncryptionKey | None) -> None:
+def unlock_backup(folder: Location | Path, key: EncryptionKey | None) -> None:
     """:func:`unlock` for a complete backup, with what its manifest says."""
     try:
-        encryption = read_json(folder / MANIFEST).get("encryption")
+        encryption = read_json(open_location(folder) / MANIFEST).get("encryption")
     except (OSError, ValueError):
         encryption = None  # no readable manifest: verify and the reader say what is wrong
     unlock(folder, encryption, key)
 
 
-def cipher_of(folder: Path) -> BackupCipher | None:
+def cipher_of(folder: Location | Path) -> BackupCipher | None:
     """The cipher :func:`unlock` registered for this backup; None for an unencrypted one. An
     encrypted backup that was not unlocked is an error that asks for the key."""
-    where = folder.resolve()
+    where = str(open_location(folder).resolve())
     if where not in _unlocked:
         unlock_backup(folder, None)  # raises when encrypted
     return _unlocked[where]

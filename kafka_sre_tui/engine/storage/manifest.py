@@ -8,8 +8,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.storage.blocks import BlockInfo
-from kafka_sre_tui.engine.storage.files import read_json, write_json_atomic
+from kafka_sre_tui.engine.storage.store import Location, open_location, read_json, write_json
 from kafka_sre_tui.engine.storage.writer import SegmentInfo
 
 FORMAT = "kafka-sre-tui-backup"
@@ -71,20 +72,28 @@ def manifest_checksum(doc: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical({k: v for k, v in doc.items() if k != "manifest_sha256"})).hexdigest()
 
 
-def write_manifest(backup_dir: Path, manifest: Manifest) -> None:
+def write_manifest(backup_dir: Location, manifest: Manifest) -> None:
+    """Write the manifest, which marks the backup complete, and read it back: an object store that
+    acknowledged a write it did not keep is caught here, not at restore time (no conditional write is
+    relied on: each backup writes only under its own unique id)."""
     doc = asdict(manifest)
     if doc["encryption"] is None:
         del doc["encryption"]
     doc["manifest_sha256"] = manifest_checksum(doc)
-    write_json_atomic(backup_dir / MANIFEST, doc)
+    write_json(backup_dir / MANIFEST, doc)
+    if read_json(backup_dir / MANIFEST) != json.loads(json.dumps(doc)):
+        (backup_dir / MANIFEST).unlink(missing_ok=True)  # the backup stays incomplete, hence resumable
+        raise KsreError(f"{backup_dir / MANIFEST} did not read back as it was written (the store lost the "
+                        f"write); continue with kafka-sre-tui backup --resume {manifest.backup_id}")
 
 
 class ManifestError(ValueError):
     pass
 
 
-def read_manifest(backup_dir: Path) -> tuple[Manifest, bool]:
+def read_manifest(backup_dir: Location | Path) -> tuple[Manifest, bool]:
     """The manifest, and whether its own checksum holds (False: edited after it was written)."""
+    backup_dir = open_location(backup_dir)
     try:
         doc = read_json(backup_dir / MANIFEST)
     except (OSError, ValueError) as exc:
@@ -110,14 +119,14 @@ def _partition(doc: dict[str, Any]) -> PartitionManifest:
     return PartitionManifest(segments=segments, gaps=gaps, **doc)
 
 
-def segment_path(backup_dir: Path, file: str) -> Path:
+def segment_path(backup_dir: Location, file: str) -> Location:
     """Where a segment named in a manifest lives; ManifestError for a name leading outside the backup
     (absolute, ``..``, or a symlink out of it): a hostile manifest must not make us read other files."""
     relative = Path(file)
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise ManifestError(f"segment '{file}' is not a path inside the backup: the manifest is not trustworthy")
-    path = backup_dir / relative
-    if not path.resolve().is_relative_to(backup_dir.resolve()):
+    path = backup_dir / relative.as_posix()
+    if not backup_dir.contains(path):
         raise ManifestError(f"segment '{file}' leads outside the backup (a symlink): the manifest is not trustworthy")
     return path
 

@@ -19,6 +19,7 @@ from kafka_sre_tui.engine.kafka.batches import BatchFormatError, crc_region, spl
 from kafka_sre_tui.engine.storage.blocks import FRAME_SIZE, BlockError, Seal, decode_frame, decode_payload
 from kafka_sre_tui.engine.storage.encryption import BackupCipher, cipher_of
 from kafka_sre_tui.engine.storage.manifest import ManifestError, PartitionManifest, read_manifest, segment_path
+from kafka_sre_tui.engine.storage.store import Location, open_location
 from kafka_sre_tui.engine.storage.writer import SegmentInfo
 
 VERIFY_THREADS = 2
@@ -57,10 +58,11 @@ class VerifyResult:
         return not self.damage
 
 
-def verify_backup(folder: Path, inspect: BlockHook | None = None) -> VerifyResult:
+def verify_backup(folder: Location | Path, inspect: BlockHook | None = None) -> VerifyResult:
     """Every checksum; in an encrypted backup also every block's AES-GCM tag, with the key
     :func:`~kafka_sre_tui.engine.storage.encryption.unlock` registered (without it: an error)."""
     started = time.monotonic()
+    folder = open_location(folder)
     try:
         manifest, intact = read_manifest(folder)
     except ManifestError as exc:
@@ -79,7 +81,7 @@ def verify_backup(folder: Path, inspect: BlockHook | None = None) -> VerifyResul
     return VerifyResult(manifest.backup_id, records, checked, time.monotonic() - started, tuple(damage))
 
 
-def _verify_partition(folder: Path, part: PartitionManifest, cipher: BackupCipher | None,
+def _verify_partition(folder: Location, part: PartitionManifest, cipher: BackupCipher | None,
                       inspect: BlockHook | None) -> tuple[list[Damage], int, int]:
     damage: list[Damage] = []
     records = checked = 0
@@ -94,7 +96,7 @@ def _verify_partition(folder: Path, part: PartitionManifest, cipher: BackupCiphe
     return damage, records, checked
 
 
-def _verify_segment(folder: Path, partition: int, segment: SegmentInfo, unseal: Seal | None,
+def _verify_segment(folder: Location, partition: int, segment: SegmentInfo, unseal: Seal | None,
                     inspect: BlockHook | None) -> tuple[list[Damage], int, int]:
     """One sequential pass: hash every byte, and check every block against the index as it passes."""
     span = (segment.first_offset, segment.last_offset)
@@ -102,9 +104,10 @@ def _verify_segment(folder: Path, partition: int, segment: SegmentInfo, unseal: 
         path = segment_path(folder, segment.file)
     except ManifestError as exc:
         return [Damage(str(exc), partition, segment.file, span)], 0, 0
-    if not path.is_file():
+    try:
+        size = path.size()
+    except FileNotFoundError:
         return [Damage("file is missing", partition, segment.file, span)], 0, 0
-    size = path.stat().st_size
     damage: list[Damage] = []
     if size != segment.size:
         kind = "truncated" if size < segment.size else "longer than recorded"
@@ -112,7 +115,7 @@ def _verify_segment(folder: Path, partition: int, segment: SegmentInfo, unseal: 
                              segment.file, span))
     digest = hashlib.sha256()
     records = 0
-    with open(path, "rb") as handle:
+    with path.open_read() as handle:
         for block in segment.blocks:
             block_span = (block.first_offset, block.last_offset)
             try:

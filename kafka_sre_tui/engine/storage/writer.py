@@ -1,24 +1,22 @@
 """Writes one partition's record batches into segment files of compressed blocks.
 
 Nothing is durable until :meth:`PartitionWriter.checkpoint`: it seals the open block and segment
-(fsync, rename) and returns what is now on disk; the caller then records its progress. A crash
-before that leaves only a ``.tmp`` file, which resume deletes.
+(fsync and rename on disk; the completed upload on an object store) and returns what is now stored;
+the caller then records its progress. A crash before that leaves only a ``.tmp`` file (on disk), which
+resume deletes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
-from typing import IO
 
 from kafka_sre_tui.engine.kafka.batches import BatchHeader
 from kafka_sre_tui.engine.storage.blocks import BlockInfo, encode_block
 from kafka_sre_tui.engine.storage.codecs import Codec
 from kafka_sre_tui.engine.storage.encryption import BackupCipher
-from kafka_sre_tui.engine.storage.files import TMP_SUFFIX, fsync_dir, make_private_dir, open_private
+from kafka_sre_tui.engine.storage.store import Location, SegmentSink
 
 BLOCK_TARGET_BYTES = 1 << 20
 SEGMENT_TARGET_BYTES = 64 << 20
@@ -39,20 +37,21 @@ class SegmentInfo:
 
 @dataclass
 class _OpenSegment:
-    path: Path
-    handle: IO[bytes]
+    file: str  # relative to the backup directory
+    sink: SegmentSink
     digest: hashlib._Hash
     size: int = 0
     blocks: list[BlockInfo] = field(default_factory=list)
 
 
 class PartitionWriter:
-    def __init__(self, backup_dir: Path, partition: int, codec: Codec, level: int | None,
+    def __init__(self, backup_dir: Location, partition: int, codec: Codec, level: int | None,
                  cipher: BackupCipher | None = None) -> None:
         self.backup_dir = backup_dir
         self._seal = partial(cipher.seal, partition) if cipher else None
+        self.relative = f"partitions/{partition}"
         self.folder = backup_dir / "partitions" / str(partition)
-        make_private_dir(self.folder)
+        self.folder.make_dirs()
         self.codec, self.level = codec, level
         self._pending = bytearray()
         self._pending_headers: list[BatchHeader] = []
@@ -71,26 +70,17 @@ class PartitionWriter:
         segment, self._segment = self._segment, None
         if segment is None:
             return None
-        tmp = segment.path.with_name(segment.path.name + TMP_SUFFIX)
-        try:
-            segment.handle.flush()
-            os.fsync(segment.handle.fileno())
-        except OSError as exc:
-            segment.handle.close()
-            raise OSError(exc.errno, exc.strerror, str(tmp)) from exc
-        segment.handle.close()
-        os.replace(tmp, segment.path)
-        fsync_dir(segment.path.parent)
+        segment.sink.commit()
         blocks = tuple(segment.blocks)
         return SegmentInfo(
-            file=str(segment.path.relative_to(self.backup_dir)), size=segment.size,
+            file=segment.file, size=segment.size,
             sha256=segment.digest.hexdigest(), first_offset=blocks[0].first_offset,
             last_offset=blocks[-1].last_offset, records=sum(b.records for b in blocks),
             raw_bytes=sum(b.raw_length for b in blocks), blocks=blocks)
 
     def abort(self) -> None:
         if self._segment is not None:
-            self._segment.handle.close()
+            self._segment.sink.abort()
         self._segment = None
 
     def _seal_block(self) -> None:
@@ -102,12 +92,9 @@ class PartitionWriter:
             bytes(self._pending), self.codec, self.level, headers[0].base_offset, headers[-1].last_offset,
             min(h.first_timestamp for h in headers), max(h.max_timestamp for h in headers),
             sum(h.record_count for h in headers), len(headers), segment.size, self._seal)
-        try:
-            for part in (frame, stored):
-                segment.handle.write(part)
-                segment.digest.update(part)
-        except OSError as exc:  # a full disk: say which file
-            raise OSError(exc.errno, exc.strerror, f"{segment.path}{TMP_SUFFIX}") from exc
+        for part in (frame, stored):
+            segment.sink.write(part)
+            segment.digest.update(part)
         segment.size += len(frame) + len(stored)
         segment.blocks.append(info)
         self.bytes_written += len(frame) + len(stored)
@@ -116,9 +103,9 @@ class PartitionWriter:
         self._segment = segment  # past SEGMENT_TARGET_BYTES the caller checkpoints, which closes it
 
     def _open_segment(self, first_offset: int) -> _OpenSegment:
-        path = self.folder / f"{first_offset:020d}{SEGMENT_SUFFIX}"
-        handle = open_private(path.with_name(path.name + TMP_SUFFIX), "wb")  # closed in checkpoint
-        self._segment = _OpenSegment(path, handle, hashlib.sha256())
+        name = f"{first_offset:020d}{SEGMENT_SUFFIX}"
+        sink = (self.folder / name).create_segment()  # committed in checkpoint
+        self._segment = _OpenSegment(f"{self.relative}/{name}", sink, hashlib.sha256())
         return self._segment
 
     @property

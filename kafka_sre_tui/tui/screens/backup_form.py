@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, Select, Static
 
-from kafka_sre_tui.cli.args import parse_partitions, parse_time
+from kafka_sre_tui.cli.args import backup_location, parse_partitions, parse_time
 from kafka_sre_tui.config import COMPRESSIONS, BackupSettings
 from kafka_sre_tui.engine.backup.plan import BackupRequest, validate_request
 from kafka_sre_tui.tui.screens.form_fields import Field, FieldError, JobForm
@@ -66,10 +64,11 @@ class BackupForm(JobForm[BackupRequest | None]):
         topic = self.raw("topic")
         if not topic:
             raise FieldError("topic", "give the topic to back up")
-        base = self.raw("backup_dir") or str(self.settings.base_path)
+        base = self.parse("backup_dir", lambda text: backup_location(text, self.settings)) or backup_location(
+            None, self.settings)
         compression = str(self.query_one("#f-compression", Select).value)
         request = BackupRequest(
-            topic=topic, base_path=Path(base).expanduser(), compression=compression,
+            topic=topic, base_path=base, compression=compression,
             level=self.whole("level"), partitions=self.parse("partitions", parse_partitions),
             from_offset=self.whole("from_offset"), to_offset=self.whole("to_offset"),
             from_time_ms=self.parse("from_time", parse_time), to_time_ms=self.parse("to_time", parse_time),

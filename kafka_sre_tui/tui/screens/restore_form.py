@@ -15,6 +15,7 @@ from kafka_sre_tui.cli.args import parse_partitions, parse_time
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.restore.plan import RestoreRequest, parse_partition_map, validate_request
 from kafka_sre_tui.engine.restore.preflight import Preflight
+from kafka_sre_tui.engine.storage.store import Location
 from kafka_sre_tui.engine.target.checks import FAIL
 from kafka_sre_tui.tui.screens.form_fields import Field, FieldError, JobForm
 
@@ -49,7 +50,7 @@ class RestoreForm(JobForm[RestoreRequest | None]):
         "state_dir": Field("Checkpoints directory", "--state-dir"),
     }
 
-    def __init__(self, base: Path, backup_id: str, topic: str, cluster: str) -> None:
+    def __init__(self, base: Location, backup_id: str, topic: str, cluster: str) -> None:
         super().__init__()
         self.base, self.backup_id, self.topic, self.cluster = base, backup_id, topic, cluster
 

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import asyncio
+from typing import TYPE_CHECKING, Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from kafka_sre_tui.engine.backup.catalog import BackupSummary, list_backups
+from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.tui.table_sync import sync_rows
 from kafka_sre_tui.tui.widgets.cells import num
+
+if TYPE_CHECKING:  # the backup engine loads with the pane's first listing
+    from kafka_sre_tui.engine.backup.catalog import BackupSummary
+    from kafka_sre_tui.engine.storage.store import Location
 
 COLUMNS = (("Backup id", "id"), ("Status", "status"), ("Topic", "topic"), ("Created (UTC)", "created"),
            ("Records", "records"), ("Size", "size"), ("Codec", "codec"))
 
 
 class BackupsPane(Vertical):
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Location) -> None:
         super().__init__(id="backups-pane")
         # the pane owns its table: refreshes may arrive before it is mounted or after it is gone
         self.table: DataTable[Any] = DataTable(id="backups-table", cursor_type="row", zebra_stripes=True)
@@ -32,10 +37,18 @@ class BackupsPane(Vertical):
         yield self.table
 
     def on_mount(self) -> None:
-        self.reload()
+        self.call_after_refresh(self.reload)  # after the first frame: listing loads the backup engine
 
-    def reload(self) -> None:
-        self.backups = list_backups(self.base)
+    @work(exclusive=True, group="backups-list")
+    async def reload(self) -> None:
+        """List the backups in a thread: a bucket (or a slow disk) must not freeze the dashboard."""
+        from kafka_sre_tui.engine.backup.catalog import list_backups
+
+        try:
+            self.backups = await asyncio.to_thread(list_backups, self.base)
+        except KsreError as exc:  # a bucket that cannot be reached: say so, keep the dashboard up
+            self.backups = []
+            self.app.notify(str(exc), title="Backups", severity="error", timeout=15)
         rows: dict[str, tuple[Any, ...]] = {
             b.backup_id: (b.backup_id, b.status, b.topic, f"{b.created_at:%Y-%m-%d %H:%M:%S}", num(b.records),
                           num(round(b.size_bytes / 1e6, 1), " MB"), b.compression) for b in self.backups}
