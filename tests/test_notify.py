@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -10,12 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Checkbox, DataTable, Input
 
 from kafka_sre_tui.cli.main import main
+from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, NotifySettings, UiSettings
 from kafka_sre_tui.localkafka import LocalKafka
 from kafka_sre_tui.observe.job import JobState
 from kafka_sre_tui.observe.notify import event_name, payload
-from tests.kafka_helpers import consume_and_commit, create_topic, produce
+from kafka_sre_tui.tui.app import KsreApp
+from kafka_sre_tui.tui.screens.backup_form import BackupForm
+from tests.kafka_helpers import consume_and_commit, create_topic, produce, wait_for
 from tests.observe_helpers import Receiver
 
 
@@ -89,3 +94,32 @@ def test_event_names_follow_the_job_and_its_outcome() -> None:
     body = payload(state("backup", 130, state="interrupted", error="KeyboardInterrupt"), "prod",
                    datetime(2026, 1, 1, tzinfo=UTC))
     assert body["event"] == "backup.failed" and body["interrupted"] is True
+
+
+async def test_a_job_started_from_a_dashboard_form_notifies_when_its_box_is_ticked(
+        kafka: LocalKafka, cluster: ClusterConfig, unique: str, tmp_path: Path, receiver: Receiver) -> None:
+    await create_topic(kafka.bootstrap_servers, unique, 1)
+    await produce(kafka.bootstrap_servers, unique, {0: 50})
+    config = AppConfig(backup=dataclasses.replace(BackupSettings(), base_path=tmp_path),
+                       notify=NotifySettings(webhooks=(f"{receiver.url}/hook",), timeout_seconds=2, retries=1))
+    app = KsreApp(cluster, UiSettings(refresh_seconds=5), config=config)
+    async with app.run_test(size=(140, 40)) as pilot:
+        jobs = app.query_one("#jobs-table", DataTable)
+
+        async def backup(notify: bool, finished: int) -> None:
+            app.action_new_backup()
+            await pilot.pause()
+            assert isinstance(app.screen, BackupForm)
+            app.screen.query_one("#f-topic", Input).value = unique
+            app.screen.query_one("#notify-job", Checkbox).value = notify
+            await pilot.click("#start")
+            await wait_for(lambda: [str(jobs.get_row_at(i)[3]) for i in range(jobs.row_count)].count("done")
+                           == finished, "the backup job to finish")
+
+        await backup(False, 1)
+        await backup(True, 2)
+        await wait_for(lambda: len(receiver.bodies("/hook")) == 1, "the ticked job's notification", 15)
+        await asyncio.sleep(1)  # and no other
+    [body] = receiver.bodies("/hook")
+    assert (body["event"], body["kind"], body["cluster"], body["exit_code"]) == ("backup.completed", "backup",
+                                                                                 cluster.name, 0)

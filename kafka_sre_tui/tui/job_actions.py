@@ -90,6 +90,7 @@ class JobActions(App[None]):
         if request is None:
             return
         job = Job("backup", f"{self.cluster.name}/{request.topic}")
+        self._tell_webhooks(job)
         job.worker = self.run_worker(self._run_backup(job, request), group="jobs", exit_on_error=False)
         self._job_changed(job)
         self.action_show_tab("jobs")
@@ -147,6 +148,25 @@ class JobActions(App[None]):
             self.notify("select a consumer group first (g)", severity="warning")
         return group
 
+    _notify_next = False  # the last form's "Notify the [notify] webhooks" box, for the job it starts
+
+    def choose_notify(self, on: bool) -> None:
+        self._notify_next = on
+
+    def _tell_webhooks(self, job: Job) -> None:
+        """The job tells the [notify] webhooks how it ended, and its alerts, when its form asked to (as
+        the CLI's --notify does; delivery runs in threads of its own, never on the UI's)."""
+        chosen, self._notify_next = self._notify_next, False
+        if not chosen:
+            return
+        from kafka_sre_tui.observe.alerts import JobAlerts, LagThreshold
+        from kafka_sre_tui.observe.notify import Notifier
+
+        notifier = Notifier(self.config.notify, self.cluster.name)
+        lag = LagThreshold(self.config.notify.migration_lag_records, self.config.notify.migration_lag_seconds)
+        job.observed.watchers.append(JobAlerts(job.observed.state, notifier.cluster, notifier.send, lag).event)
+        job.observed.on_end.append(notifier.job_ended)
+
     def _drain_interval(self) -> float:
         return max(1.0, min(self.ui.refresh_seconds, 5.0))
 
@@ -154,6 +174,7 @@ class JobActions(App[None]):
         from kafka_sre_tui.tui.screens.drain import DrainScreen
 
         job = Job("drain", group)
+        self._tell_webhooks(job)
         screen = DrainScreen(job.job_id, group, choice.goal)
         job.worker = self.run_worker(self._run_drain(job, group, choice), group="jobs", exit_on_error=False)
         self._job_changed(job)
@@ -301,6 +322,7 @@ class JobActions(App[None]):
 
     def _start_restore(self, request: RestoreRequest) -> None:
         job = Job("restore", f"{request.backup_id} → {self.cluster.name}/{request.target_topic}")
+        self._tell_webhooks(job)
         job.worker = self.run_worker(self._run_restore(job, request), group="jobs", exit_on_error=False)
         self._job_changed(job)
         self.action_show_tab("jobs")
@@ -357,6 +379,7 @@ class JobActions(App[None]):
                 return
             request = dataclasses.replace(request, create_topic=False)
         job = Job("migrate", f"{self.cluster.name}/{request.source_topic} → {name}/{request.target}")
+        self._tell_webhooks(job)
         job.worker = self.run_worker(self._run_migration(job, target, request, choice.verify), group="jobs",
                                      exit_on_error=False)
         self._job_changed(job)

@@ -16,6 +16,7 @@ CHECKPOINT_SECONDS = 5.0  # the CLI's default
 
 class BackupForm(JobForm[BackupRequest | None]):
     PREFIX = "f"
+    NOTIFIES = True
     SUBMIT = ("start", "Start backup")
     FIELDS = {
         "topic": Field("Topic", "--topic"),

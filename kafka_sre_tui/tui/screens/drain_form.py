@@ -22,6 +22,7 @@ class DrainChoice:
 
 class DrainForm(JobForm[DrainChoice | None]):
     PREFIX = "d"
+    NOTIFIES = True
     SUBMIT = ("start", "Start monitor")
     FIELDS = {
         "max_lag": Field("Max total lag", "--max-lag"),

@@ -75,9 +75,15 @@ class JobForm(ModalScreen[R]):
     PREFIX = "f"  # widget ids: PREFIX-name
     FIELDS: dict[str, Field] = {}
     SUBMIT = ("start", "Start")  # the primary button's id and label
+    NOTIFIES = False  # the job can tell the [notify] webhooks how it ended (the CLI's --notify)
 
     def heading(self) -> str:
         raise NotImplementedError
+
+    def on_mount(self) -> None:
+        choose = getattr(self.app, "choose_notify", None)
+        if choose is not None:  # a choice made in a form whose job never started does not carry over
+            choose(False)
 
     def body(self) -> ComposeResult:
         raise NotImplementedError
@@ -90,6 +96,9 @@ class JobForm(ModalScreen[R]):
             yield Static(self.heading(), classes="form-title")
             with VerticalScroll(id="form-body", can_focus=False):  # Tab goes field to field; focus scrolls
                 yield from self.body()
+                if self.NOTIFIES and _has_webhooks(self.app):
+                    yield Checkbox("Notify the \\[notify] webhooks [dim]--notify[/]", False, id="notify-job",
+                                   compact=True, classes="field-check")
             yield Static("", id="form-error")
             with Horizontal(classes="buttons"):
                 yield Button(self.SUBMIT[1], variant="primary", id=self.SUBMIT[0], compact=True)
@@ -171,6 +180,10 @@ class JobForm(ModalScreen[R]):
         except ConfigError as exc:  # the engine's validation: its message names the CLI option
             self.show_error(self.field_of(str(exc)), str(exc))
         else:
+            chosen = self.query("#notify-job").results(Checkbox)
+            choose = getattr(self.app, "choose_notify", None)
+            if choose is not None:  # the job this form starts (after its checks) tells the webhooks, or not
+                choose(any(box.value for box in chosen))
             self.dismiss(result)
 
     def field_of(self, message: str) -> str | None:
@@ -194,3 +207,8 @@ class JobForm(ModalScreen[R]):
                 ancestor.collapsed = False
         self.call_after_refresh(field.focus)
         self.call_after_refresh(spot.scroll_visible)
+
+
+def _has_webhooks(app: object) -> bool:
+    notify = getattr(getattr(app, "config", None), "notify", None)
+    return bool(notify is not None and (notify.webhooks or notify.slack_webhooks))

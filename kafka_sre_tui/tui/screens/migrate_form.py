@@ -31,6 +31,7 @@ class MigrateForm(JobForm[MigrateChoice | None]):
     """``kafka-sre-tui migrate``'s options, from the active cluster's selected topic."""
 
     PREFIX = "m"
+    NOTIFIES = True
     SUBMIT = ("start", "Start migration")
     FIELDS = {
         "cluster": Field("Target cluster", "--target-cluster"),

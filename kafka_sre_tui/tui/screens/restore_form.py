@@ -26,6 +26,7 @@ class RestoreForm(JobForm[RestoreRequest | None]):
     """``kafka-sre-tui restore``'s options for the selected backup. Answers with the request as the user
     set it; the dashboard runs it as a dry run first and shows the preflight (unless it is a resume)."""
 
+    NOTIFIES = True
     PREFIX = "r"
     SUBMIT = ("check", "Check (dry run)")
     FIELDS = {
