@@ -41,11 +41,13 @@ class BackupsPane(Vertical):
 
     @work(exclusive=True, group="backups-list")
     async def reload(self) -> None:
-        """List the backups in a thread: a bucket (or a slow disk) must not freeze the dashboard."""
-        from kafka_sre_tui.engine.backup.catalog import list_backups
-
+        """List the backups in a thread: a bucket (or a slow disk) must not freeze the dashboard. The
+        backup engine is first imported on the engine thread, where the first refresh imports the Kafka
+        client: the same modules imported by two threads at once fail ("partially initialized module")."""
+        engine = getattr(self.app, "engine", None)
         try:
-            self.backups = await asyncio.to_thread(list_backups, self.base)
+            listing = _listed(self.base)
+            self.backups = await (engine.run(listing) if engine is not None else listing)
         except KsreError as exc:  # a bucket that cannot be reached: say so, keep the dashboard up
             self.backups = []
             self.app.notify(str(exc), title="Backups", severity="error", timeout=15)
@@ -60,3 +62,9 @@ class BackupsPane(Vertical):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((b for b in self.backups if b.backup_id == key), None)
+
+
+async def _listed(base: Location) -> list[BackupSummary]:
+    from kafka_sre_tui.engine.backup.catalog import list_backups
+
+    return await asyncio.to_thread(list_backups, base)
