@@ -159,12 +159,13 @@ class JobActions(App[None]):
         chosen, self._notify_next = self._notify_next, False
         if not chosen:
             return
-        from kafka_sre_tui.observe.alerts import JobAlerts, LagThreshold
+        from kafka_sre_tui.cli.observability import watch_for_alerts
+        from kafka_sre_tui.observe.alerts import LagThreshold
         from kafka_sre_tui.observe.notify import Notifier
 
         notifier = Notifier(self.config.notify, self.cluster.name)
-        lag = LagThreshold(self.config.notify.migration_lag_records, self.config.notify.migration_lag_seconds)
-        job.observed.watchers.append(JobAlerts(job.observed.state, notifier.cluster, notifier.send, lag).event)
+        watch_for_alerts(job.observed, notifier, LagThreshold(self.config.notify.migration_lag_records,
+                                                              self.config.notify.migration_lag_seconds))
         job.observed.on_end.append(notifier.job_ended)
 
     def _drain_interval(self) -> float:
