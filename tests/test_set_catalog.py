@@ -3,6 +3,7 @@ verified link by link with continuity, and pruned only as whole chains."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,11 @@ from kafka_sre_tui.localkafka import LocalKafka
 from tests.backup_helpers import backup
 from tests.kafka_helpers import create_topic, produce
 from tests.set_stand_in_setscatalog import stand_in_set
+
+
+async def _cli(args: list[str]) -> int:
+    """The CLI as a user runs it: in a thread, since it runs its own event loop."""
+    return await asyncio.to_thread(main, args)
 
 
 async def _chain(kafka: LocalKafka, cluster: ClusterConfig, unique: str, base: Path) -> list[SetManifest]:
@@ -72,7 +78,7 @@ async def test_a_chain_lists_shows_and_verifies_and_damage_is_named(
     a, b = view.topics
     assert (a.topic, a.partitions[0].from_offset, a.partitions[0].to_offset, a.records) == (f"{unique}-a", 0, 93, 93)
     assert [(c.from_offset, c.to_offset) for c in b.partitions.values()] == [(0, 60), (0, 60)]
-    assert main(["backups", "show", links[2].set_id, "--backup-dir", str(tmp_path)]) == 0
+    assert await _cli(["backups", "show", links[2].set_id, "--backup-dir", str(tmp_path)]) == 0
     shown = capsys.readouterr().out
     assert f"link 2 of chain {links[0].set_id}" in shown and "0-92" in shown
 
@@ -89,7 +95,7 @@ async def test_a_chain_lists_shows_and_verifies_and_damage_is_named(
     assert {(d.link, d.set_id, d.topic, d.partition, d.file) for d in damaged.damage} == {
         (1, links[1].set_id, f"{unique}-b", 1, file)}
     assert (await verify_set(tmp_path, links[2].set_id, chain=False)).intact  # this link alone is fine
-    assert main(["verify", links[2].set_id, "--backup-dir", str(tmp_path)]) == 1
+    assert await _cli(["verify", links[2].set_id, "--backup-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert f"link 1 ({links[1].set_id}), topic {unique}-b, partition 1, file {file}" in out and "DAMAGED" in out
 
@@ -97,7 +103,7 @@ async def test_a_chain_lists_shows_and_verifies_and_damage_is_named(
     broken = await verify_set(tmp_path, links[2].set_id)
     [problem] = [d.describe() for d in broken.damage]
     assert problem.startswith(f"link 1 ({links[1].set_id}): the chain is broken here")
-    assert main(["verify", links[2].set_id, "--backup-dir", str(tmp_path), "--json"]) == 1
+    assert await _cli(["verify", links[2].set_id, "--backup-dir", str(tmp_path), "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert doc["intact"] is False and doc["damage"] == [problem] and doc["links"] == [links[2].set_id]
     assert list_backups(tmp_path)[1].status == "incomplete"  # no set.json: listed as an unfinished set
@@ -122,7 +128,7 @@ async def test_retention_holes_are_shown_and_continuity_is_checked(kafka: LocalK
     assert (await verify_set(tmp_path, second.set_id)).intact  # the hole is recorded, so it is explained
     [topic] = show_set(tmp_path, second.set_id).topics
     assert [(x.link, x.partition, x.from_offset, x.to_offset) for x in topic.lost] == [(1, 0, 10, 14)]
-    assert main(["backups", "show", second.set_id, "--backup-dir", str(tmp_path)]) == 0
+    assert await _cli(["backups", "show", second.set_id, "--backup-dir", str(tmp_path)]) == 0
     assert f"lost: {unique} partition 0 offsets 10-13 (4 records) deleted by retention before link 1" in \
         capsys.readouterr().out
 
@@ -162,7 +168,7 @@ async def test_prune_removes_whole_chains_only_and_says_why(kafka: LocalKafka, c
     assert not stays.delete and "within 7 days: the whole chain stays (3 links); 2 link(s) past retention" in \
         stays.reason
 
-    assert main(["backups", "prune", "--dry-run", "--backup-dir", str(tmp_path)]) == 0  # retention_days 30
+    assert await _cli(["backups", "prune", "--dry-run", "--backup-dir", str(tmp_path)]) == 0  # retention_days 30
     out = capsys.readouterr().out
     assert f"kept chain {old[0].set_id} (3 links" in out and "is within 30 days" in out
     assert f"  link 2: {old[2].set_id} (complete)" in out and "0 backups would delete" in out

@@ -52,6 +52,15 @@ class SetJobs(JobActions):
                                                                       self._on_ui(emit, job))),
                               done, lambda: "cancelled")
 
+    def action_restore_backup(self) -> None:
+        backup = self.backups_pane.selected()
+        if backup is None or not backup.is_set:
+            super().action_restore_backup()
+            return
+        self.notify(f"{backup.backup_id} is a backup set: restore it with kafka-sre-tui restore --backup-id "
+                    f"{backup.backup_id} (the dashboard's restore form takes one-topic backups)",
+                    title="Restore", severity="warning", timeout=15)
+
     @on(DataTable.RowSelected, "#backups-table")
     def _open_backup(self, event: DataTable.RowSelected) -> None:
         backup = next((b for b in self.backups_pane.backups if b.backup_id == event.row_key.value), None)

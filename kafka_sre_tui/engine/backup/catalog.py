@@ -23,7 +23,7 @@ from kafka_sre_tui.engine.backup.summary import (
     summarize,
 )
 from kafka_sre_tui.engine.errors import KsreError, NotFound
-from kafka_sre_tui.engine.storage.backup_set import is_set
+from kafka_sre_tui.engine.storage.backup_set import MEMBERS, is_set
 from kafka_sre_tui.engine.storage.encryption import EncryptionKey, unlock_backup
 from kafka_sre_tui.engine.storage.layout import backup_dir, is_backup_id, is_running
 from kafka_sre_tui.engine.storage.store import Location, open_location, write_json
@@ -38,8 +38,13 @@ def list_backups(where: Location | Path) -> list[BackupSummary]:
     base = open_location(where)
     if not base.is_dir():
         return []
-    return [summarize_set(p) if is_set(p) else summarize(p)
+    return [summarize_set(p) if _holds_set(p) else summarize(p)
             for p in sorted(base.iterdir(), key=str) if is_backup_id(p.name) and p.is_dir()]
+
+
+def _holds_set(folder: Location) -> bool:
+    """A set's folder, even one that lost its set.json and plan (its members are still there)."""
+    return is_set(folder) or (folder / MEMBERS).is_dir()
 
 
 def find_backup(where: Location | Path, backup_id: str) -> Location:
@@ -52,7 +57,7 @@ def find_backup(where: Location | Path, backup_id: str) -> Location:
 
 def is_backup_set(where: Location | Path, backup_id: str) -> bool:
     """Whether ``backup_id`` names a set (complete or not) rather than a one-topic backup."""
-    return is_set(find_backup(where, backup_id))
+    return _holds_set(find_backup(where, backup_id))
 
 
 async def verify(base: Location | Path, backup_id: str, encryption_key: EncryptionKey | None = None) -> VerifyResult:

@@ -146,7 +146,10 @@ def show_set(base: Location | Path, set_id: str) -> SetView:
     if not (folder / SET_MANIFEST).exists():
         raise NotFound(f"backup set {set_id} is incomplete (no {SET_MANIFEST} yet): continue it with "
                        f"kafka-sre-tui backup --resume {set_id}, or see its state with: kafka-sre-tui backups list")
-    manifest, intact = read_set_manifest(folder)
+    try:
+        manifest, intact = read_set_manifest(folder)
+    except ManifestError as exc:  # a ValueError: said in one line like every other user-facing error
+        raise KsreError(f"{exc}; check the set with: kafka-sre-tui verify {set_id}") from None
     try:
         links, error = tuple(chain_of(base, set_id)), None
     except (KsreError, ManifestError) as exc:
