@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,10 +22,12 @@ from kafka_sre_tui.engine.backup.set_verify import verify_set
 from kafka_sre_tui.engine.storage.backup_set import (
     MEMBERS,
     SET_MANIFEST,
+    SET_PLAN,
     SetManifest,
     read_set_manifest,
     write_set_manifest,
 )
+from kafka_sre_tui.engine.storage.layout import new_backup_id, running
 from kafka_sre_tui.engine.storage.local_store import LocalDir
 from kafka_sre_tui.engine.storage.manifest import read_manifest
 from kafka_sre_tui.localkafka import LocalKafka
@@ -172,6 +175,15 @@ async def test_prune_removes_whole_chains_only_and_says_why(kafka: LocalKafka, c
     out = capsys.readouterr().out
     assert f"kept chain {old[0].set_id} (3 links" in out and "is within 30 days" in out
     assert f"  link 2: {old[2].set_id} (complete)" in out and "0 backups would delete" in out
+    writing = tmp_path / new_backup_id("old", now)  # a fourth link of the old chain being written now
+    with running(tmp_path, writing, writing.name, 5):
+        (writing / SET_PLAN).write_text(json.dumps({"kind": "incremental", "members": [],
+                                                     "chain": {"base": old[0].set_id, "link": 3}}))
+        [held] = [d for d in plan_prune(tmp_path, retention_days=7, max_size_gb=1000, now=now) if
+                  d.backup.backup_id == old[0].set_id]
+        assert not held.delete and held.reason == f"{writing.name} is being written: the whole chain stays (4 links)"
+    shutil.rmtree(writing)
+
     deleted = prune(tmp_path, retention_days=7, max_size_gb=1000, now=now, dry_run=False)
     assert deleted == decisions
     assert [b.backup_id for b in list_backups(tmp_path)] == [m.set_id for m in kept]
