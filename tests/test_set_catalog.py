@@ -134,6 +134,11 @@ async def test_retention_holes_are_shown_and_continuity_is_checked(kafka: LocalK
     assert await _cli(["backups", "show", second.set_id, "--backup-dir", str(tmp_path)]) == 0
     assert f"lost: {unique} partition 0 offsets 10-13 (4 records) deleted by retention before link 1" in \
         capsys.readouterr().out
+    assert await _cli(["backups", "show", second.set_id, "--backup-dir", str(tmp_path), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [c["set_id"] for c in doc["chain"]] == [first.set_id, second.set_id] and doc["manifest_intact"]
+    assert doc["topics"][0]["lost"] == [{"link": 1, "set_id": second.set_id, "partition": 0, "from_offset": 10,
+                                         "to_offset": 14}]
 
     folder = LocalDir(tmp_path / second.set_id)  # a hole nobody recorded: a link that lies about its start
     manifest, _ = read_set_manifest(folder)
