@@ -102,6 +102,11 @@ class PartitionBackup:
     def needs_checkpoint(self) -> bool:
         return self.writer.segment_size >= SEGMENT_TARGET_BYTES
 
+    @property
+    def holds_unsealed(self) -> bool:
+        """An open block in memory or an open segment file: what a checkpoint releases."""
+        return self.writer.buffered_bytes > 0 or self.writer.segment_size > 0
+
     def process(self, fetched: FetchedPartition) -> int:
         """Store the batches in range from one fetch; returns the records stored."""
         batches = list(split_batches(fetched.records))
