@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.backup.set_events import LinkSealed, SetEvent
-from kafka_sre_tui.engine.storage.backup_set import SET_MANIFEST, chain_of, complete_sets
+from kafka_sre_tui.engine.storage.backup_set import SET_MANIFEST, SET_PLAN, chain_of, complete_sets
 from kafka_sre_tui.engine.storage.local_store import LocalDir
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.kafka_helpers import create_topic, produce, read_all
@@ -29,11 +29,11 @@ CLI = [sys.executable, "-m", "kafka_sre_tui"]
 class _Follower:
     """The CLI's continuous backup in a child process; its stdout lines, read as they come."""
 
-    def __init__(self, bs: str, base: Path, pattern: str, log: Path) -> None:
+    def __init__(self, bs: str, base: Path, pattern: str, log: Path, *more: str) -> None:
         self.log = log
         self.out = open(log, "ab")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen([*CLI, "backup", "--cluster", bs, "--backup-dir", str(base), "--topics", pattern,
-                                      "--continuous", "--roll-seconds", "0.5", "--name", "cont"],
+                                      "--continuous", "--roll-seconds", "0.5", "--name", "cont", *more],
                                      stdout=self.out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.start_at = log.stat().st_size
 
@@ -73,6 +73,26 @@ async def _produce_for(bs: str, topic: str, stop: asyncio.Event) -> int:
     return sent
 
 
+async def _burst(bs: str, topic: str) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bs, linger_ms=20)
+    await producer.start()
+    try:
+        for i in range(2000):
+            await producer.send(topic, os.urandom(2000), key=b"burst", partition=i % 2)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _link_in_progress(base: Path) -> Path:
+    for _ in range(300):
+        for folder in base.iterdir():
+            if (folder / SET_PLAN).exists() and not (folder / SET_MANIFEST).exists():
+                return folder
+        await asyncio.sleep(0.05)
+    raise AssertionError("no link was being written")
+
+
 async def test_killed_and_restarted_continuous_backup_loses_and_duplicates_nothing(
         kafka: LocalKafka, unique: str, tmp_path: Path) -> None:
     bs = kafka.bootstrap_servers
@@ -82,11 +102,14 @@ async def test_killed_and_restarted_continuous_backup_loses_and_duplicates_nothi
     log.touch()
     stop = asyncio.Event()
     producing = asyncio.create_task(_produce_for(bs, topic, stop))
-    first = _Follower(bs, base, f"{unique}-*", log)
+    first = _Follower(bs, base, f"{unique}-*", log, "--rate-limit", "1")
     try:
         await first.wait_sealed(3)
+        await _burst(bs, topic)  # about 4 MB: at 1 MB/s the next link takes seconds, and is killed in it
+        unfinished = await _link_in_progress(base)
     finally:
         assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+    assert (unfinished / SET_PLAN).exists() and not (unfinished / SET_MANIFEST).exists()
     second = _Follower(bs, base, f"{unique}-*", log)
     try:
         await second.wait_sealed(2)
@@ -100,6 +123,7 @@ async def test_killed_and_restarted_continuous_backup_loses_and_duplicates_nothi
     output = log.read_text()
     assert code == 0, output
     assert "stopped: last sealed link " in output
+    assert f"removed the unfinished link {unfinished.name} of a stopped run" in output
     assert any(" lag 0 records, 0.0 s" in line for line in lines), lines
 
     folders = [f for f in base.iterdir() if f.is_dir()]
@@ -109,12 +133,11 @@ async def test_killed_and_restarted_continuous_backup_loses_and_duplicates_nothi
     assert [link.set_id for link in chain] == [link.set_id for link in links]  # one chain across the restart
     assert chain[0].kind == "full" and all(link.kind == "incremental" for link in chain[1:])
     expected = await read_all(bs, topic)
-    assert sum(map(len, expected.values())) == sent
+    assert sum(map(len, expected.values())) == sent + 2000  # and the burst
     assert chain_records(base, chain, topic) == expected  # each record once, in order: no hole, no duplicate
     for parent, child in itertools.pairwise(chain):
         ends = {p.partition: p.end_offset for p in parent.members[0].partitions}
         assert {p.partition: p.start_offset for p in child.members[0].partitions} == ends
-    assert os.path.exists(base)
 
 
 async def test_continuous_in_process_reports_each_link_and_stops(cluster: ClusterConfig, kafka: LocalKafka,

@@ -46,12 +46,15 @@ async def follow(cluster: ClusterConfig, base: Location, request: SetRequest, em
         started = time.monotonic()
         link = asyncio.create_task(backup_link(cluster, base, request, parent, set_id, emit, now))
         stopping = asyncio.create_task(stop.wait())
-        await asyncio.wait({link, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait({link, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # cancelled by the caller (a dashboard job): abandon the link, as on SIGTERM
+            stopping.cancel()
+            await _stop_link(link, base, set_id)
+            raise
         stopping.cancel()
         if not link.done():
-            link.cancel()
-            await asyncio.gather(link, return_exceptions=True)
-            completed = _abandon(base, set_id)
+            completed = await _stop_link(link, base, set_id)
             if completed is not None:  # sealed just as it was stopped: keep it
                 parent = completed
                 sealed.append(set_id)
@@ -108,6 +111,12 @@ def _killed_while_starting(folder: Location, name: str) -> bool:
     if folder.name[20:-7] != name or not folder.is_dir() or folder.is_locked():
         return False
     return all(file == RUNNING_LOCK or file.endswith(f"/{PLAN_FILE}") for file, _size in folder.files())
+
+
+async def _stop_link(link: asyncio.Task[SetResult], base: Location, set_id: str) -> SetManifest | None:
+    link.cancel()
+    await asyncio.gather(link, return_exceptions=True)
+    return _abandon(base, set_id)
 
 
 def _abandon(base: Location, set_id: str) -> SetManifest | None:
