@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--records", type=int, default=60, help="records per partition")
     args = parser.parse_args(argv)
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)  # retries while fresh partitions elect leaders
     names = [f"bench-set-{i:04d}" for i in range(args.topics)]
     with LocalKafka(heap="1g") as kafka, tempfile.TemporaryDirectory(prefix="ksre-bench-set-") as tmp:
         bs = kafka.bootstrap_servers

@@ -98,11 +98,8 @@ async def backup_link(cluster: ClusterConfig, base: Location, request: SetReques
             plan, members = await make_set_plan(session, request, set_id, started, parent)
             folder = base / set_id
             with running(base, folder, set_id, options.max_concurrent_backups):
-                try:
-                    for member in members:  # the members' plans first: set-plan.json makes the set resumable
-                        where = member_dir(folder, member.backup_id)
-                        where.make_dirs()
-                        write_json(where / PLAN_FILE, member.to_json())
+                try:  # the members' plans first: set-plan.json makes the set resumable
+                    await asyncio.gather(*(asyncio.to_thread(_write_member_plan, folder, m) for m in members))
                     write_json(folder / SET_PLAN, plan.to_json())
                 except OSError as exc:
                     raise storage_error(exc, folder, set_id, None) from None
@@ -194,13 +191,15 @@ async def _run(session: KafkaSession, folder: Location, plan: SetPlan, members: 
         emit(Checkpointed())
         progress.emit_now()
         seconds = time.monotonic() - progress.started
-        for member in members:
-            if member.backup_id not in finished:
-                durable = [p.state for p in by_member[member.backup_id]]
-                where = member_dir(folder, member.backup_id)
-                done = await asyncio.to_thread(finish_backup, where, member, durable, seconds, errors, now,
-                                               {"set_id": plan.set_id})
-                finished[member.backup_id] = done.manifest
+
+        def finish(member: BackupPlan) -> Manifest:
+            durable = [p.state for p in by_member[member.backup_id]]
+            where = member_dir(folder, member.backup_id)
+            return finish_backup(where, member, durable, seconds, errors, now, {"set_id": plan.set_id}).manifest
+
+        todo = [m for m in members if m.backup_id not in finished]
+        manifests = await asyncio.gather(*(asyncio.to_thread(finish, m) for m in todo))
+        finished.update((m.backup_id, done) for m, done in zip(todo, manifests, strict=True))
     except OSError as exc:  # disk full, file size limit, permissions: what was checkpointed stays resumable
         each = parts.values()
         need = still_needed(sum(p.raw_bytes for p in each), sum(p.writer.bytes_written + p.state.stored_bytes
@@ -217,6 +216,12 @@ async def _run(session: KafkaSession, folder: Location, plan: SetPlan, members: 
     write_set_manifest(folder, manifest)
     (folder / SET_PLAN).unlink(missing_ok=True)
     return SetResult(plan.set_id, folder, manifest, (plan.set_id,), tuple(link_notes(manifest)))
+
+
+def _write_member_plan(folder: Location, member: BackupPlan) -> None:
+    where = member_dir(folder, member.backup_id)
+    where.make_dirs()
+    write_json(where / PLAN_FILE, member.to_json())
 
 
 async def check_same_topics(session: KafkaSession, set_id: str, members: list[BackupPlan]) -> None:
