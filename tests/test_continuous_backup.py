@@ -171,3 +171,31 @@ def _set_after(seconds: float) -> asyncio.Event:
     event = asyncio.Event()
     asyncio.get_running_loop().call_later(seconds, event.set)
     return event
+
+
+async def test_roll_bytes_seals_a_link_before_roll_seconds(cluster: ClusterConfig, kafka: LocalKafka, unique: str,
+                                                           tmp_path: Path) -> None:
+    bs = kafka.bootstrap_servers
+    await create_topic(bs, unique, 1)
+    await produce(bs, unique, {0: 10})
+    events: list[SetEvent] = []
+    stop = asyncio.Event()
+    more: list[asyncio.Task[None]] = []
+
+    def on_event(event: SetEvent) -> None:
+        events.append(event)
+        sealed = [e for e in events if isinstance(e, LinkSealed)]
+        if isinstance(event, LinkSealed) and len(sealed) == 1:
+            more.append(asyncio.create_task(produce(bs, unique, {0: 50})))
+        if sum(e.records for e in sealed) == 60:
+            stop.set()
+
+    from kafka_sre_tui.engine.backup.set_plan import SetRequest
+    from kafka_sre_tui.engine.backup.set_run import backup_set
+
+    request = SetRequest(base_path=tmp_path, topics=(unique,), continuous=True, roll_seconds=600, roll_bytes=500)
+    started = time.monotonic()
+    await asyncio.wait_for(backup_set(cluster, request, on_event, stop=stop), 120)  # never waits out 600 s
+    sealed = [e for e in events if isinstance(e, LinkSealed)]
+    assert sealed[0].records == 10 and sum(e.records for e in sealed[1:]) == 50
+    assert time.monotonic() - started < 120
