@@ -162,3 +162,56 @@ def test_cli_backs_up_a_set_and_refuses_set_options_on_one_topic(kafka: LocalKaf
     assert "--incremental apply to a backup set: add --topics PATTERNS or --all-topics" in capsys.readouterr().err
     assert main(["backup", "--cluster", bs, "--backup-dir", str(tmp_path), "--topics", f"{unique}-none"]) == 2
     assert f"no topic matches --topics '{unique}-none'" in capsys.readouterr().err
+
+
+async def test_an_encrypted_set_binds_each_member_to_its_own_id(cluster: ClusterConfig, kafka: LocalKafka,
+                                                                unique: str, tmp_path: Path) -> None:
+    from kafka_sre_tui.engine.storage.encryption import key_from_file, unlock_backup
+
+    bs = kafka.bootstrap_servers
+    for name in ("a", "b"):
+        await create_topic(bs, f"{unique}-{name}", 1)
+        await produce(bs, f"{unique}-{name}", {0: 40})
+    (tmp_path / "key").write_text("8f" * 32 + "\n")
+    key = key_from_file(tmp_path / "key")
+    base = tmp_path / "backups"
+    result = await back_up_set(cluster, base, f"{unique}-*", encryption_key=key)
+    assert result.manifest.encryption == key.describe()
+    for name in ("a", "b"):
+        folder = member_folder(base, result.manifest, f"{unique}-{name}")
+        manifest, _ = read_manifest(folder)
+        assert manifest.format_version == 2 and manifest.encryption == key.describe()
+        assert b"0-1" not in b"".join(p.read_bytes() for p in folder.rglob("*.kseg"))  # no plaintext
+        unlock_backup(folder, key)
+        assert member_records(base, result.manifest, f"{unique}-{name}") == await read_all(bs, f"{unique}-{name}")
+
+
+def test_cli_resumes_an_interrupted_set_from_the_cluster_it_was_taken_from(
+        cluster: ClusterConfig, kafka: LocalKafka, unique: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    bs = kafka.bootstrap_servers
+
+    async def interrupted() -> str:
+        await create_topic(bs, unique, 2)
+        producer = AIOKafkaProducer(bootstrap_servers=bs, linger_ms=5)
+        await producer.start()
+        for i in range(4000):
+            await producer.send(unique, b"y" * 300, partition=i % 2)
+        await producer.stop()
+        events: list[SetEvent] = []
+        job = asyncio.create_task(back_up_set(cluster, tmp_path, unique, events=events, rate_limit_mb_s=0.3,
+                                              checkpoint_seconds=0.2))
+        while not any(isinstance(e, Checkpointed) for e in events):
+            await asyncio.sleep(0.05)
+        job.cancel()
+        await asyncio.gather(job, return_exceptions=True)
+        [folder] = list(tmp_path.iterdir())
+        return folder.name
+
+    set_id = asyncio.run(interrupted())
+    assert main(["backup", "--backup-dir", str(tmp_path), "--resume", set_id]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1] == set_id
+    manifest, intact = read_set_manifest(tmp_path / set_id)
+    assert intact and manifest.records == 4000
+    assert member_records(tmp_path, manifest, unique) == asyncio.run(read_all(bs, unique))
