@@ -5,17 +5,19 @@ Each loop asks for all its partitions at once and keeps the next request in flig
 threads compress and write the previous answer. Every ``checkpoint_seconds`` each partition seals its
 segment and records its progress. Memory and open files stay bounded whatever the number of
 partitions: a partition that reached its end is sealed at once, and past ``memory_budget`` bytes of
-open blocks or ``max_open_segments`` open segment files the fullest partitions are sealed early.
+open blocks or ``max_open_segments`` open segment files (a quarter of ``ulimit -n``, at most 256) the
+fullest partitions are sealed early; the leaders' loops share the budgets.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kafka_sre_tui.engine.backup.changes import TopicRecreated
@@ -30,8 +32,19 @@ from kafka_sre_tui.engine.models import TopicPartition
 
 _TOPIC_GONE = {3, 100}  # unknown topic or partition, unknown topic id
 MAX_LEADER_RETRIES = 20
-MEMORY_BUDGET_BYTES = 256 << 20  # open (not yet compressed) blocks, all partitions of one leader
-MAX_OPEN_SEGMENTS = 256  # segment files open at once per leader (the process limit is often 1024)
+MEMORY_BUDGET_BYTES = 256 << 20  # open (not yet compressed) blocks, all partitions together
+
+
+def _open_file_budget() -> int:
+    """Segment files open at once: a quarter of the process's limit (``ulimit -n``), at most 256."""
+    try:
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (OSError, ValueError):
+        return 64
+    return 256 if soft == resource.RLIM_INFINITY else max(8, min(256, soft // 4))
+
+
+MAX_OPEN_SEGMENTS = _open_file_budget()
 
 Parts = dict[TopicPartition, PartitionBackup]
 
@@ -85,7 +98,8 @@ async def fetch_until_done(session: KafkaSession, parts: Parts, settings: FetchS
                     leader = leaders.get(tp)
                     if leader is not None:
                         by_leader[leader][tp] = p
-                moved = await _all_or_none([_leader_loop(session, node, group, settings, hooks)
+                share = _shared(settings, len(by_leader))
+                moved = await _all_or_none([_leader_loop(session, node, group, share, hooks)
                                             for node, group in by_leader.items()])
             except KsreError as exc:
                 incomplete = type(exc)(f"{exc}; {hooks.resume_hint}")
@@ -111,6 +125,14 @@ async def fetch_until_done(session: KafkaSession, parts: Parts, settings: FetchS
             await checkpoint_all(parts)
         raise
     return errors
+
+
+def _shared(settings: FetchSettings, loops: int) -> FetchSettings:
+    """Each leader's loop gets its share of the memory and open-file budgets."""
+    if loops <= 1:
+        return settings
+    return replace(settings, memory_budget=max(1 << 20, settings.memory_budget // loops),
+                   max_open_segments=max(1, settings.max_open_segments // loops))
 
 
 async def checkpoint_all(parts: Parts | Sequence[PartitionBackup]) -> None:
