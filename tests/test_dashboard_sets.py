@@ -1,21 +1,26 @@
-"""Backup sets on the dashboard's Backups tab, driven with Pilot against the real broker: a set is one
-row with its kind and chain, Enter shows its chain, v verifies every link."""
+"""Backup sets on the dashboard, driven with Pilot against the real broker: a set is one row of the Backups
+tab with its kind and chain, Enter shows its chain, v verifies every link; the backup form starts a set,
+and a continuous backup is a job showing its lag behind the topics' end."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from kafka_sre_tui.config import AppConfig, BackupSettings, ClusterConfig, UiSettings
 from kafka_sre_tui.engine.backup.catalog import list_backups
+from kafka_sre_tui.engine.backup.set_plan import SetRequest
+from kafka_sre_tui.engine.backup.set_verify import verify_set
 from kafka_sre_tui.engine.storage.backup_set import SetManifest
 from kafka_sre_tui.localkafka import LocalKafka
 from kafka_sre_tui.tui.app import KsreApp
+from kafka_sre_tui.tui.jobs import Job
 from kafka_sre_tui.tui.screens.backup_detail import BackupDetail
+from kafka_sre_tui.tui.screens.backup_form import BackupForm
 from tests.kafka_helpers import create_topic, produce, wait_for
-from tests.set_stand_in_setscatalog import stand_in_set
+from tests.set_catalog_helpers import set_link
 
 
 def _row(table: DataTable, key: str) -> list[str] | None:  # type: ignore[type-arg]
@@ -33,7 +38,7 @@ async def test_the_backups_tab_lists_shows_and_verifies_a_chain(kafka: LocalKafk
     for _ in range(2):
         await produce(bs, unique, {0: 20})
         await produce(bs, f"{unique}-b", {0: 5})
-        links.append(await stand_in_set(cluster, tmp_path, [unique, f"{unique}-b"], links[-1] if links else None))
+        links.append(await set_link(cluster, tmp_path, [unique, f"{unique}-b"], links[-1] if links else None))
     config = AppConfig(backup=dataclasses.replace(BackupSettings(), base_path=tmp_path))
     app = KsreApp(cluster, UiSettings(refresh_seconds=5), config=config)
     async with app.run_test(size=(160, 40)) as pilot:
@@ -60,3 +65,59 @@ async def test_the_backups_tab_lists_shows_and_verifies_a_chain(kafka: LocalKafk
         assert (job.kind, job.state, job.records) == ("verify", "done", 50)
         assert job.detail == "intact: 2 link(s), 4 member backups"
     assert [b.backup_id for b in list_backups(tmp_path)] == [m.set_id for m in links]
+
+
+async def test_a_set_backup_from_the_form_and_a_continuous_one_in_the_jobs_pane(
+        kafka: LocalKafka, cluster: ClusterConfig, unique: str, tmp_path: Path) -> None:
+    bs = kafka.bootstrap_servers
+    for name, count in ((f"{unique}-x", 30), (f"{unique}-y", 20), (f"{unique}-z-internal", 7)):
+        await create_topic(bs, name, 1)
+        await produce(bs, name, {0: count})
+    config = AppConfig(backup=dataclasses.replace(BackupSettings(), base_path=tmp_path))
+    app = KsreApp(cluster, UiSettings(refresh_seconds=5), config=config)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("n")
+        assert isinstance(app.screen, BackupForm)
+        form = app.screen
+        form.query_one("#f-topic", Input).value = ""
+        form.query_one("#f-topics", Input).value = f"{unique}-*"
+        form.query_one("#f-exclude", Input).value = "*-internal"
+        await pilot.click("#start")
+        await wait_for(lambda: bool(app.jobs_pane.jobs) and not _only_job(app).active, "the set backup job")
+        job = _only_job(app)
+        assert (job.kind, job.state, job.records) == ("backup set", "done", 50), job.detail
+        [listed] = list_backups(tmp_path)
+        assert (listed.status, listed.kind, listed.topics, listed.records) == ("complete", "full", 2, 50)
+        assert job.detail.startswith(f"{listed.backup_id}: 50 records of 2 topics")
+        assert (await verify_set(tmp_path, listed.backup_id)).intact
+
+        app.jobs_pane.jobs.clear()
+        request = SetRequest(base_path=tmp_path, topics=(f"{unique}-x",), continuous=True, roll_seconds=0.5,
+                             incremental=True)
+        app._start_backup(request)
+        await wait_for(lambda: "link 2 sealed" in _only_job(app).detail, "two links sealed", seconds=60)
+        await produce(bs, f"{unique}-x", {0: 10})
+        await wait_for(lambda: _only_job(app).metrics.get("lag_records", 1) == 0 and
+                       _records_after(tmp_path, listed.backup_id) >= 40, "the new records in a sealed link",
+                       seconds=60)
+        assert "lag 0 records" in _only_job(app).detail
+        table = app.query_one("#jobs-table", DataTable)
+        table.move_cursor(row=table.get_row_index(str(_only_job(app).job_id)))
+        await pilot.press("j", "x")  # stop after the link in progress: every sealed link stays complete
+        await wait_for(lambda: not _only_job(app).active, "the continuous backup to stop", seconds=60)
+        assert _only_job(app).state == "done"
+    sets = list_backups(tmp_path)
+    assert all(b.status == "complete" for b in sets) and sets[-1].kind == "incremental"
+    assert (await verify_set(tmp_path, sets[-1].backup_id)).intact  # the chain of sealed links verifies
+    assert _records_after(tmp_path, listed.backup_id) == 30 + 10  # its own full link, then the new ones, once
+
+
+def _records_after(base: Path, first: str) -> int:
+    """The records of every complete set but ``first``: the continuous backup's links."""
+    return sum(b.records for b in list_backups(base) if b.backup_id != first and b.status == "complete")
+
+
+def _only_job(app: KsreApp) -> Job:
+    [job] = app.jobs_pane.jobs.values()
+    return job
+

@@ -33,7 +33,7 @@ from kafka_sre_tui.engine.storage.manifest import read_manifest
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.backup_helpers import backup
 from tests.kafka_helpers import create_topic, produce
-from tests.set_stand_in_setscatalog import stand_in_set
+from tests.set_catalog_helpers import set_link
 
 
 async def _cli(args: list[str]) -> int:
@@ -51,7 +51,7 @@ async def _chain(kafka: LocalKafka, cluster: ClusterConfig, unique: str, base: P
     for round_ in range(3):
         await produce(bs, topics[0], {0: 30 + round_})
         await produce(bs, topics[1], {0: 20, 1: 20})
-        links.append(await stand_in_set(cluster, base, topics, links[-1] if links else None))
+        links.append(await set_link(cluster, base, topics, links[-1] if links else None))
     return links
 
 
@@ -118,7 +118,7 @@ async def test_retention_holes_are_shown_and_continuity_is_checked(kafka: LocalK
     bs = kafka.bootstrap_servers
     await create_topic(bs, unique, 1)
     await produce(bs, unique, {0: 10})
-    first = await stand_in_set(cluster, tmp_path, [unique])
+    first = await set_link(cluster, tmp_path, [unique])
     await produce(bs, unique, {0: 10})
     admin = AIOKafkaAdminClient(bootstrap_servers=bs)
     await admin.start()
@@ -126,7 +126,7 @@ async def test_retention_holes_are_shown_and_continuity_is_checked(kafka: LocalK
         await admin.delete_records({TP(unique, 0): RecordsToDelete(before_offset=14)})
     finally:
         await admin.close()
-    second = await stand_in_set(cluster, tmp_path, [unique], first)
+    second = await set_link(cluster, tmp_path, [unique], first)
     assert second.members[0].partitions[0].lost == (10, 14)
     assert (await verify_set(tmp_path, second.set_id)).intact  # the hole is recorded, so it is explained
     [topic] = show_set(tmp_path, second.set_id).topics
@@ -160,12 +160,12 @@ async def test_prune_removes_whole_chains_only_and_says_why(kafka: LocalKafka, c
     old: list[SetManifest] = []
     for days in (30, 20, 10):  # every link past a 7-day retention: the chain goes
         await produce(bs, unique, {0: 5})
-        old.append(await stand_in_set(cluster, tmp_path, [unique], old[-1] if old else None, now - timedelta(days),
+        old.append(await set_link(cluster, tmp_path, [unique], old[-1] if old else None, now - timedelta(days),
                                       name="old"))
     kept: list[SetManifest] = []
     for days in (25, 15, 1):  # the newest link is a day old: the whole chain stays, old base included
         await produce(bs, unique, {0: 5})
-        kept.append(await stand_in_set(cluster, tmp_path, [unique], kept[-1] if kept else None, now - timedelta(days),
+        kept.append(await set_link(cluster, tmp_path, [unique], kept[-1] if kept else None, now - timedelta(days),
                                        name="kept"))
     decisions = plan_prune(tmp_path, retention_days=7, max_size_gb=1000, now=now)
     by_base = {d.backup.backup_id: d for d in decisions}

@@ -3,18 +3,24 @@ forms, start a set backup or restore), over the same engine functions as the CLI
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import dataclasses
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.widgets import DataTable
 
 from kafka_sre_tui.cli.args import backup_location
 from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.jobs import Retrying
 from kafka_sre_tui.tui.job_actions import JobActions
 from kafka_sre_tui.tui.jobs import DONE, FAILED, Job
 from kafka_sre_tui.tui.messages import JobChanged
 
 if TYPE_CHECKING:
+    from kafka_sre_tui.engine.backup.plan import BackupRequest
+    from kafka_sre_tui.engine.backup.set_events import LinkSealed, SetProgress, SetResult
+    from kafka_sre_tui.engine.backup.set_plan import SetRequest
     from kafka_sre_tui.engine.backup.set_verify import SetVerifyProgress, SetVerifyResult
     from kafka_sre_tui.engine.backup.summary import BackupSummary
     from kafka_sre_tui.engine.storage.store import Location
@@ -22,6 +28,80 @@ if TYPE_CHECKING:
 
 class SetJobs(JobActions):
     """KsreApp's base for sets; one-topic backups go on to :class:`JobActions`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_stops: dict[int, asyncio.Event] = {}  # a continuous backup's job -> what ends it after a link
+
+    def _start_backup(self, request: BackupRequest | SetRequest | None) -> None:  # type: ignore[override]
+        from kafka_sre_tui.engine.backup.set_plan import SetRequest, describe_selection
+
+        if not isinstance(request, SetRequest):
+            super()._start_backup(request)
+            return
+        job = Job("continuous backup" if request.continuous else "backup set",
+                  f"{self.cluster.name}: {describe_selection(request)}")
+        self._tell_webhooks(job)
+        stop = asyncio.Event()
+        if request.continuous:
+            self.set_stops[job.job_id] = stop
+        job.worker = self.run_worker(self._run_set_backup(job, request, stop), group="jobs", exit_on_error=False)
+        self._job_changed(job)
+        self.action_show_tab("jobs")
+
+    async def _run_set_backup(self, job: Job, request: SetRequest, stop: asyncio.Event) -> None:
+        from kafka_sre_tui.engine.backup.set_events import LinkSealed, SetProgress
+        from kafka_sre_tui.engine.backup.set_run import backup_set
+
+        sealed: list[LinkSealed] = []
+
+        def emit(event: Any) -> None:
+            if isinstance(event, Retrying):
+                self.notify(f"{job.kind} {job.target}: {event.describe()}", severity="warning")
+                return
+            if isinstance(event, LinkSealed):
+                sealed.append(event)
+                job.metrics = {"links_sealed": len(sealed), "lag_records": event.lag_records,
+                               "lag_seconds": event.lag_seconds}
+            elif isinstance(event, SetProgress):
+                job.fraction, job.records, job.mb_per_second = event.fraction, event.records, event.mb_per_second
+                job.eta_seconds = event.eta_seconds
+                job.metrics = {**job.metrics, "set_id": event.set_id}
+            else:
+                return
+            job.detail = set_detail(event if isinstance(event, SetProgress) else None, sealed[-1] if sealed else None)
+            self.post_message(JobChanged(job))
+
+        def done(result: SetResult) -> None:
+            job.fraction = 1.0
+            links = f", {len(result.links)} links sealed" if request.continuous else ""
+            notes = "".join(f"; {note}" for note in result.notes)
+            job.detail = (f"{result.set_id}: {result.manifest.records:,} records of {len(result.manifest.members)} "
+                          f"topics{links}{notes}")
+
+        def cancelled() -> str:
+            set_id = job.metrics.get("set_id")
+            return f"resumable: kafka-sre-tui backup --resume {set_id}" if set_id else "cancelled"
+
+        try:
+            await self._supervise(job, self._keyed(lambda key: backup_set(
+                self.cluster, dataclasses.replace(request, encryption_key=key), self._on_ui(emit, job),
+                stop=stop)), done, cancelled)
+        finally:
+            self.set_stops.pop(job.job_id, None)
+            self.backups_pane.reload()
+
+    def action_cancel_job(self) -> None:
+        """``x`` on a continuous backup first asks it to stop after the link in progress (every sealed
+        link stays complete); ``x`` again cancels it at once."""
+        job = self.jobs_pane.selected()
+        stop = self.set_stops.get(job.job_id) if job is not None else None
+        if job is None or stop is None or stop.is_set() or not job.active:
+            super().action_cancel_job()
+            return
+        self.engine.loop.call_soon_threadsafe(stop.set)
+        job.detail = "stopping after the link in progress (x again: at once)"
+        self._job_changed(job)
 
     def action_verify_backup(self) -> None:
         backup = self.backups_pane.selected()
@@ -92,3 +172,16 @@ async def _detail_text(base: Location, backup: BackupSummary) -> str:
         return set_text(await asyncio.to_thread(show_set, base, backup.backup_id))
     manifest, intact = await asyncio.to_thread(read_manifest, find_backup(base, backup.backup_id))
     return backup_text(manifest, intact)
+
+
+def set_detail(progress: SetProgress | None, sealed: LinkSealed | None) -> str:
+    """The Jobs pane's detail for a set backup: the last sealed link and its lag behind the topics' end
+    (continuous), then the topics still being read, with how far each is."""
+    parts = []
+    if sealed is not None:
+        parts.append(f"link {sealed.link} sealed · lag {sealed.lag_records:,} records, {sealed.lag_seconds:,.1f} s")
+    if progress is not None:
+        left = [t for t in progress.topics if not t.done]
+        parts.append(f"{progress.set_id} · topics {len(progress.topics) - len(left)}/{len(progress.topics)} done")
+        parts += [f"{t.topic} {t.offsets_done / t.offsets_total:.0%}" for t in left[:3] if t.offsets_total]
+    return " · ".join(parts)
