@@ -101,7 +101,7 @@ async def _restore(cluster: ClusterConfig, request: RestoreRequest, emit: Emit, 
 async def _restore_once(cluster: ClusterConfig, request: RestoreRequest, folder: Location, emit: Emit,
                         now: Callable[[], datetime], settle_seconds: float, wrote_state: list[Path],
                         outcome: AuditOutcome) -> RestoreResult:
-    manifest, selections, stats = await _verified_plan(folder, request)
+    manifest, selections, stats = await verified_plan(folder, request)
     if request.target_topic is None:  # the manifest's name becomes a topic and a directory name: check it
         check_topic_name(str(manifest.topic.get("name")), "the backed-up topic's name")
     topic = outcome.topic = request.target_topic or manifest.topic["name"]
@@ -150,7 +150,7 @@ async def _restore_once(cluster: ClusterConfig, request: RestoreRequest, folder:
                 preflight=preflight)
 
 
-async def _verified_plan(folder: Location, request: RestoreRequest
+async def verified_plan(folder: Location, request: RestoreRequest
                          ) -> tuple[Manifest, list[PartitionSelection], dict[int, RangeStats]]:
     """Verify every checksum of the backup and, in the same pass, read the selected records' facts for
     the preflight (not when resuming). Damage found by the verification is what is reported, whatever
