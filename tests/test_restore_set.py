@@ -8,6 +8,8 @@ nothing twice; a missing link is named."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,8 @@ from kafka_sre_tui.localkafka import LocalKafka
 from tests.kafka_helpers import Record, create_topic, read_all
 from tests.restore_helpers import cluster_of
 from tests.set_stand_in_setsrestore import backup_link
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -278,13 +282,29 @@ async def test_dry_run_writes_nothing_and_a_failed_restore_resumes_exactly_once(
             assert [r[3:] for r in restored[p]] == [r[3:] for r in expected], (topic, p)
 
 
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kafka_sre_tui", "restore", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
 async def test_a_missing_link_is_named(kafka: LocalKafka, kafka2: LocalKafka, unique: str, tmp_path: Path) -> None:
     cluster = cluster_of(kafka, "source")
     await create_topic(kafka.bootstrap_servers, unique, 1)
     await _send(kafka.bootstrap_servers, unique, 1, 0, 5)
     base = await backup_link(cluster, tmp_path, {unique: 1}, None)
+    await _send(kafka.bootstrap_servers, unique, 1, 5, 3)
     link = await backup_link(cluster, tmp_path, {unique: 1}, base)
+    where = ["--cluster", kafka2.bootstrap_servers, "--backup-dir", str(tmp_path), "--backup-id", link.set_id]
+    dry = await asyncio.to_thread(_cli, *where, "--topic-map", f"{unique}:{unique}-dr", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert f"{unique}-dr" in dry.stdout and f"links used: {base.set_id}, {link.set_id}" in dry.stdout
+    assert "8 records" in dry.stdout and "nothing written" in dry.stdout
+    wrong = await asyncio.to_thread(_cli, *where, "--target-topic", "x")
+    assert wrong.returncode == 2 and "--target-topic apply to one-topic backups" in wrong.stderr
     (tmp_path / base.set_id / SET_MANIFEST).unlink()
+    broken = await asyncio.to_thread(_cli, *where)
+    assert broken.returncode == 2 and len(broken.stderr.strip().splitlines()) == 1, broken.stderr
+    assert f"{base.set_id} (the parent of {link.set_id})" in broken.stderr
     with pytest.raises(ConfigError, match=f"{base.set_id} \\(the parent of {link.set_id}\\).*chain is broken"):
         await restore_set(cluster_of(kafka2), SetRestoreRequest(backup_base=tmp_path, set_id=link.set_id))
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka2.bootstrap_servers)
