@@ -21,10 +21,12 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.kafka.offset_map import OffsetMap
+from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.restore.set_events import SetRestoreProgress, SetRestoreResult
 from kafka_sre_tui.engine.restore.set_request import SetRestoreRequest
 from kafka_sre_tui.engine.restore.set_restore import restore_set
 from kafka_sre_tui.engine.storage.backup_set import SET_MANIFEST, SetManifest
+from kafka_sre_tui.engine.target.topic import end_offsets
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.kafka_helpers import Record, create_topic, read_all
 from tests.restore_helpers import cluster_of
@@ -313,3 +315,52 @@ async def test_a_missing_link_is_named(kafka: LocalKafka, kafka2: LocalKafka, un
         assert unique not in await admin.list_topics()
     finally:
         await admin.close()
+
+
+async def test_kill_9_in_a_later_link_then_resume_writes_every_record_once(kafka: LocalKafka, kafka2: LocalKafka,
+                                                                           unique: str, tmp_path: Path) -> None:
+    bs, bs2, cluster = kafka.bootstrap_servers, kafka2.bootstrap_servers, cluster_of(kafka, "source")
+    await create_topic(bs, unique, 3)
+    await _send_large(bs, unique, 0)
+    base = await backup_link(cluster, tmp_path, {unique: 3}, None)
+    await _send_large(bs, unique, 1)
+    link = await backup_link(cluster, tmp_path, {unique: 3}, base)
+    expected = await read_all(bs, unique)
+    first_link = base.records
+    cmd = [sys.executable, "-m", "kafka_sre_tui", "restore", "--cluster", bs2, "--backup-dir", str(tmp_path),
+           "--backup-id", link.set_id, "--topic-prefix", "k9.", "--rate-limit", "1", "--checkpoint-seconds", "1"]
+    proc = await asyncio.create_subprocess_exec(*cmd, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.PIPE)
+    try:
+        async with KafkaSession(cluster_of(kafka2)) as session:
+            for _ in range(1200):  # killed once the second link is being written
+                await asyncio.sleep(0.05)
+                assert proc.returncode is None, "the restore ended before it could be killed"
+                try:
+                    written = sum((await end_offsets(session, f"k9.{unique}", [0, 1, 2])).values())
+                except KsreError:
+                    continue  # not created yet
+                if written > first_link + 500:
+                    break
+            else:
+                raise AssertionError("the restore never reached its second link")
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()
+    resumed = await asyncio.to_thread(_cli, *cmd[4:], "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    restored = await read_all(bs2, f"k9.{unique}")
+    for p in range(3):
+        assert [r[3:] for r in restored[p]] == [r[3:] for r in expected[p]], p
+
+
+async def _send_large(bs: str, topic: str, round_: int) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bs, linger_ms=5, max_batch_size=64 << 10)
+    await producer.start()
+    try:
+        for i in range(6000):
+            await producer.send(topic, bytes(400), key=f"{round_}-{i}".encode(), partition=i % 3)
+        await producer.flush()
+    finally:
+        await producer.stop()

@@ -122,8 +122,8 @@ async def _preflight(cluster: ClusterConfig, request: SetRestoreRequest, used: l
             target = await inspect_target(session, plan.target)
             checks = topic_preflight(request, plan, scans[plan.source], target, cluster.name, cluster.read_only,
                                      now_ms)
-            topics.append(TopicPreflight(plan.source, plan.target, tuple(m.set_id for m in plan.members),
-                                         plan.restarted, checks))
+            read = tuple(s.link.set_id for s in scans[plan.source] if s.partitions)  # cut earlier: not read
+            topics.append(TopicPreflight(plan.source, plan.target, read, plan.restarted, checks))
     groups = group_checks(request, used[-1], [p.source for p in plans])
     return SetPreflight(request.set_id, cluster.name, tuple(link.set_id for link in used), request.to_time_ms,
                         tuple(topics), tuple(groups)), scans
@@ -173,8 +173,8 @@ async def _write(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[
             async with KafkaSession(cluster) as session:
                 await set_topic_configs(session, topic["target"], topic["configs_after"])
         merged, progress[topic["source"]] = merged_partitions(parts)
-        done = TopicRestored(topic["source"], topic["target"], tuple(m["set_id"] for m in topic["members"]),
-                             topic["restarted"], tuple(merged), messages)
+        read = tuple(m["set_id"] for m in topic["members"] if m["partitions"])
+        done = TopicRestored(topic["source"], topic["target"], read, topic["restarted"], tuple(merged), messages)
         overall.topic_finished()
         emit(done)
         restored.append(done)
