@@ -28,6 +28,7 @@ from kafka_sre_tui.engine.kafka.fetch import (
     committed_only,
     fetch_raw,
 )
+from kafka_sre_tui.engine.kafka.fetch_rounds import FetchRounds
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, READ_COMMITTED, list_offsets
 from kafka_sre_tui.engine.kafka.session import KafkaSession, translate_error
@@ -43,7 +44,7 @@ FETCH_MAX_BYTES = 16 << 20  # per fetch answer: the memory a side holds at once
 PARTITION_FETCH_BYTES = 4 << 20
 MAX_LEADER_RETRIES = 20
 LEADER_RETRY_SECONDS = 0.25
-MAX_IDLE_ROUNDS = 20  # fetches in a row that bring no whole batch before the read gives up
+MAX_IDLE_ROUNDS = 20  # rounds in a row in which no partition advanced before the read gives up
 
 
 @dataclass(frozen=True)
@@ -129,20 +130,21 @@ async def _digest_partitions(session: KafkaSession, topic: str,
     counts = dict.fromkeys(wanted, 0)
     positions = {p: lo for p, (lo, _hi) in wanted.items()}
     leaders = await _leaders(session, topic)
-    idle: dict[int, int] = {}
+    rounds: FetchRounds[int] = FetchRounds(MAX_IDLE_ROUNDS)
     retries = 0
     why = ""  # what the last round asked again for, for the error when the retries run out
     while positions:
         by_leader: dict[int, dict[TopicPartition, int]] = defaultdict(dict)
-        for p, offset in positions.items():
+        for p in rounds.order(positions):
             node = leaders.get(p)
             if node is not None:
-                by_leader[node][TopicPartition(topic, p)] = offset
+                by_leader[node][TopicPartition(topic, p)] = positions[p]
         answers = await asyncio.gather(*(
             fetch_raw(session, node, at, max_bytes=FETCH_MAX_BYTES, partition_max_bytes=PARTITION_FETCH_BYTES,
                       isolation_level=READ_COMMITTED) for node, at in by_leader.items()))
         fetched = {tp.partition: f for answer in answers for tp, f in answer.items()}
         moved = len(fetched) < len(positions)
+        progressed = False
         for p, answer in fetched.items():
             if answer.error_code in LEADER_MOVED:
                 moved, why = True, f"partition {p} has no leader that answers"
@@ -159,15 +161,17 @@ async def _digest_partitions(session: KafkaSession, topic: str,
             next_offset = whole_batches_end(answer.records)
             if next_offset is not None and next_offset > positions[p]:
                 positions[p] = next_offset
-                idle.pop(p, None)
+                rounds.advanced(p)
+                progressed = True
             else:
-                idle[p] = idle.get(p, 0) + 1
-                if idle[p] > MAX_IDLE_ROUNDS:
-                    raise KafkaRequestFailed(f"reading '{topic}' on cluster '{session.cluster.name}' stopped short "
-                                             f"of the offsets to verify (partition {p} at offset {positions[p]}, "
-                                             f"expected up to {hi})", retriable=True)
+                rounds.waited(p)
             if positions[p] >= hi:
                 del positions[p]
+        if rounds.end_round(progressed or moved) and positions:
+            p = rounds.order(positions)[0]
+            raise KafkaRequestFailed(f"reading '{topic}' on cluster '{session.cluster.name}' stopped short of the "
+                                     f"offsets to verify (partition {p} at offset {positions[p]}, expected up to "
+                                     f"{wanted[p][1]})", retriable=True)
         if moved:
             retries += 1
             if retries > MAX_LEADER_RETRIES:

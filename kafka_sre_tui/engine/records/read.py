@@ -24,6 +24,7 @@ from kafka_sre_tui.engine.kafka.fetch import (
     committed_only,
     fetch_raw,
 )
+from kafka_sre_tui.engine.kafka.fetch_rounds import FetchRounds
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, READ_COMMITTED, READ_UNCOMMITTED, list_offsets
 from kafka_sre_tui.engine.kafka.session import KafkaSession
@@ -69,19 +70,20 @@ async def read_records(session: KafkaSession, query: RecordQuery,
     positions = {r.partition: r.start for r in ranges if r.start < r.end}
     ends = {r.partition: r.end for r in ranges}
     scanned = matched = retries = 0
-    idle: dict[int, int] = {}
+    rounds: FetchRounds[int] = FetchRounds(MAX_IDLE_ROUNDS)
     isolation = READ_COMMITTED if query.read_committed else READ_UNCOMMITTED
     while positions:
         by_leader: dict[int, dict[TopicPartition, int]] = defaultdict(dict)
-        for partition, offset in positions.items():
+        for partition in rounds.order(positions):
             node = leaders.get(partition)
             if node is not None:
-                by_leader[node][TopicPartition(query.topic, partition)] = offset
+                by_leader[node][TopicPartition(query.topic, partition)] = positions[partition]
         answers = await asyncio.gather(*(
             fetch_raw(session, node, at, max_bytes=FETCH_BYTES, partition_max_bytes=PARTITION_FETCH_BYTES,
                       isolation_level=isolation) for node, at in by_leader.items()))
         fetched = {tp.partition: f for answer in answers for tp, f in answer.items()}
         moved = len(fetched) < len(positions)
+        progressed = False
         for partition in sorted(fetched):
             answer = fetched[partition]
             if answer.error_code in LEADER_MOVED:
@@ -105,18 +107,19 @@ async def read_records(session: KafkaSession, query: RecordQuery,
                     yield ReadEnd(SCAN_LIMIT, scanned, matched, ranges, tuple(notes))
                     return
             next_offset = whole_batches_end(answer.records)
-            if next_offset is not None:
-                positions[partition] = max(positions[partition], next_offset)
-                idle.pop(partition, None)
-            else:  # nothing past the position yet (a leader catching up): ask again, a few times
-                idle[partition] = idle.get(partition, 0) + 1
-                if idle[partition] > MAX_IDLE_ROUNDS:
-                    notes.append(f"partition {partition}: no records after offset {positions[partition]} "
-                                 f"(expected up to {ends[partition]}); stopped there")
-                    del positions[partition]
-                    continue
+            if next_offset is not None and next_offset > positions[partition]:
+                positions[partition] = next_offset
+                rounds.advanced(partition)
+                progressed = True
+            else:  # starved by the answer's size cap, or nothing past the position yet (a leader catching up)
+                rounds.waited(partition)
             if positions[partition] >= ends[partition]:
                 del positions[partition]
+        if rounds.end_round(progressed or moved):  # no partition advanced for a while: stop where each stands
+            for partition in sorted(positions):
+                notes.append(f"partition {partition}: no records after offset {positions[partition]} "
+                             f"(expected up to {ends[partition]}); stopped there")
+            positions.clear()
         if moved:
             retries += 1
             if retries > MAX_LEADER_RETRIES:
