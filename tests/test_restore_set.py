@@ -364,3 +364,25 @@ async def _send_large(bs: str, topic: str, round_: int) -> None:
         await producer.flush()
     finally:
         await producer.stop()
+
+
+async def test_a_target_with_fewer_partitions_is_refused_before_any_write(kafka: LocalKafka, kafka2: LocalKafka,
+                                                                          unique: str, tmp_path: Path) -> None:
+    bs, bs2, cluster = kafka.bootstrap_servers, kafka2.bootstrap_servers, cluster_of(kafka, "source")
+    await create_topic(bs, f"{unique}-a", 1)
+    await create_topic(bs, f"{unique}-b", 2)
+    await _send(bs, f"{unique}-a", 1, 0, 5)
+    await _send(bs, f"{unique}-b", 2, 0, 6)
+    link = await backup_link(cluster, tmp_path, {f"{unique}-a": 1, f"{unique}-b": 2}, None)
+    await create_topic(bs2, f"{unique}-b", 1)  # the target of -b exists with one partition fewer
+    refused = await asyncio.to_thread(_cli, "--cluster", bs2, "--backup-dir", str(tmp_path), "--backup-id",
+                                      link.set_id)
+    assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert f"{unique}-b" in refused.stderr and "with 1 partition(s)" in refused.stderr and "backed up with 2" in refused.stderr and "nothing was written" in \
+        refused.stderr
+    admin = AIOKafkaAdminClient(bootstrap_servers=bs2)
+    await admin.start()
+    try:
+        assert f"{unique}-a" not in await admin.list_topics()  # the topic that would pass was not created either
+    finally:
+        await admin.close()

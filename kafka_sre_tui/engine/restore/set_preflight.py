@@ -88,8 +88,21 @@ def topic_preflight(request: SetRestoreRequest, plan: TopicPlan, scans: list[Mem
             stats[s.partition] = merge_stats(stats.get(s.partition), scan.stats[s.partition])
     checks_request = RestoreRequest(backup_base=request.backup_base, backup_id=request.set_id, create_topic=True,
                                     replication_factor=request.replication_factor, force=request.force)
-    return evaluate(checks_request, whole, [spans[p] for p in sorted(spans)], stats, target, cluster, read_only,
-                    plan.target, now_ms)
+    judged = evaluate(checks_request, whole, [spans[p] for p in sorted(spans)], stats, target, cluster, read_only,
+                      plan.target, now_ms)
+    return replace(judged, checks=tuple(_for_sets(c, plan, whole.topic["partition_count"], target.partitions)
+                                        for c in judged.checks))
+
+
+def _for_sets(check: Check, plan: TopicPlan, source_count: int, target_count: int) -> Check:
+    """The one-topic checks' ways out, in a set restore's options (it has no --partition-map or
+    --target-topic)."""
+    if check.level == FAIL and check.name == "partitions":
+        return Check(check.name, FAIL, f"topic '{plan.target}' exists with {target_count} partition(s), "
+                                       f"'{plan.source}' was backed up with {source_count}: records would not land "
+                                       "in their partitions; restore it under another name (--topic-map or "
+                                       "--topic-prefix) or give the target the same partition count")
+    return replace(check, message=check.message.replace("(--target-topic)", "(--topic-map or --topic-prefix)"))
 
 
 def merge_stats(a: RangeStats | None, b: RangeStats) -> RangeStats:
