@@ -205,6 +205,8 @@ async def test_a_chain_is_restored_to_a_point_in_time_on_another_cluster(kafka: 
                                 to_time_ms=chain.cut_ms)
     result = await restore_set(to, request, seen)
     assert result.links == tuple(m.set_id for m in chain.links[:3])  # link 3 started after the cut
+    [restored_plain] = [t for t in result.topics if t.source == plain]
+    assert [(h.set_id, h.partition, h.end - h.start) for h in restored_plain.lost] == [(chain.links[2].set_id, 1, 4)]
     assert {t.target for t in result.topics} == {f"dr.{n}" for n in chain.counts}
     assert progress and progress[-1].offsets_done == progress[-1].offsets_total
     bs2 = kafka2.bootstrap_servers

@@ -94,6 +94,8 @@ class _Reporter:
             note = f"; {event.restarted}" if event.restarted else ""
             print(f"restored {event.source} -> {event.target}: {event.records:,} records from "
                   f"{len(event.links)} link(s){note}", file=sys.stderr)
+            for hole in event.lost:
+                print(f"  {hole.describe(event.source)}", file=sys.stderr)
         else:
             self._progress(event)
 
@@ -130,6 +132,8 @@ def print_set_preflight(p: SetPreflight) -> None:
     for t in p.topics:
         if t.restarted:
             print(f"  note  {t.source}: {t.restarted}")
+        for hole in t.lost:
+            print(f"  note  {hole.describe(t.source)}")
         for check in t.preflight.checks:
             if check.level in (FAIL, WARN):
                 print(f"  {'FAIL' if check.level == FAIL else 'warn':<4}  {t.source}: {check.name}: {check.message}")
@@ -169,7 +173,7 @@ def set_result_json(result: SetRestoreResult) -> dict[str, Any]:
         "set_id": result.set_id, "cluster": result.cluster, "dry_run": result.dry_run, "links": list(result.links),
         "metrics": asdict(result.metrics) if result.metrics else None,
         "topics": [{"source": t.source, "target": t.target, "links": list(t.links), "restarted": t.restarted,
-                    "records": t.records, "messages": t.messages,
+                    "records": t.records, "messages": t.messages, "lost": [asdict(h) for h in t.lost],
                     "partitions": [asdict(p) | {"offset_map": [list(r) for r in p.offset_map]} for p in t.partitions]}
                    for t in result.topics],
         "groups": [{"topic": g.topic, **asdict(g.commit)} for g in result.groups],
@@ -180,9 +184,10 @@ def set_result_json(result: SetRestoreResult) -> dict[str, Any]:
             "ok": p.ok, "to_time_ms": p.to_time_ms, "records": p.records, "bytes": p.bytes,
             "checks": [asdict(c) for c in p.checks],
             "topics": [{"source": t.source, "target": t.target, "links": list(t.links), "restarted": t.restarted,
-                        "create_topic": t.preflight.create, "partitions": t.preflight.partitions,
-                        "records": t.preflight.records, "bytes": t.preflight.bytes,
-                        "checks": [asdict(c) for c in t.preflight.checks]} for t in p.topics]}
+                        "lost": [asdict(h) for h in t.lost], "create_topic": t.preflight.create,
+                        "partitions": t.preflight.partitions, "records": t.preflight.records,
+                        "bytes": t.preflight.bytes, "checks": [asdict(c) for c in t.preflight.checks]}
+                       for t in p.topics]}
     return doc
 
 

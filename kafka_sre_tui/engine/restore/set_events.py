@@ -15,12 +15,27 @@ from kafka_sre_tui.engine.target.checks import FAIL, Check
 
 
 @dataclass(frozen=True)
+class LostRange:
+    """Offsets [start, end) of a partition that retention deleted before the link ``set_id`` read them."""
+
+    set_id: str
+    partition: int
+    start: int
+    end: int
+
+    def describe(self, topic: str) -> str:
+        return (f"{topic} partition {self.partition}: offsets {self.start}-{self.end - 1} ({self.end - self.start:,} "
+                f"offsets) were deleted by retention before link {self.set_id} backed them up; restored as a hole")
+
+
+@dataclass(frozen=True)
 class TopicPreflight:
     source: str
     target: str
     links: tuple[str, ...]  # the set ids its records come from, oldest first
     restarted: str | None  # why its records start at a later link than the base
     preflight: Preflight  # the one-topic restore's checks, over the records of every link
+    lost: tuple[LostRange, ...] = ()  # holes retention left between links, restored as holes
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,7 @@ class TopicRestored:
     restarted: str | None
     partitions: tuple[SetPartitionOutcome, ...]
     messages: int  # written by this run
+    lost: tuple[LostRange, ...] = ()
 
     @property
     def records(self) -> int:

@@ -13,6 +13,7 @@ from kafka_sre_tui.engine.restore.plan import PartitionSelection, RestoreRequest
 from kafka_sre_tui.engine.restore.preflight import Preflight, evaluate
 from kafka_sre_tui.engine.restore.run import verified_plan
 from kafka_sre_tui.engine.restore.scan import RangeStats
+from kafka_sre_tui.engine.restore.set_events import LostRange
 from kafka_sre_tui.engine.restore.set_links import MemberLink, TopicPlan
 from kafka_sre_tui.engine.restore.set_request import SetRestoreRequest
 from kafka_sre_tui.engine.storage.backup_set import MEMBERS, SetManifest, set_dir
@@ -39,6 +40,13 @@ class MemberScan:
     @property
     def offsets(self) -> int:
         return sum(s.end - s.start for s in self.selections)
+
+    @property
+    def lost(self) -> tuple[LostRange, ...]:
+        """The retention holes before this link in the partitions read from it."""
+        read = set(self.partitions)
+        return tuple(LostRange(self.link.set_id, p.partition, *p.lost) for p in self.link.member.partitions
+                     if p.lost and p.partition in read)
 
 
 def members_base(request: SetRestoreRequest, set_id: str) -> Location:

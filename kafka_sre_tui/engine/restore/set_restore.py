@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from kafka_sre_tui.engine.restore.events import PartitionOutcome, PreflightFaile
 from kafka_sre_tui.engine.restore.offsets import commit_group_offsets
 from kafka_sre_tui.engine.restore.run import restore_backup
 from kafka_sre_tui.engine.restore.set_events import (
+    LostRange,
     SetEmit,
     SetPreflight,
     SetRestoreMetrics,
@@ -123,7 +125,8 @@ async def _preflight(cluster: ClusterConfig, request: SetRestoreRequest, used: l
             checks = topic_preflight(request, plan, scans[plan.source], target, cluster.name, cluster.read_only,
                                      now_ms)
             read = tuple(s.link.set_id for s in scans[plan.source] if s.partitions)  # cut earlier: not read
-            topics.append(TopicPreflight(plan.source, plan.target, read, plan.restarted, checks))
+            lost = tuple(hole for s in scans[plan.source] for hole in s.lost)
+            topics.append(TopicPreflight(plan.source, plan.target, read, plan.restarted, checks, lost))
     groups = group_checks(request, used[-1], [p.source for p in plans])
     return SetPreflight(request.set_id, cluster.name, tuple(link.set_id for link in used), request.to_time_ms,
                         tuple(topics), tuple(groups)), scans
@@ -141,6 +144,7 @@ def _plan(request: SetRestoreRequest, used: list[SetManifest], plans: list[Topic
             "source": plan.source, "target": plan.target, "restarted": plan.restarted, "create": p.create,
             "partitions": p.partitions, "replication_factor": p.replication_factor, "create_with": create_with,
             "configs_after": set_after, "groups": backed_up_groups(used[-1], plan.source),
+            "lost": [asdict(hole) for hole in checked.lost],
             "members": [{"set_id": s.link.set_id, "member_id": s.link.member.member_id,
                          "partition_count": s.manifest.topic["partition_count"], "partitions": list(s.partitions),
                          "offsets": s.offsets} for s in scans[plan.source]]})
@@ -174,7 +178,8 @@ async def _write(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[
                 await set_topic_configs(session, topic["target"], topic["configs_after"])
         merged, progress[topic["source"]] = merged_partitions(parts)
         read = tuple(m["set_id"] for m in topic["members"] if m["partitions"])
-        done = TopicRestored(topic["source"], topic["target"], read, topic["restarted"], tuple(merged), messages)
+        done = TopicRestored(topic["source"], topic["target"], read, topic["restarted"], tuple(merged), messages,
+                             tuple(LostRange(**hole) for hole in topic.get("lost", ())))
         overall.topic_finished()
         emit(done)
         restored.append(done)
