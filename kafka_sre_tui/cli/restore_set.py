@@ -101,7 +101,7 @@ class _Reporter:
 
     def _progress(self, p: SetRestoreProgress) -> None:
         eta = f" · ETA {p.eta_seconds:.0f} s" if p.eta_seconds is not None and p.fraction < 1 else ""
-        self.line.show(f"restore set: {p.fraction:6.1%} · topic {p.topics_done + 1}/{p.topics_total} {p.topic} "
+        self.line.show(f"restore set: {p.fraction:6.1%} · topics done {p.topics_done}/{p.topics_total} · {p.topic} "
                        f"{p.topic_fraction:.0%} · {p.records:,} records · {p.bytes / 1e6:,.1f} MB · "
                        f"{p.mb_per_second:,.1f} MB/s{eta}")
 

@@ -36,8 +36,8 @@ def merged_partitions(outcomes: list[PartitionOutcome]) -> tuple[list[SetPartiti
 
 
 class OverallProgress:
-    """Turns each member restore's progress into the set's: this run's records and bytes over every
-    member so far, offsets over every topic, and the topic being written."""
+    """Turns the progress of the member restores running now into the set's: this run's records and
+    bytes and the offsets done over every topic, and the topic that reported."""
 
     def __init__(self, plan: dict[str, Any], emit: SetEmit) -> None:
         self.set_id, self.emit = plan["set_id"], emit
@@ -46,27 +46,33 @@ class OverallProgress:
         self.topics_total = len(plan["topics"])
         self.done = self.records = self.bytes = self.topics_done = self.skipped = 0
         self.topic_done: dict[str, int] = {}
+        self.live: dict[str, RestoreProgress] = {}  # target topic -> its member restore's latest progress
         self.started = time.monotonic()
 
     def member_emit(self, topic: str) -> Emit:
         def emit(event: RestoreEvent) -> None:
             if isinstance(event, RestoreProgress):
-                self._progress(topic, event)
+                self.live[topic] = event
+                self._progress(topic)
             elif not isinstance(event, Preflight):  # the set's preflight was shown; resumes, retries pass on
                 self.emit(event)
         return emit
 
-    def _progress(self, topic: str, event: RestoreProgress) -> None:
+    def _progress(self, topic: str) -> None:
+        live = list(self.live.values())
+        event = self.live[topic]
         topic_total = self.topic_totals.get(topic, 0)
         topic_done = self.topic_done.get(topic, 0) + event.offsets_done
         self.emit(SetRestoreProgress(
-            records=self.records + event.records, bytes=self.bytes + event.bytes,
-            elapsed_seconds=time.monotonic() - self.started, offsets_done=self.done + event.offsets_done,
-            offsets_total=self.total, partitions_done=event.partitions_done, partitions_total=event.partitions_total,
-            set_id=self.set_id, topic=topic, topic_fraction=topic_done / topic_total if topic_total else 1.0,
+            records=self.records + sum(e.records for e in live), bytes=self.bytes + sum(e.bytes for e in live),
+            elapsed_seconds=time.monotonic() - self.started,
+            offsets_done=self.done + sum(e.offsets_done for e in live), offsets_total=self.total,
+            partitions_done=event.partitions_done, partitions_total=event.partitions_total, set_id=self.set_id,
+            topic=topic, topic_fraction=topic_done / topic_total if topic_total else 1.0,
             topics_done=self.topics_done, topics_total=self.topics_total))
 
     def member_done(self, topic: str, offsets: int, metrics: RestoreMetrics | None) -> None:
+        self.live.pop(topic, None)
         self.done += offsets
         self.topic_done[topic] = self.topic_done.get(topic, 0) + offsets
         if metrics is not None:

@@ -17,11 +17,11 @@ range deleted by retention before it was backed up (``lost``) becomes the first 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.audit import AuditOutcome, audited, refuse_read_only, request_parameters
@@ -53,13 +53,15 @@ from kafka_sre_tui.engine.restore.set_preflight import (
     topic_preflight,
 )
 from kafka_sre_tui.engine.restore.set_request import SetRestoreRequest, validate_set_request
-from kafka_sre_tui.engine.restore.state import load_partitions, load_plan, locked, state_dir
+from kafka_sre_tui.engine.restore.state import PartitionProgress, load_partitions, load_plan, locked, state_dir
 from kafka_sre_tui.engine.restore.write import outcomes
 from kafka_sre_tui.engine.storage.backup_set import SetManifest, chain_of
 from kafka_sre_tui.engine.storage.files import read_json, write_json_atomic
 from kafka_sre_tui.engine.target.topic import create_topic, inspect_target, timestamps_kept
 
 SET_PLAN = "set-restore.json"
+TOPICS_AT_ONCE = 4  # topics restored at once (each by a one-topic restore, with its own bounds on memory)
+T = TypeVar("T")
 
 
 async def restore_set(cluster: ClusterConfig, request: SetRestoreRequest, emit: SetEmit = ignore,
@@ -116,7 +118,13 @@ async def _restore(cluster: ClusterConfig, request: SetRestoreRequest, used: lis
 async def _preflight(cluster: ClusterConfig, request: SetRestoreRequest, used: list[SetManifest],
                      plans: list[TopicPlan], now: Callable[[], datetime]
                      ) -> tuple[SetPreflight, dict[str, list[MemberScan]]]:
-    scans = {plan.source: await scan_topic(request, plan) for plan in plans}
+    limit = asyncio.Semaphore(TOPICS_AT_ONCE)
+
+    async def scan(plan: TopicPlan) -> list[MemberScan]:
+        async with limit:
+            return await scan_topic(request, plan)
+
+    scans = dict(zip([p.source for p in plans], await _all_or_first_error([scan(p) for p in plans]), strict=True))
     now_ms = int(now().timestamp() * 1000)
     topics = []
     async with KafkaSession(cluster) as session:
@@ -157,32 +165,22 @@ def _plan(request: SetRestoreRequest, used: list[SetManifest], plans: list[Topic
 async def _write(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[str, Any], states: Path, fresh: bool,
                  preflight: SetPreflight | None, emit: SetEmit, now: Callable[[], datetime]) -> SetRestoreResult:
     overall = OverallProgress(plan, emit)
-    async with KafkaSession(cluster) as session:
-        for topic in plan["topics"]:
-            if topic["create"] and not (await inspect_target(session, topic["target"])).exists:
+    async with KafkaSession(cluster) as session:  # every missing topic first (at once: each waits for leaders)
+        async def create(topic: dict[str, Any]) -> None:
+            if not (await inspect_target(session, topic["target"])).exists:
                 await create_topic(session, topic["target"], topic["partitions"], topic["replication_factor"] or 1,
                                    topic["create_with"])
-    restored, progress = [], {}
-    for topic in plan["topics"]:
-        parts: list[PartitionOutcome] = []
-        messages = 0
-        for member in topic["members"]:
-            if not member["partitions"]:
-                continue  # every partition was cut at the time in an earlier link
-            found, written = await _member(cluster, request, plan, topic, member, fresh, overall)
-            parts.extend(found)
-            messages += written.messages if written else 0
-            overall.member_done(topic["target"], member["offsets"], written)
-        if topic["configs_after"]:  # every record of every link is written (setting twice changes nothing)
-            async with KafkaSession(cluster) as session:
-                await set_topic_configs(session, topic["target"], topic["configs_after"])
-        merged, progress[topic["source"]] = merged_partitions(parts)
-        read = tuple(m["set_id"] for m in topic["members"] if m["partitions"])
-        done = TopicRestored(topic["source"], topic["target"], read, topic["restarted"], tuple(merged), messages,
-                             tuple(LostRange(**hole) for hole in topic.get("lost", ())))
-        overall.topic_finished()
-        emit(done)
-        restored.append(done)
+
+        await _all_or_first_error([create(topic) for topic in plan["topics"] if topic["create"]])
+    limit = asyncio.Semaphore(TOPICS_AT_ONCE)
+
+    async def one(topic: dict[str, Any]) -> tuple[TopicRestored, list[PartitionProgress]]:
+        async with limit:
+            return await _topic(cluster, request, plan, topic, fresh, overall, emit)
+
+    done = await _all_or_first_error([one(topic) for topic in plan["topics"]])
+    restored = [topic for topic, _progress in done]
+    progress = {topic.source: merged for topic, merged in done}
     commits = await _commit_groups(cluster, request, plan, progress)
     if not plan.get("completed_at"):
         plan = {**plan, "completed_at": now().isoformat()}
@@ -192,6 +190,41 @@ async def _write(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[
                                 round(overall.bytes / 1e6 / seconds, 2) if seconds > 0 else 0.0, overall.skipped)
     return SetRestoreResult(plan["set_id"], cluster.name, False, tuple(plan["links"]), preflight, tuple(restored),
                             tuple(commits), metrics, states)
+
+
+async def _all_or_first_error(work: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run ``work`` together; the first failure cancels the rest (their restores checkpoint as they
+    stop) and is raised as itself, not inside an exception group."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(w) for w in work]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [t.result() for t in tasks]
+
+
+async def _topic(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[str, Any], topic: dict[str, Any],
+                 fresh: bool, overall: OverallProgress, emit: SetEmit) -> tuple[TopicRestored, list[PartitionProgress]]:
+    """One topic: its members oldest link first, then its LogAppendTime set back."""
+    parts: list[PartitionOutcome] = []
+    messages = 0
+    for member in topic["members"]:
+        if not member["partitions"]:
+            continue  # every partition was cut at the time in an earlier link
+        found, written = await _member(cluster, request, plan, topic, member, fresh, overall)
+        parts.extend(found)
+        messages += written.messages if written else 0
+        overall.member_done(topic["target"], member["offsets"], written)
+    if topic["configs_after"]:  # every record of every link is written (setting twice changes nothing)
+        async with KafkaSession(cluster) as session:
+            await set_topic_configs(session, topic["target"], topic["configs_after"])
+    merged, progress = merged_partitions(parts)
+    read = tuple(m["set_id"] for m in topic["members"] if m["partitions"])
+    done = TopicRestored(topic["source"], topic["target"], read, topic["restarted"], tuple(merged), messages,
+                         tuple(LostRange(**hole) for hole in topic.get("lost", ())))
+    overall.topic_finished()
+    emit(done)
+    return done, progress
 
 
 async def _member(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[str, Any], topic: dict[str, Any],
@@ -217,7 +250,7 @@ async def _member(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict
 
 
 async def _commit_groups(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[str, Any],
-                         progress: dict[str, list[Any]]) -> list[TopicGroupCommit]:
+                         progress: dict[str, list[PartitionProgress]]) -> list[TopicGroupCommit]:
     groups = plan.get("groups")
     if groups is None:
         return []
