@@ -3,9 +3,10 @@
 Order of work: follow the chain from its base to the set asked for (with ``to_time_ms``, to the first
 link started after it: see set_links.py); verify and scan every member used and judge every topic
 (set_preflight.py: all that ``dry_run`` does); write the plan durably; create the missing topics;
-restore each topic's members, oldest link first, each with the one-topic restore (engine/restore/run.py:
-its checks, writer, checkpoints and exactly-once resume, its state keyed by the member's own id, so
-links never collide); set a LogAppendTime topic back once its last link is written; commit the groups'
+restore up to TOPICS_AT_ONCE topics at a time, each topic's members oldest link first, each with the
+one-topic restore (engine/restore/run.py, handed the preflight's verification so the member is not read
+once more: its checks, writer, checkpoints and exactly-once resume, its state keyed by the member's own
+id, so links never collide); set a LogAppendTime topic back once its last link is written; commit the groups'
 offsets of the newest link used, translated through the offset maps of every link.
 
 Group offsets with a point in time: a group's committed offset X becomes the target offset of the first
@@ -94,7 +95,7 @@ async def _restore(cluster: ClusterConfig, request: SetRestoreRequest, used: lis
             raise ConfigError(f"no restore of backup set {request.set_id} into cluster '{cluster.name}' to resume "
                               f"(looked in {states})")
         with locked(states):
-            return await _write(cluster, request, previous, states, False, None, emit, now)
+            return await _write(cluster, request, previous, states, None, None, emit, now)
     if previous is not None and not previous.get("completed_at") and not request.dry_run:
         raise KsreError(f"an interrupted restore of backup set {request.set_id} into cluster '{cluster.name}' "
                         f"exists ({states}); continue it with --resume (nothing is written twice)")
@@ -112,7 +113,8 @@ async def _restore(cluster: ClusterConfig, request: SetRestoreRequest, used: lis
     plan = _plan(request, used, plans, preflight, scans, cluster, cluster_id, now)
     with locked(states):
         await asyncio.to_thread(write_json_atomic, states / SET_PLAN, plan)
-        return await _write(cluster, request, plan, states, True, preflight, emit, now)
+        verified = {s.link.member.member_id: s for found in scans.values() for s in found}
+        return await _write(cluster, request, plan, states, verified, preflight, emit, now)
 
 
 async def _preflight(cluster: ClusterConfig, request: SetRestoreRequest, used: list[SetManifest],
@@ -162,8 +164,11 @@ def _plan(request: SetRestoreRequest, used: list[SetManifest], plans: list[Topic
             "created_at": now().isoformat(), "completed_at": None, "topics": topics}
 
 
-async def _write(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[str, Any], states: Path, fresh: bool,
-                 preflight: SetPreflight | None, emit: SetEmit, now: Callable[[], datetime]) -> SetRestoreResult:
+async def _write(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[str, Any], states: Path,
+                 verified: dict[str, MemberScan] | None, preflight: SetPreflight | None, emit: SetEmit,
+                 now: Callable[[], datetime]) -> SetRestoreResult:
+    """Write what ``plan`` says. ``verified``: the members this run's preflight verified, by member id;
+    None when resuming (each member restore verifies its member again)."""
     overall = OverallProgress(plan, emit)
     async with KafkaSession(cluster) as session:  # every missing topic first (at once: each waits for leaders)
         async def create(topic: dict[str, Any]) -> None:
@@ -176,7 +181,7 @@ async def _write(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[
 
     async def one(topic: dict[str, Any]) -> tuple[TopicRestored, list[PartitionProgress]]:
         async with limit:
-            return await _topic(cluster, request, plan, topic, fresh, overall, emit)
+            return await _topic(cluster, request, plan, topic, verified, overall, emit)
 
     done = await _all_or_first_error([one(topic) for topic in plan["topics"]])
     restored = [topic for topic, _progress in done]
@@ -204,14 +209,15 @@ async def _all_or_first_error(work: list[Coroutine[Any, Any, T]]) -> list[T]:
 
 
 async def _topic(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[str, Any], topic: dict[str, Any],
-                 fresh: bool, overall: OverallProgress, emit: SetEmit) -> tuple[TopicRestored, list[PartitionProgress]]:
+                 verified: dict[str, MemberScan] | None, overall: OverallProgress, emit: SetEmit
+                 ) -> tuple[TopicRestored, list[PartitionProgress]]:
     """One topic: its members oldest link first, then its LogAppendTime set back."""
     parts: list[PartitionOutcome] = []
     messages = 0
     for member in topic["members"]:
         if not member["partitions"]:
             continue  # every partition was cut at the time in an earlier link
-        found, written = await _member(cluster, request, plan, topic, member, fresh, overall)
+        found, written = await _member(cluster, request, plan, topic, member, verified, overall)
         parts.extend(found)
         messages += written.messages if written else 0
         overall.member_done(topic["target"], member["offsets"], written)
@@ -228,13 +234,13 @@ async def _topic(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[
 
 
 async def _member(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[str, Any], topic: dict[str, Any],
-                  member: dict[str, Any], fresh: bool, overall: OverallProgress
+                  member: dict[str, Any], verified: dict[str, MemberScan] | None, overall: OverallProgress
                   ) -> tuple[tuple[PartitionOutcome, ...], RestoreMetrics | None]:
-    """One link's member of a topic, with the one-topic restore. Its state is keyed by the member's id:
-    written by this set restore (not an older one) and complete, it is read back; incomplete, the
-    member restore resumes; absent, nothing of it was written yet."""
+    """One link's member of a topic, with the one-topic restore. Resumed, its state (keyed by the
+    member's id) is looked at: written by this set restore (not an older one) and complete, it is read
+    back; incomplete, the member restore resumes; absent, nothing of it was written yet."""
     states = state_dir(request.states_base, member["member_id"], plan["target_cluster_id"], topic["target"])
-    previous = None if fresh else load_plan(states)
+    previous = None if verified is not None else load_plan(states)
     if previous is not None and datetime.fromisoformat(previous["created_at"]) < datetime.fromisoformat(
             plan["created_at"]):
         previous = None  # left by an earlier restore of the same member into the same topic
@@ -245,7 +251,9 @@ async def _member(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict
     # force: the earlier links' records are in the target already (the set's preflight judged it empty)
     one = member_request(request, member["set_id"], member["member_id"], partitions, topic["target"], force=True,
                          resume=previous is not None, partition_map=mapping)
-    result = await restore_backup(cluster, one, overall.member_emit(topic["target"]))
+    scan = (verified or {}).get(member["member_id"])
+    checked = (scan.manifest, list(scan.selections), scan.stats) if scan is not None else None
+    result = await restore_backup(cluster, one, overall.member_emit(topic["target"]), verified=checked)
     return result.partitions, result.metrics
 
 
