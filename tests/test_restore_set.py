@@ -297,12 +297,16 @@ async def test_a_missing_link_is_named(kafka: LocalKafka, kafka2: LocalKafka, un
     await _send(kafka.bootstrap_servers, unique, 1, 0, 5)
     base = await backup_link(cluster, tmp_path, {unique: 1}, None)
     await _send(kafka.bootstrap_servers, unique, 1, 5, 3)
-    link = await backup_link(cluster, tmp_path, {unique: 1}, base)
+    await create_topic(kafka.bootstrap_servers, f"{unique}-new", 1)  # a topic new since the base
+    await _send(kafka.bootstrap_servers, f"{unique}-new", 1, 0, 2)
+    link = await backup_link(cluster, tmp_path, {unique: 1, f"{unique}-new": 1}, base)
     where = ["--cluster", kafka2.bootstrap_servers, "--backup-dir", str(tmp_path), "--backup-id", link.set_id]
     dry = await asyncio.to_thread(_cli, *where, "--topic-map", f"{unique}:{unique}-dr", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert f"{unique}-dr" in dry.stdout and f"links used: {base.set_id}, {link.set_id}" in dry.stdout
-    assert "8 records" in dry.stdout and "nothing written" in dry.stdout
+    assert "2 topic(s), 10 records" in dry.stdout and "nothing written" in dry.stdout
+    assert f"note  {unique}-new: restored from link 1 ({link.set_id}) on: the topic is new since the base" \
+        in dry.stdout
     wrong = await asyncio.to_thread(_cli, *where, "--target-topic", "x")
     assert wrong.returncode == 2 and "--target-topic apply to one-topic backups" in wrong.stderr
     (tmp_path / base.set_id / SET_MANIFEST).unlink()
