@@ -29,7 +29,7 @@ from tests.backup_helpers import backup
 
 
 async def backup_link(cluster: ClusterConfig, base: Path, topics: dict[str, int], parent: SetManifest | None,
-                      name: str = "set") -> SetManifest:
+                      name: str = "set", **options: object) -> SetManifest:
     """Back up ``topics`` (name -> partition count) as one link: a full set without ``parent``, else
     an increment that starts each partition at the parent's end for it."""
     started = datetime.now(UTC)
@@ -40,14 +40,17 @@ async def backup_link(cluster: ClusterConfig, base: Path, topics: dict[str, int]
     for topic, count in sorted(topics.items()):
         before = parent.member(topic) if parent else None
         ends = {p.partition: p.end_offset for p in before.partitions} if before else {}
-        member_id = new_backup_id(topic, started)
-        member = Path(str(folder)) / MEMBERS / member_id
-        (member / "partitions").mkdir(parents=True)
         manifests: list[Manifest] = []
         for p in range(count):
-            done = await backup(cluster, topic, scratch, partitions=(p,), from_offset=ends.get(p))
-            shutil.move(str(done.path / "partitions" / str(p)), member / "partitions" / str(p))
-            manifests.append(done.manifest)
+            manifests.append((await backup(cluster, topic, scratch, partitions=(p,), from_offset=ends.get(p),
+                                           **options)).manifest)
+        # one partition: the backup keeps its id (an encrypted block is bound to it); else a new one
+        member_id = manifests[0].backup_id if count == 1 else new_backup_id(topic, started)
+        member = Path(str(folder)) / MEMBERS / member_id
+        (member / "partitions").mkdir(parents=True)
+        for m in manifests:
+            shutil.move(str(scratch / m.backup_id / "partitions" / str(m.partitions[0].partition)),
+                        member / "partitions" / str(m.partitions[0].partition))
         parts: list[PartitionManifest] = [m.partitions[0] for m in manifests]
         whole = dataclasses.replace(manifests[-1], backup_id=member_id, partitions=tuple(parts),
                                     extra={"set_id": set_id})

@@ -26,6 +26,7 @@ from kafka_sre_tui.engine.restore.set_events import SetRestoreProgress, SetResto
 from kafka_sre_tui.engine.restore.set_request import SetRestoreRequest
 from kafka_sre_tui.engine.restore.set_restore import restore_set
 from kafka_sre_tui.engine.storage.backup_set import SET_MANIFEST, SetManifest
+from kafka_sre_tui.engine.storage.encryption import key_from_env
 from kafka_sre_tui.engine.target.topic import end_offsets
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.kafka_helpers import Record, create_topic, read_all
@@ -393,3 +394,28 @@ async def test_a_target_with_fewer_partitions_is_refused_before_any_write(kafka:
         assert f"{unique}-a" not in await admin.list_topics()  # the topic that would pass was not created either
     finally:
         await admin.close()
+
+
+async def test_an_encrypted_set_needs_its_key_before_any_write(kafka: LocalKafka, kafka2: LocalKafka, unique: str,
+                                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bs, cluster = kafka.bootstrap_servers, cluster_of(kafka, "source")
+    monkeypatch.setenv("KSRE_TEST_SET_KEY", "5a" * 32)
+    key = key_from_env("KSRE_TEST_SET_KEY")
+    await create_topic(bs, unique, 1)
+    await _send(bs, unique, 1, 0, 10)
+    base = await backup_link(cluster, tmp_path, {unique: 1}, None, encryption_key=key)
+    await _send(bs, unique, 1, 10, 6)
+    link = await backup_link(cluster, tmp_path, {unique: 1}, base, encryption_key=key)
+    to = cluster_of(kafka2)
+    with pytest.raises(KsreError, match="encrypt"):
+        await restore_set(to, SetRestoreRequest(backup_base=tmp_path, set_id=link.set_id, topic_prefix="enc."))
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka2.bootstrap_servers)
+    await admin.start()
+    try:
+        assert f"enc.{unique}" not in await admin.list_topics()
+    finally:
+        await admin.close()
+    await restore_set(to, SetRestoreRequest(backup_base=tmp_path, set_id=link.set_id, topic_prefix="enc.",
+                                            encryption_key=key))
+    source, restored = await read_all(bs, unique), await read_all(kafka2.bootstrap_servers, f"enc.{unique}")
+    assert [r[1:] for r in restored[0]] == [r[1:] for r in source[0]] and len(source[0]) == 16
