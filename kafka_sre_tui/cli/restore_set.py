@@ -103,7 +103,7 @@ class _Reporter:
         eta = f" · ETA {p.eta_seconds:.0f} s" if p.eta_seconds is not None and p.fraction < 1 else ""
         self.line.show(f"restore set: {p.fraction:6.1%} · topics done {p.topics_done}/{p.topics_total} · {p.topic} "
                        f"{p.topic_fraction:.0%} · {p.records:,} records · {p.bytes / 1e6:,.1f} MB · "
-                       f"{p.mb_per_second:,.1f} MB/s{eta}")
+                       f"{p.mb_per_second:,.1f} MB/s{eta}", final=p.offsets_done >= p.offsets_total)
 
     def close(self) -> None:
         self.line.close()
