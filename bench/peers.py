@@ -85,11 +85,12 @@ def kafka_backup_backup(binary: str, bootstrap: str, topic: str, store: Path, ba
 
 def kafka_backup_restore(binary: str, bootstrap: str, topic: str, target_topic: str, store: Path,
                          backup_id: str) -> ChildRun:
-    """Its documented restore of that backup into ``target_topic``."""
+    """Its documented restore of that backup into ``target_topic``, which it creates (``create_topics``,
+    as ours is run with --create-topic; without it the restore fails: "Partition 0 not available")."""
     config = store / f"{backup_id}-restore.yaml"
     config.write_text(f"mode: restore\nbackup_id: \"{backup_id}\"\ntarget:\n  bootstrap_servers: [\"{bootstrap}\"]\n"
-                      f"storage:\n  backend: filesystem\n  path: {store}\nrestore:\n  topic_mapping:\n"
-                      f"    {topic}: {target_topic}\n")
+                      f"storage:\n  backend: filesystem\n  path: {store}\n"
+                      f"restore:\n  create_topics: true\n  topic_mapping:\n    {topic}: {target_topic}\n")
     return run_child([binary, "restore", "--config", str(config)])
 
 
