@@ -3,15 +3,30 @@ target names, and group offsets translated over several links (no broker)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.restore.events import PartitionOutcome
+from kafka_sre_tui.engine.restore.events import BackupDamaged, PartitionOutcome
 from kafka_sre_tui.engine.restore.offsets import translate
 from kafka_sre_tui.engine.restore.set_links import links_used, plan_topics
 from kafka_sre_tui.engine.restore.set_outcomes import merged_partitions
 from kafka_sre_tui.engine.restore.set_request import SetRestoreRequest, parse_topic_map, validate_set_request
-from kafka_sre_tui.engine.storage.backup_set import FULL, INCREMENTAL, SetManifest, SetMember, SetPartition
+from kafka_sre_tui.engine.restore.set_restore import restore_set
+from kafka_sre_tui.engine.storage.backup_set import (
+    FULL,
+    INCREMENTAL,
+    SET_MANIFEST,
+    SetManifest,
+    SetMember,
+    SetPartition,
+    set_dir,
+    write_set_manifest,
+)
+from kafka_sre_tui.engine.storage.local_store import LocalDir
 
 IDS = ["20261129T100000000Z-set-aaaaaa", "20261129T110000000Z-set-bbbbbb", "20261129T120000000Z-set-cccccc"]
 HOUR_MS = 3_600_000
@@ -90,3 +105,16 @@ def test_group_offsets_translate_over_every_link_and_past_the_cut_to_its_end() -
     assert merged[0].offset_map == ((0, 0, 10), (14, 10, 4))
     for committed, resumes_at in ((7, 7), (12, 10), (15, 11), (30, 14)):  # in link 0, in the hole, link 1, past
         assert translate({"0": committed}, progress)[0] == {0: resumes_at}
+
+
+async def test_an_edited_set_manifest_is_refused_before_the_cluster_is_asked(tmp_path: Path) -> None:
+    for i, link in enumerate(_chain()):
+        folder = set_dir(LocalDir(tmp_path), IDS[i])
+        folder.make_dirs()
+        write_set_manifest(folder, link)
+    doc = json.loads((tmp_path / IDS[1] / SET_MANIFEST).read_text())
+    doc["consumer_groups"] = {"billing": {"orders": {"0": 99}}}
+    (tmp_path / IDS[1] / SET_MANIFEST).write_text(json.dumps(doc))
+    nowhere = ClusterConfig(name="nowhere", bootstrap_servers=("127.0.0.1:1",))
+    with pytest.raises(BackupDamaged, match=f"backup set {IDS[1]}: its set.json was changed"):
+        await restore_set(nowhere, SetRestoreRequest(backup_base=tmp_path, set_id=IDS[2], dry_run=True))

@@ -29,7 +29,7 @@ from kafka_sre_tui.engine.audit import AuditOutcome, audited, refuse_read_only, 
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.kafka.topic_settings import set_topic_configs
-from kafka_sre_tui.engine.restore.events import PartitionOutcome, PreflightFailed, RestoreMetrics
+from kafka_sre_tui.engine.restore.events import BackupDamaged, PartitionOutcome, PreflightFailed, RestoreMetrics
 from kafka_sre_tui.engine.restore.offsets import commit_group_offsets
 from kafka_sre_tui.engine.restore.run import restore_backup
 from kafka_sre_tui.engine.restore.set_events import (
@@ -56,7 +56,7 @@ from kafka_sre_tui.engine.restore.set_preflight import (
 from kafka_sre_tui.engine.restore.set_request import SetRestoreRequest, validate_set_request
 from kafka_sre_tui.engine.restore.state import PartitionProgress, load_partitions, load_plan, locked, state_dir
 from kafka_sre_tui.engine.restore.write import outcomes
-from kafka_sre_tui.engine.storage.backup_set import SetManifest, chain_of
+from kafka_sre_tui.engine.storage.backup_set import SET_MANIFEST, SetManifest, chain_of, read_set_manifest, set_dir
 from kafka_sre_tui.engine.storage.files import read_json, write_json_atomic
 from kafka_sre_tui.engine.target.topic import create_topic, inspect_target, timestamps_kept
 
@@ -75,12 +75,22 @@ async def restore_set(cluster: ClusterConfig, request: SetRestoreRequest, emit: 
                      "restore into", "pick another --cluster", parameters=parameters)
     chain = chain_of(request.backup_base, request.set_id)
     used = links_used(chain, request.to_time_ms)
+    _refuse_edited(request, used)
     if request.dry_run:
         return await _restore(cluster, request, used, emit, now, AuditOutcome())
     with audited("restore_set", cluster=cluster.name, parameters=parameters) as outcome:
         result = await _restore(cluster, request, used, emit, now, outcome)
         outcome.parameters["records_written"] = result.metrics.messages if result.metrics else 0
         return result
+
+
+def _refuse_edited(request: SetRestoreRequest, used: list[SetManifest]) -> None:
+    """A set.json whose checksum no longer holds was changed after it was written: its members,
+    ranges or groups cannot be trusted (each member's own manifest is checked by its verification)."""
+    for link in used:
+        if not read_set_manifest(set_dir(request.backup_base, link.set_id))[1]:
+            raise BackupDamaged(f"refusing to restore from backup set {link.set_id}: its {SET_MANIFEST} was changed "
+                                "after it was written (its manifest_sha256 does not match); nothing was written")
 
 
 async def _restore(cluster: ClusterConfig, request: SetRestoreRequest, used: list[SetManifest], emit: SetEmit,
