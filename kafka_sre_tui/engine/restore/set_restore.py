@@ -18,7 +18,7 @@ range deleted by retention before it was backed up (``lost``) becomes the first 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.audit import AuditOutcome, audited, refuse_read_only, request_parameters
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.kafka.retry import retry_while_away
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.kafka.topic_settings import set_topic_configs
 from kafka_sre_tui.engine.restore.events import BackupDamaged, PartitionOutcome, PreflightFailed, RestoreMetrics
@@ -180,13 +181,16 @@ async def _write(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[
     """Write what ``plan`` says. ``verified``: the members this run's preflight verified, by member id;
     None when resuming (each member restore verifies its member again)."""
     overall = OverallProgress(plan, emit)
-    async with KafkaSession(cluster) as session:  # every missing topic first (at once: each waits for leaders)
-        async def create(topic: dict[str, Any]) -> None:
-            if not (await inspect_target(session, topic["target"])).exists:
-                await create_topic(session, topic["target"], topic["partitions"], topic["replication_factor"] or 1,
-                                   topic["create_with"])
+    async def create_missing() -> None:  # every missing topic first (at once: each waits for its leaders)
+        async with KafkaSession(cluster) as session:
+            async def create(topic: dict[str, Any]) -> None:
+                if not (await inspect_target(session, topic["target"])).exists:
+                    await create_topic(session, topic["target"], topic["partitions"],
+                                       topic["replication_factor"] or 1, topic["create_with"])
 
-        await _all_or_first_error([create(topic) for topic in plan["topics"] if topic["create"]])
+            await _all_or_first_error([create(topic) for topic in plan["topics"] if topic["create"]])
+
+    await _steadily(cluster, emit, create_missing)
     limit = asyncio.Semaphore(TOPICS_AT_ONCE)
 
     async def one(topic: dict[str, Any]) -> tuple[TopicRestored, list[PartitionProgress]]:
@@ -196,7 +200,7 @@ async def _write(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[
     done = await _all_or_first_error([one(topic) for topic in plan["topics"]])
     restored = [topic for topic, _progress in done]
     progress = {topic.source: merged for topic, merged in done}
-    commits = await _commit_groups(cluster, request, plan, progress)
+    commits = await _steadily(cluster, emit, lambda: _commit_groups(cluster, request, plan, progress))
     if not plan.get("completed_at"):
         plan = {**plan, "completed_at": now().isoformat()}
         await asyncio.to_thread(write_json_atomic, states / SET_PLAN, plan)
@@ -205,6 +209,13 @@ async def _write(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[
                                 round(overall.bytes / 1e6 / seconds, 2) if seconds > 0 else 0.0, overall.skipped)
     return SetRestoreResult(plan["set_id"], cluster.name, False, tuple(plan["links"]), preflight, tuple(restored),
                             tuple(commits), metrics, states)
+
+
+async def _steadily(cluster: ClusterConfig, emit: SetEmit, step: Callable[[], Awaitable[T]]) -> T:
+    """A step of the set's own (creating topics, a config, group commits: each harmless to repeat) run
+    again while the cluster is away, as the member restores are, for up to ``retry_seconds``."""
+    return await retry_while_away(lambda _again: step(), cluster.retry_seconds, emit,
+                                  lambda: "the restore is incomplete: continue it with the same command and --resume")
 
 
 async def _all_or_first_error(work: list[Coroutine[Any, Any, T]]) -> list[T]:
@@ -232,8 +243,11 @@ async def _topic(cluster: ClusterConfig, request: SetRestoreRequest, plan: dict[
         messages += written.messages if written else 0
         overall.member_done(topic["target"], member["offsets"], written)
     if topic["configs_after"]:  # every record of every link is written (setting twice changes nothing)
-        async with KafkaSession(cluster) as session:
-            await set_topic_configs(session, topic["target"], topic["configs_after"])
+        async def set_back() -> None:
+            async with KafkaSession(cluster) as session:
+                await set_topic_configs(session, topic["target"], topic["configs_after"])
+
+        await _steadily(cluster, emit, set_back)
     merged, progress = merged_partitions(parts)
     read = tuple(m["set_id"] for m in topic["members"] if m["partitions"])
     done = TopicRestored(topic["source"], topic["target"], read, topic["restarted"], tuple(merged), messages,
