@@ -8,6 +8,7 @@ nothing twice; a missing link is named."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
 import time
@@ -310,6 +311,11 @@ async def test_a_missing_link_is_named(kafka: LocalKafka, kafka2: LocalKafka, un
         in dry.stdout
     wrong = await asyncio.to_thread(_cli, *where, "--target-topic", "x")
     assert wrong.returncode == 2 and "--target-topic apply to one-topic backups" in wrong.stderr
+    new_member = link.member(f"{unique}-new").member_id  # type: ignore[union-attr]
+    shutil.rmtree(tmp_path / link.set_id / "topics" / new_member)
+    gone = await asyncio.to_thread(_cli, *where, "--dry-run")
+    assert gone.returncode == 1 and len(gone.stderr.strip().splitlines()) == 1, gone.stderr
+    assert f"lists member {new_member} (topic '{unique}-new') but its folder" in gone.stderr
     (tmp_path / base.set_id / SET_MANIFEST).unlink()
     broken = await asyncio.to_thread(_cli, *where)
     assert broken.returncode == 2 and len(broken.stderr.strip().splitlines()) == 1, broken.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from kafka_sre_tui.engine.restore.events import BackupDamaged
 from kafka_sre_tui.engine.restore.plan import PartitionSelection, RestoreRequest
 from kafka_sre_tui.engine.restore.preflight import Preflight, evaluate
 from kafka_sre_tui.engine.restore.run import verified_plan
@@ -18,7 +19,7 @@ from kafka_sre_tui.engine.restore.set_links import MemberLink, TopicPlan
 from kafka_sre_tui.engine.restore.set_request import SetRestoreRequest
 from kafka_sre_tui.engine.storage.backup_set import MEMBERS, SetManifest, set_dir
 from kafka_sre_tui.engine.storage.encryption import unlock_backup
-from kafka_sre_tui.engine.storage.manifest import Manifest, read_manifest
+from kafka_sre_tui.engine.storage.manifest import Manifest
 from kafka_sre_tui.engine.storage.store import Location
 from kafka_sre_tui.engine.target.checks import FAIL, OK, Check
 from kafka_sre_tui.engine.target.topic import TargetTopic
@@ -70,9 +71,11 @@ async def scan_topic(request: SetRestoreRequest, plan: TopicPlan) -> list[Member
     scans = []
     for member in plan.members:
         folder = members_base(request, member.set_id) / member.member.member_id
+        if not folder.is_dir():
+            raise BackupDamaged(f"backup set {member.set_id} lists member {member.member.member_id} (topic "
+                                f"'{plan.source}') but its folder {folder} is missing; nothing was written")
         unlock_backup(folder, request.encryption_key)
-        manifest, _intact = read_manifest(folder)
-        wanted = tuple(p.partition for p in manifest.partitions if p.partition not in cut)
+        wanted = tuple(p.partition for p in member.member.partitions if p.partition not in cut)
         one = member_request(request, member.set_id, member.member.member_id, wanted, plan.target)
         manifest, selections, stats = await verified_plan(folder, one)
         ends = {p.partition: p.end_offset for p in manifest.partitions}
