@@ -18,6 +18,7 @@ from kafka_sre_tui.cli.args import (
     partitions_arg,
     time_arg,
 )
+from kafka_sre_tui.cli.set_backup import add_set_options, cmd_resume_set, cmd_set_backup, is_set_id, wants_set
 from kafka_sre_tui.config import AppConfig, ClusterConfig
 from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.jobs import Checkpointed, Retrying
@@ -38,7 +39,8 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     backup = sub.add_parser("backup", parents=[common, cluster, json_flag, where],
                             help="back up a topic to files: consistent snapshot, compressed, checksummed")
     backup.add_argument("--topic", "-t", help="topic to back up")
-    backup.add_argument("--resume", metavar="BACKUP_ID", help="continue an interrupted backup")
+    add_set_options(backup)
+    backup.add_argument("--resume", metavar="BACKUP_ID", help="continue an interrupted backup or backup set")
     backup.add_argument("--compression", choices=["none", "gzip", "snappy", "lz4", "zstd"],
                         help="block codec (default: [backup] compression)")
     backup.add_argument("--level", type=int, help="codec level (gzip 1-9, lz4 0-16, zstd 1-22)")
@@ -99,6 +101,10 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
     from kafka_sre_tui.engine.backup.run import backup_topic, resume_backup
 
     base = backup_base(args, config)
+    if args.resume and is_set_id(base, args.resume):
+        return cmd_resume_set(args, config, base)
+    if wants_set(args) and not args.resume:
+        return cmd_set_backup(args, config)
     progress = _ProgressLine()
     try:
         if args.resume:
@@ -108,7 +114,8 @@ def cmd_backup(args: argparse.Namespace, config: AppConfig) -> int:
                                                args.checkpoint_seconds, encryption_key(args, config)))
         else:
             if not args.topic:
-                raise ConfigError("backup needs --topic TOPIC (or --resume BACKUP_ID)")
+                raise ConfigError("backup needs --topic TOPIC, --topics PATTERNS or --all-topics "
+                                  "(or --resume BACKUP_ID)")
             request = BackupRequest(
                 topic=args.topic, base_path=base, compression=args.compression or config.backup.compression,
                 level=args.level, partitions=args.partitions, from_offset=args.from_offset, to_offset=args.to_offset,

@@ -75,6 +75,7 @@ class PartitionBackup:
         self.max_messages = max_messages
         self.writer = PartitionWriter(folder, state.partition, codec, level, cipher)
         self._pending = _Pending(state)
+        self._saved = False  # state.json holds self.state (written by this run)
 
     @property
     def done(self) -> bool:
@@ -101,6 +102,11 @@ class PartitionBackup:
     @property
     def needs_checkpoint(self) -> bool:
         return self.writer.segment_size >= SEGMENT_TARGET_BYTES
+
+    @property
+    def holds_unsealed(self) -> bool:
+        """An open block in memory or an open segment file: what a checkpoint releases."""
+        return self.writer.buffered_bytes > 0 or self.writer.segment_size > 0
 
     def process(self, fetched: FetchedPartition) -> int:
         """Store the batches in range from one fetch; returns the records stored."""
@@ -159,10 +165,14 @@ class PartitionBackup:
             pending.add_gap(pending.expected_offset, pending.end_offset)
             pending.expected_offset = max(pending.expected_offset, pending.end_offset)
         pending.next_offset = self.position
-        self.state = pending.snapshot()
+        state = pending.snapshot()
+        if self._saved and state == self.state:
+            return  # nothing new since the last checkpoint: no write (a set seals thousands of partitions)
+        self.state = state
         folder = self.folder / "partitions" / str(self.state.partition)
         folder.make_dirs()
         write_json(folder / STATE_FILE, asdict(self.state))
+        self._saved = True
 
 
 class _Pending(PartitionState):

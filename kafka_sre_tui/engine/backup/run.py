@@ -1,34 +1,27 @@
 """Back up a topic to a directory: consistent snapshot, read_committed, resumable, checksummed.
 
-One fetch loop per partition leader asks for all its partitions at once and keeps the next
-request in flight while worker threads compress and write the previous answer. Every
+The partitions are read by :mod:`.fetch_loop` (one loop per partition leader); every
 ``checkpoint_seconds`` each partition seals its segment and records its progress; the manifest is
 written last. See docs/backup-format.md.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
-from collections import defaultdict
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.backup.changes import TopicRecreated, check_same_topic, partitions_added
+from kafka_sre_tui.engine.backup.changes import check_same_topic, partitions_added
 from kafka_sre_tui.engine.backup.disk import still_needed, storage_error
+from kafka_sre_tui.engine.backup.fetch_loop import FetchSettings, LoopHooks, checkpoint_all, fetch_until_done
 from kafka_sre_tui.engine.backup.partition import STATE_FILE, PartitionBackup, PartitionState
 from kafka_sre_tui.engine.backup.plan import BackupPlan, BackupRequest, PartitionPlan, make_plan, validate_request
-from kafka_sre_tui.engine.errors import ConfigError, KafkaRequestFailed, KsreError
+from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.jobs import Checkpointed, Progress, Retrying
-from kafka_sre_tui.engine.kafka.batches import whole_batches_end
-from kafka_sre_tui.engine.kafka.fetch import LEADER_MOVED, OFFSET_OUT_OF_RANGE, FetchedPartition, fetch_raw
-from kafka_sre_tui.engine.kafka.metadata import partition_leaders
-from kafka_sre_tui.engine.kafka.offsets import EARLIEST, list_offsets
 from kafka_sre_tui.engine.kafka.retry import retry_while_away
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
@@ -47,8 +40,6 @@ from kafka_sre_tui.engine.storage.manifest import (
 from kafka_sre_tui.engine.storage.store import Location, StoreError, open_location, read_json, write_json
 
 PLAN_FILE = "backup.json"
-_TOPIC_GONE = {3, 100}  # unknown topic or partition, unknown topic id
-MAX_LEADER_RETRIES = 20
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,7 +84,7 @@ async def backup_topic(cluster: ClusterConfig, request: BackupRequest, emit: Emi
     validate_request(request)
     started = now()
     backup_id = new_backup_id(request.topic, started)
-    base = _prepare_base(request.base_path)
+    base = prepare_base(request.base_path)
 
     async def attempt(again: bool) -> BackupResult:
         if again and (base / backup_id / PLAN_FILE).exists():
@@ -153,7 +144,7 @@ async def _resume_once(cluster: ClusterConfig, base_path: Location, backup_id: s
         plan = BackupPlan.from_json(read_json(folder / PLAN_FILE))
         check_key(backup_id, plan.encryption, encryption_key)  # the same key, or a clear error
         folder.discard_unfinished_uploads()  # the segment a killed run was uploading
-        states = [_durable_state(folder, p) for p in plan.partitions]
+        states = [durable_state(folder, p) for p in plan.partitions]
         request = BackupRequest(topic=plan.topic["name"], base_path=base_path,
                                 compression=plan.compression["codec"], level=plan.compression["level"],
                                 max_messages=plan.max_messages, rate_limit_mb_s=rate_limit_mb_s,
@@ -168,7 +159,7 @@ async def _resume_once(cluster: ClusterConfig, base_path: Location, backup_id: s
             return await _run(session, folder, plan, states, request, emit, now)
 
 
-def _prepare_base(where: Location | Path | str) -> Location:
+def prepare_base(where: Location | Path | str) -> Location:
     base = open_location(where)
     try:
         base.make_dirs()
@@ -178,7 +169,7 @@ def _prepare_base(where: Location | Path | str) -> Location:
     return base
 
 
-def _durable_state(folder: Location, plan_part: PartitionPlan) -> PartitionState:
+def durable_state(folder: Location, plan_part: PartitionPlan) -> PartitionState:
     """What the last run made durable; files it left half-written are removed."""
     part_dir = folder / "partitions" / str(plan_part.partition)
     state_path = part_dir / STATE_FILE
@@ -218,176 +209,29 @@ async def _fetch_all(session: KafkaSession, folder: Location, plan: BackupPlan,
                      parts: dict[TopicPartition, PartitionBackup], request: BackupRequest, progress: _Progress,
                      now: Callable[[], datetime]) -> BackupResult:
     topic = plan.topic["name"]
-    errors = 0
-    try:
-        for _attempt in range(MAX_LEADER_RETRIES):
-            pending = {tp: p for tp, p in parts.items() if not p.done}
-            if not pending:
-                break
-            try:
-                meta = (await session.metadata([topic])).to_object()
-            except KsreError as exc:  # the broker asked may be the one going down: ask another, later
-                if not exc.retriable:
-                    raise
-                errors += 1
-                await asyncio.sleep(0.5)
-                continue
-            leaders = partition_leaders(meta)
-            by_leader: dict[int, dict[TopicPartition, PartitionBackup]] = defaultdict(dict)
-            try:
-                for tp, p in pending.items():
-                    leader = leaders.get(tp)
-                    if leader is not None:
-                        by_leader[leader][tp] = p
-                moved = await _all_or_none([_leader_loop(session, node, group, request, progress)
-                                            for node, group in by_leader.items()])
-            except KsreError as exc:
-                incomplete = type(exc)(f"{exc}; {_resume_hint(plan.backup_id)}")
-                incomplete.retriable = exc.retriable
-                raise incomplete from exc
-            except OSError:
-                raise  # the disk: reported with the path and the space needed (see _run)
-            except Exception as exc:  # a bug: still one line, and the backup stays resumable
-                raise KsreError(f"backup of '{topic}' stopped on an unexpected {type(exc).__name__}: {exc} "
-                                f"(a bug; --debug shows where); {_resume_hint(plan.backup_id)}") from exc
-            if any(moved) or len(by_leader) == 0:
-                if not by_leader:
-                    await check_same_topic(session, plan)  # no leader at all: the topic may be gone
-                errors += 1
-                await asyncio.sleep(0.5)
-        else:
-            raise KafkaRequestFailed(f"partition leaders of '{topic}' kept moving; resume later with: "
-                                     f"kafka-sre-tui backup --resume {plan.backup_id}", retriable=True)
-    except TopicRecreated:
-        raise  # what was read since the last check may be the new topic's: never made durable
-    except BaseException:
-        with contextlib.suppress(OSError, KsreError):  # best effort: the last durable checkpoint stays the resume point
-            await _checkpoint_all(parts)
-        raise
+
+    async def same_topic() -> None:
+        await check_same_topic(session, plan)
+
+    hooks = LoopHooks(check_topics=same_topic, progress=progress.emit_maybe,
+                      checkpointed=lambda: progress.emit(Checkpointed()), seconds_ahead=progress.seconds_ahead,
+                      what=f"'{topic}'", resume_hint=_resume_hint(plan.backup_id))
+    errors = await fetch_until_done(session, parts, fetch_settings(request), hooks)
     await check_same_topic(session, plan)
-    await _checkpoint_all(parts)
+    await checkpoint_all(parts)
     progress.emit(Checkpointed())
     added = partitions_added(plan, (await session.metadata([topic])).to_object())
     progress.emit_now()
-    return _finish(folder, plan, parts, time.monotonic() - progress.started, errors, now, added)
+    states = [p.state for p in parts.values()]
+    return finish_backup(folder, plan, states, time.monotonic() - progress.started, errors, now,
+                         {"partitions_added_during_backup": added} if added else {})
 
 
-async def _checkpoint_all(parts: dict[TopicPartition, PartitionBackup]) -> None:
-    await asyncio.gather(*(asyncio.to_thread(p.checkpoint) for p in parts.values()))
-
-
-async def _all_or_none(loops: list[Coroutine[Any, Any, bool]]) -> list[bool]:
-    """Run the leaders' loops together; when one fails the others are stopped before the error is
-    raised, so nothing keeps writing while the caller checkpoints and retries."""
-    tasks = [asyncio.create_task(loop) for loop in loops]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-
-
-async def _leader_loop(session: KafkaSession, node: int, parts: dict[TopicPartition, PartitionBackup],
-                       request: BackupRequest, progress: _Progress) -> bool:
-    """Fetch until every partition is done; True when a leader moved (the caller re-plans)."""
-    last_checkpoint = time.monotonic()
-
-    def positions() -> dict[TopicPartition, int]:
-        return {tp: p.position for tp, p in parts.items() if not p.done}
-
-    max_bytes, partition_max_bytes = request.fetch_max_bytes, request.partition_fetch_max_bytes
-    if request.rate_limit_mb_s:  # under a rate limit one request carries about a quarter second's budget
-        max_bytes = max(64 << 10, min(max_bytes, int(request.rate_limit_mb_s * 1e6 / 4)))
-        partition_max_bytes = min(partition_max_bytes, max_bytes)
-
-    def ask(at: dict[TopicPartition, int]) -> asyncio.Task[dict]:  # type: ignore[type-arg]
-        return asyncio.create_task(fetch_raw(session, node, at, max_bytes=max_bytes,
-                                             partition_max_bytes=partition_max_bytes))
-
-    prefetch = request.max_messages is None  # with a cap, where a partition ends is known only after decoding
-    at = positions()
-    in_flight = ask(at) if at else None
-    try:
-        while in_flight is not None:
-            asked, in_flight = in_flight, None
-            try:
-                answer = await asked
-            except KsreError as exc:  # the leader's broker is down or going: re-plan from fresh metadata
-                if not exc.retriable:
-                    raise
-                return True
-            moved = False
-            work = []
-            for tp, fetched in answer.items():
-                if fetched.error_code in LEADER_MOVED:
-                    moved = True
-                elif fetched.error_code == OFFSET_OUT_OF_RANGE:
-                    await check_same_topic(session, progress.plan)  # a new topic restarts at offset 0
-                    start = await list_offsets(session, {tp: node}, EARLIEST)
-                    parts[tp].skip_to(start.get(tp, parts[tp].position))
-                elif fetched.error_code:
-                    if fetched.error_code in _TOPIC_GONE:
-                        await check_same_topic(session, progress.plan)
-                    session.raise_for_code(fetched.error_code, f"fetching {tp.topic}/{tp.partition}")
-                else:
-                    work.append(asyncio.to_thread(parts[tp].process, fetched))
-            if prefetch and not moved:
-                at = _next_positions(parts, answer)
-                in_flight = ask(at) if at else None
-            await _all_threads(work)
-            progress.emit_maybe()
-            if request.rate_limit_mb_s:
-                await asyncio.sleep(progress.seconds_ahead(request.rate_limit_mb_s))
-            if moved:
-                return True
-            due = time.monotonic() - last_checkpoint >= request.checkpoint_seconds
-            if due or any(p.needs_checkpoint for p in parts.values()):
-                # the same topic id now means every record read so far is the topic's the backup started on
-                await check_same_topic(session, progress.plan)
-                await asyncio.gather(*(asyncio.to_thread(p.checkpoint) for p in parts.values()))
-                last_checkpoint = time.monotonic()
-                progress.emit(Checkpointed())
-            if not prefetch:
-                at = positions()
-                in_flight = ask(at) if at else None
-        return False
-    finally:
-        if in_flight is not None:  # the loop stopped on another error: drop the prefetch, keep that error
-            in_flight.cancel()
-            await asyncio.wait([in_flight])
-            if not in_flight.cancelled():
-                in_flight.exception()  # retrieved, so asyncio does not log it as never retrieved
-
-
-async def _all_threads(work: Sequence[Coroutine[Any, Any, object]]) -> None:
-    """Wait for every partition's processing thread, even when one fails or this task is cancelled: a
-    thread still writing while the caller checkpoints that partition would corrupt its state."""
-    tasks = [asyncio.ensure_future(w) for w in work]
-    if not tasks:
-        return
-    try:
-        await asyncio.wait(tasks)
-    except asyncio.CancelledError:
-        await asyncio.wait(tasks)  # asyncio.wait leaves its tasks running: let the threads finish
-        raise
-    failed = next((t.exception() for t in tasks if t.exception() is not None), None)
-    if failed is not None:
-        raise failed
-
-
-def _next_positions(parts: dict[TopicPartition, PartitionBackup],
-                    answer: dict[TopicPartition, FetchedPartition]) -> dict[TopicPartition, int]:
-    """Where each partition will stand once ``answer`` is processed, from batch headers alone."""
-    result = {}
-    for tp, p in parts.items():
-        fetched = answer.get(tp)
-        end = whole_batches_end(fetched.records) if fetched is not None and not fetched.error_code else None
-        position = max(p.position, end or 0)
-        if position < p.end_offset:
-            result[tp] = position
-    return result
+def fetch_settings(request: BackupRequest) -> FetchSettings:
+    return FetchSettings(fetch_max_bytes=request.fetch_max_bytes,
+                         partition_fetch_max_bytes=request.partition_fetch_max_bytes,
+                         rate_limit_mb_s=request.rate_limit_mb_s, checkpoint_seconds=request.checkpoint_seconds,
+                         prefetch=request.max_messages is None)
 
 
 class _Progress:
@@ -422,9 +266,9 @@ class _Progress:
         self.emit(self.snapshot())
 
 
-def _finish(folder: Location, plan: BackupPlan, parts: dict[TopicPartition, PartitionBackup], seconds: float,
-            errors: int, now: Callable[[], datetime], added: list[int]) -> BackupResult:
-    states = [p.state for p in parts.values()]
+def finish_backup(folder: Location, plan: BackupPlan, states: list[PartitionState], seconds: float, errors: int,
+                  now: Callable[[], datetime], extra: dict[str, Any]) -> BackupResult:
+    """Write the manifest of a backup whose partitions are all durable, and clean up after the run."""
     read = sum(s.raw_bytes for s in states)
     written = sum(s.stored_bytes for s in states)
     metrics = BackupMetrics(
@@ -442,7 +286,7 @@ def _finish(folder: Location, plan: BackupPlan, parts: dict[TopicPartition, Part
             gaps=tuple(s.gaps), gap_count=s.gap_count, segments=tuple(s.segments)) for s in states),
         consumer_groups=plan.consumer_groups, metrics=metrics.__dict__, encryption=plan.encryption,
         format_version=ENCRYPTED_FORMAT_VERSION if plan.encryption else FORMAT_VERSION,
-        extra={"partitions_added_during_backup": added} if added else {})
+        extra=extra)
     write_manifest(folder, manifest)
     (folder / PLAN_FILE).unlink(missing_ok=True)
     for s in states:

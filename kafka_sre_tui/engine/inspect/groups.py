@@ -63,6 +63,14 @@ async def describe_group(session: KafkaSession, group_id: str) -> GroupInfo:
 async def committed_offsets_for_topic(session: KafkaSession, topic: str) -> dict[str, dict[int, int]]:
     """``{group: {partition: committed offset}}`` for every group with a commit on ``topic``
     (share groups commit nothing: they are left out)."""
+    found = await committed_offsets_for_topics(session, [topic])
+    return {group: topics[topic] for group, topics in found.items()}
+
+
+async def committed_offsets_for_topics(session: KafkaSession,
+                                       topics: list[str]) -> dict[str, dict[str, dict[int, int]]]:
+    """``{group: {topic: {partition: committed offset}}}`` for every group with a commit on any of
+    ``topics``, in one listing of the groups and one OffsetFetch per group."""
     await session.metadata([])
     nodes = session.broker_ids()
     listed = await asyncio.gather(*(group_types_on(session, node, COMMITTING_TYPES) for node in nodes))
@@ -70,11 +78,15 @@ async def committed_offsets_for_topic(session: KafkaSession, topic: str) -> dict
               for g, t in types.items() if t in COMMITTING_TYPES]
     limit = asyncio.Semaphore(OFFSET_FETCH_CONCURRENCY)
     committed = await asyncio.gather(*(_committed(session, g, limit) for g in groups))
-    result: dict[str, dict[int, int]] = {}
+    wanted = set(topics)
+    result: dict[str, dict[str, dict[int, int]]] = {}
     for group, offsets in zip(groups, committed, strict=True):
-        mine = {tp.partition: offset for tp, (offset, _) in offsets.items() if tp.topic == topic}
+        mine: dict[str, dict[int, int]] = defaultdict(dict)
+        for tp, (offset, _) in offsets.items():
+            if tp.topic in wanted:
+                mine[tp.topic][tp.partition] = offset
         if mine:
-            result[group.group_id] = dict(sorted(mine.items()))
+            result[group.group_id] = {t: dict(sorted(p.items())) for t, p in sorted(mine.items())}
     return result
 
 

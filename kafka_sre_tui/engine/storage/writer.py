@@ -111,3 +111,8 @@ class PartitionWriter:
     @property
     def segment_size(self) -> int:
         return self._segment.size if self._segment else 0
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Batches appended to the open block, held in memory until it is sealed."""
+        return len(self._pending)
