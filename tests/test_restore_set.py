@@ -20,6 +20,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.backup.set_plan import SetRequest
+from kafka_sre_tui.engine.backup.set_run import backup_set
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.kafka.offset_map import OffsetMap
 from kafka_sre_tui.engine.kafka.session import KafkaSession
@@ -32,7 +35,6 @@ from kafka_sre_tui.engine.target.topic import end_offsets
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.kafka_helpers import Record, create_topic, read_all
 from tests.restore_helpers import cluster_of
-from tests.set_stand_in_setsrestore import backup_link
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +46,14 @@ class Chain:
     counts: dict[str, int]  # topic -> partitions
     cut_ms: int  # the point in time: between the traffic of link 2
     seen: dict[str, dict[int, dict[int, Record]]]  # topic -> partition -> offset -> record, as backed up
+
+
+async def backup_link(cluster: ClusterConfig, base: Path, topics: dict[str, int], parent: SetManifest | None,
+                      **options: object) -> SetManifest:
+    """One link of a set of ``topics`` (name -> partition count): the full set, or an increment of ``parent``."""
+    request = SetRequest(base_path=base, topics=tuple(sorted(topics)),  # type: ignore[arg-type]
+                         incremental_from=parent.set_id if parent else None, **options)
+    return (await backup_set(cluster, request)).manifest
 
 
 async def _send(bs: str, topic: str, partitions: int, start: int, count: int, keys: int | None = None) -> None:
@@ -307,8 +317,7 @@ async def test_a_missing_link_is_named(kafka: LocalKafka, kafka2: LocalKafka, un
     assert dry.returncode == 0, dry.stderr
     assert f"{unique}-dr" in dry.stdout and f"links used: {base.set_id}, {link.set_id}" in dry.stdout
     assert "2 topic(s), 10 records" in dry.stdout and "nothing written" in dry.stdout
-    assert f"note  {unique}-new: restored from link 1 ({link.set_id}) on: the topic is new since the base" \
-        in dry.stdout
+    assert f"note  {unique}-new: restored from link 1 ({link.set_id}) on: new topic" in dry.stdout
     wrong = await asyncio.to_thread(_cli, *where, "--target-topic", "x")
     assert wrong.returncode == 2 and "--target-topic apply to one-topic backups" in wrong.stderr
     new_member = link.member(f"{unique}-new").member_id  # type: ignore[union-attr]
