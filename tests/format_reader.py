@@ -57,9 +57,50 @@ def read(backup_dir: Path, key: bytes | None = None) -> dict[int, list[Record]]:
     return result
 
 
+def read_set(base: Path, set_id: str, key: bytes | None = None) -> dict[str, dict[int, list[Record]]]:
+    """Every record of every topic of a backup set as of link ``set_id``, following its chain back to its
+    base ("Backup sets and chains"): per topic and partition, the members of the links from the topic's
+    last chain start up to this link, in order, each continuing the previous one but for its lost range."""
+    links = []
+    wanted: str | None = set_id
+    while wanted is not None:
+        path = base / wanted / "set.json"
+        if not path.exists():
+            raise FormatError(f"link {wanted} is missing: the chain is broken")
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if doc.get("format") != "kafka-sre-tui-backup-set" or doc.get("format_version") != 3:
+            raise FormatError("not a backup set of a version this reader knows")
+        _check_checksum(doc)
+        links.append(doc)
+        wanted = doc["chain"]["parent"]
+    links.reverse()
+    result: dict[str, dict[int, list[Record]]] = {}
+    ends: dict[str, dict[int, int]] = {}
+    for link in links:
+        for member in link["members"]:
+            topic = member["topic"]["name"]
+            if member["chain_start"]:
+                result[topic], ends[topic] = {}, {}
+            records = read(base / link["set_id"] / "topics" / member["member_id"], key)
+            for part in member["partitions"]:
+                p = part["partition"]
+                lost = part["lost"]
+                if p in ends[topic]:
+                    expected = ends[topic][p] if lost is None else lost[1]
+                    if part["start_offset"] != expected or (lost is not None and lost[0] != ends[topic][p]):
+                        raise FormatError(f"{topic}/{p} in link {link['chain']['link']} does not continue its parent")
+                result[topic].setdefault(p, []).extend(records[p])
+                ends[topic][p] = part["end_offset"]
+    return result
+
+
 def _check_manifest(manifest: dict[str, Any]) -> None:
     if manifest.get("format") != "kafka-sre-tui-backup" or manifest.get("format_version") not in (1, 2):
         raise FormatError("not a backup of a version this reader knows")
+    _check_checksum(manifest)
+
+
+def _check_checksum(manifest: dict[str, Any]) -> None:
     rest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     canonical = json.dumps(rest, sort_keys=True, separators=(",", ":")).encode("ascii")
     if hashlib.sha256(canonical).hexdigest() != manifest["manifest_sha256"]:

@@ -18,6 +18,7 @@ from tests import format_reader
 from tests.backup_helpers import backup
 from tests.kafka_helpers import create_topic, read_all
 from tests.migrate_helpers import produce_varied
+from tests.set_helpers import back_up_set, delete_records
 
 PRODUCER_CODECS = (None, "gzip", "snappy", "lz4", "zstd")
 
@@ -73,3 +74,32 @@ async def test_it_refuses_a_manifest_changed_by_one_character(kafka: LocalKafka,
     manifest.write_text(manifest.read_text().replace('"read_committed"', '"read_uncommitted"'))
     with pytest.raises(format_reader.FormatError, match="manifest_sha256"):
         format_reader.read(done.path)
+
+
+async def test_it_reads_a_chain_of_sets_with_a_retention_hole(kafka: LocalKafka, cluster: ClusterConfig, unique: str,
+                                                             tmp_path: Path) -> None:
+    """The "Backup sets and chains" section is enough to read a set and follow its chain: a base of two
+    topics, then a link after more traffic and after retention deleted past the base's end in one
+    partition; read through the chain, each topic holds every record a consumer could read, but the hole."""
+    bs = kafka.bootstrap_servers
+    await _topic(kafka, f"{unique}-a")
+    await create_topic(bs, f"{unique}-b", 2)
+    await produce_varied(bs, f"{unique}-b", 2, 10)
+    base = await back_up_set(cluster, tmp_path, f"{unique}-*")
+    await produce_varied(bs, f"{unique}-a", len(PRODUCER_CODECS), 6)
+    await produce_varied(bs, f"{unique}-b", 2, 10)
+    ends = {p: part.end_offset for p, part in ((q.partition, q) for q in base.manifest.members[1].partitions)}
+    before = await read_all(bs, f"{unique}-b")
+    await delete_records(bs, f"{unique}-b", 1, ends[1] + 3)  # three records no backup will ever hold
+    link = await back_up_set(cluster, tmp_path, f"{unique}-*", incremental=True)
+    assert link.manifest.chain["parent"] == base.set_id
+
+    read = format_reader.read_set(tmp_path, link.set_id)
+    assert read[f"{unique}-a"] == await read_all(bs, f"{unique}-a")
+    assert read[f"{unique}-b"] == {0: before[0], 1: [r for r in before[1] if not ends[1] <= r[0] < ends[1] + 3]}
+    member_b = link.manifest.member(f"{unique}-b")
+    assert member_b is not None and member_b.partitions[1].lost == (ends[1], ends[1] + 3)
+
+    (tmp_path / base.set_id / "set.json").unlink()
+    with pytest.raises(format_reader.FormatError, match=f"{base.set_id} is missing"):
+        format_reader.read_set(tmp_path, link.set_id)
