@@ -19,7 +19,8 @@ from kafka_sre_tui.tui.app import KsreApp
 from kafka_sre_tui.tui.jobs import Job
 from kafka_sre_tui.tui.screens.backup_detail import BackupDetail
 from kafka_sre_tui.tui.screens.backup_form import BackupForm
-from tests.kafka_helpers import create_topic, produce, wait_for
+from kafka_sre_tui.tui.screens.set_restore_form import SetPreflightScreen, SetRestoreForm
+from tests.kafka_helpers import create_topic, produce, read_all, wait_for
 from tests.set_catalog_helpers import set_link
 
 
@@ -121,3 +122,45 @@ def _only_job(app: KsreApp) -> Job:
     [job] = app.jobs_pane.jobs.values()
     return job
 
+
+async def test_a_set_restore_from_the_backups_tab_shows_its_preflight_first(
+        kafka: LocalKafka, cluster: ClusterConfig, unique: str, tmp_path: Path) -> None:
+    bs = kafka.bootstrap_servers
+    topics = [f"{unique}-p", f"{unique}-q"]
+    links: list[SetManifest] = []
+    for name in topics:
+        await create_topic(bs, name, 2)
+    for _ in range(2):  # a chain of two links: the restore follows it
+        for name in topics:
+            await produce(bs, name, {0: 6, 1: 6})
+        links.append(await set_link(cluster, tmp_path, topics, links[-1] if links else None))
+    sources = {name: await read_all(bs, name) for name in topics}
+    config = AppConfig(backup=dataclasses.replace(BackupSettings(), base_path=tmp_path))
+    read_only = KsreApp(dataclasses.replace(cluster, read_only=True), UiSettings(refresh_seconds=5), config=config)
+    async with read_only.run_test(size=(140, 40)) as pilot:
+        await pilot.press("b")
+        await wait_for(lambda: read_only.query_one("#backups-table", DataTable).row_count == 2, "the two links")
+        await pilot.press("R")
+        assert not isinstance(read_only.screen, SetRestoreForm)  # refused on a read-only cluster
+    app = KsreApp(cluster, UiSettings(refresh_seconds=5), config=config)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("b")
+        table = app.query_one("#backups-table", DataTable)
+        await wait_for(lambda: table.row_count == 2, "the two links")
+        table.move_cursor(row=table.get_row_index(links[1].set_id))
+        await pilot.press("R")
+        assert isinstance(app.screen, SetRestoreForm)
+        app.screen.query_one("#s-topic-prefix", Input).value = "dr-"
+        await pilot.click("#check")
+        await wait_for(lambda: isinstance(app.screen, SetPreflightScreen), "the set's preflight")
+        preflight = app.screen.preflight
+        assert preflight.ok and preflight.records == 48 and len(preflight.links) == 2
+        await pilot.pause()  # the preflight laid out before its button is clicked
+        await pilot.click("#start")
+        await wait_for(lambda: bool(app.jobs_pane.jobs), f"the restore job to start (screen: {app.screen})", 10)
+        await wait_for(lambda: not _only_job(app).active, "the set restore job", seconds=60)
+        assert _only_job(app).state == "done" and "48 records written into 2 topics" in _only_job(app).detail
+    for name in topics:
+        restored = await read_all(bs, f"dr-{name}")
+        assert {p: [r[1:] for r in rs] for p, rs in restored.items()} == {
+            p: [r[1:] for r in rs] for p, rs in sources[name].items()}

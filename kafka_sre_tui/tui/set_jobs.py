@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from kafka_sre_tui.engine.backup.set_plan import SetRequest
     from kafka_sre_tui.engine.backup.set_verify import SetVerifyProgress, SetVerifyResult
     from kafka_sre_tui.engine.backup.summary import BackupSummary
+    from kafka_sre_tui.engine.restore.set_events import SetRestoreResult
+    from kafka_sre_tui.engine.restore.set_request import SetRestoreRequest
     from kafka_sre_tui.engine.storage.store import Location
 
 
@@ -133,13 +135,84 @@ class SetJobs(JobActions):
                               done, lambda: "cancelled")
 
     def action_restore_backup(self) -> None:
+        from kafka_sre_tui.engine.audit import refuse_read_only
+        from kafka_sre_tui.tui.screens.set_restore_form import SetRestoreForm
+
         backup = self.backups_pane.selected()
         if backup is None or not backup.is_set:
             super().action_restore_backup()
             return
-        self.notify(f"{backup.backup_id} is a backup set: restore it with kafka-sre-tui restore --backup-id "
-                    f"{backup.backup_id} (the dashboard's restore form takes one-topic backups)",
-                    title="Restore", severity="warning", timeout=15)
+        if backup.status != "complete":
+            self.notify("select a complete backup on the Backups tab first", severity="warning")
+            return
+        try:
+            refuse_read_only(self.cluster.read_only, self.cluster.name, self.cluster.source, "restore_set",
+                             "restore into", "pick another cluster", parameters={"set_id": backup.backup_id})
+        except KsreError as exc:
+            self.notify(str(exc), title="Restore refused", severity="error", timeout=15)
+            return
+        self.push_screen(SetRestoreForm(backup_location(None, self.config.backup), backup.backup_id,
+                                        self.cluster.name), self._set_restore_chosen)
+
+    @work(group="restore-preflight")
+    async def _set_restore_chosen(self, request: SetRestoreRequest | None) -> None:
+        """A resume is confirmed by typing the cluster's name; anything else runs its dry run first (a
+        ``--dry-run`` request stops at the preflight)."""
+        from kafka_sre_tui.engine.restore.set_restore import restore_set
+        from kafka_sre_tui.tui.screens.migrate_form import TypeToConfirm
+        from kafka_sre_tui.tui.screens.set_restore_form import SetPreflightScreen
+
+        if request is None:
+            return
+        if request.resume:
+            question = (f"Resume the restore of backup set {request.set_id} into cluster {self.cluster.name}: the "
+                        "rest of its records are written.")
+            if await self.push_screen_wait(TypeToConfirm(question, self.cluster.name)):
+                self._start_set_restore(request)
+            return
+        self.notify(f"checking the restore of {request.set_id} (every link, every topic)…")
+        try:
+            result = await self.engine.run(self._keyed(lambda key: restore_set(
+                self.cluster, dataclasses.replace(request, dry_run=True, encryption_key=key))))
+        except KsreError as exc:
+            self.notify(str(exc), title="Restore refused", severity="error", timeout=15)
+            return
+        if result.preflight is not None and await self.push_screen_wait(
+                SetPreflightScreen(result.preflight, check_only=request.dry_run)):
+            self._start_set_restore(request)
+
+    def _start_set_restore(self, request: SetRestoreRequest) -> None:
+        where = f"{request.topic_prefix}*" if request.topic_prefix else "same names"
+        job = Job("restore set", f"{request.set_id} → {self.cluster.name} ({where})")
+        self._tell_webhooks(job)
+        job.worker = self.run_worker(self._run_set_restore(job, request), group="jobs", exit_on_error=False)
+        self._job_changed(job)
+        self.action_show_tab("jobs")
+
+    async def _run_set_restore(self, job: Job, request: SetRestoreRequest) -> None:
+        from kafka_sre_tui.engine.restore.set_events import SetRestoreProgress
+        from kafka_sre_tui.engine.restore.set_restore import restore_set
+
+        def emit(event: object) -> None:
+            if isinstance(event, SetRestoreProgress):
+                job.records, job.mb_per_second = event.records, event.mb_per_second
+                job.fraction, job.eta_seconds = event.fraction, event.eta_seconds
+                job.detail = (f"topics {event.topics_done}/{event.topics_total} done · {event.topic} "
+                              f"{event.topic_fraction:.0%}")
+                self.post_message(JobChanged(job))
+
+        def done(result: SetRestoreResult) -> None:
+            written = result.metrics.messages if result.metrics else 0
+            missed = result.groups_not_committed
+            job.fraction = 1.0
+            names = ", ".join(f"{g.commit.group} ({g.topic})" for g in missed)
+            job.detail = f"{written:,} records written into {len(result.topics)} topics" + (
+                f"; groups not committed: {names}" if missed else "")
+            job.metrics = dataclasses.asdict(result.metrics) if result.metrics else {}
+
+        await self._supervise(job, self._keyed(lambda key: restore_set(
+            self.cluster, dataclasses.replace(request, encryption_key=key), self._on_ui(emit, job))), done,
+                              lambda: "resumable: R again with Resume (Advanced), or kafka-sre-tui restore --resume")
 
     @on(DataTable.RowSelected, "#backups-table")
     def _open_backup(self, event: DataTable.RowSelected) -> None:
