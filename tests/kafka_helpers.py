@@ -11,10 +11,19 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 async def create_topic(bootstrap: str, name: str, partitions: int, configs: dict[str, str] | None = None,
                        replicas: int = 1) -> None:
+    """Create ``name`` and wait until the brokers' metadata shows every partition with a leader: on a
+    loaded machine a test that reads metadata at once may not see the topic yet."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, partitions, replicas, topic_configs=configs or {})])
+        for _ in range(300):
+            [found] = await admin.describe_topics([name])
+            leaders = [p["leader"] for p in found.get("partitions", [])]
+            if found.get("error_code") == 0 and len(leaders) == partitions and all(x >= 0 for x in leaders):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"topic {name} has no leader for every partition 30 s after its creation")
     finally:
         await admin.close()
 
