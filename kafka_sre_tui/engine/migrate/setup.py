@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.errors import ConfigError, KafkaRequestFailed, KsreError
 from kafka_sre_tui.engine.inspect.cluster import topic_configs
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, READ_COMMITTED, list_offsets
 from kafka_sre_tui.engine.kafka.session import KafkaSession, topic_not_found
 from kafka_sre_tui.engine.migrate.request import MigrateRequest
+from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.restore.plan import PartitionSelection
 from kafka_sre_tui.engine.restore.state import (
     PartitionProgress,
@@ -59,6 +60,12 @@ async def inspect_source(session: KafkaSession, topic: str) -> SourceTopic:
     stable, own = await asyncio.gather(list_offsets(session, leaders, LATEST, READ_COMMITTED),
                                        topic_configs(session, [topic]))
     earliest = await list_offsets(session, leaders, EARLIEST)
+    unknown = sorted(p for p in range(found.partitions)
+                     if TopicPartition(topic, p) not in stable or TopicPartition(topic, p) not in earliest)
+    if unknown:  # an unknown end read as 0 would plan a copy of nothing and call it done
+        raise KafkaRequestFailed(f"the offsets of partition(s) {', '.join(map(str, unknown))} of '{topic}' on "
+                                 f"cluster '{session.cluster.name}' are unknown (no leader answered); retry when "
+                                 "every partition has a leader", retriable=True)
     return SourceTopic(found.cluster_id, found.partitions, rf, {tp.partition: o for tp, o in earliest.items()},
                        {tp.partition: o for tp, o in stable.items()}, own.get(topic, {}),
                        {k: str(v) for k, v in found.configs.items() if v is not None})
