@@ -98,12 +98,16 @@ class _WorkerPrinter:
 
     def __call__(self, event: WorkerEvent) -> None:
         from kafka_sre_tui.engine.backup.workers import WorkerAssigned, WorkerFenced, WorkerProgress
+        from kafka_sre_tui.engine.jobs import Retrying
 
         if isinstance(event, WorkerAssigned):
             self.line.close()
             print(f"worker {event.worker} (generation {event.generation}) of set {event.set_id}: backing up "
                   f"{event.claimed} partitions ({event.done} already done, {event.refused} held by a newer owner)",
                   file=sys.stderr, flush=True)
+        elif isinstance(event, Retrying):
+            self.line.close()
+            print(f"cluster away: {event.describe()}", file=sys.stderr, flush=True)
         elif isinstance(event, WorkerFenced):
             self.line.close()
             print(f"fenced: {event.message}", file=sys.stderr, flush=True)

@@ -14,7 +14,6 @@ seals the set; the others see ``set.json`` and return it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +35,8 @@ from kafka_sre_tui.engine.backup.workers_fence import Fenced, Owner, claim, read
 from kafka_sre_tui.engine.backup.workers_set import JoinedSet, join_set, seal_if_done
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.inspect.groups import describe_group
-from kafka_sre_tui.engine.jobs import Checkpointed
+from kafka_sre_tui.engine.jobs import Checkpointed, Retrying
+from kafka_sre_tui.engine.kafka.retry import retry_while_away
 from kafka_sre_tui.engine.kafka.session import KafkaSession, client_settings
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.storage.backup_set import SET_MANIFEST, SetManifest, member_dir, read_set_manifest
@@ -46,7 +46,8 @@ from kafka_sre_tui.engine.storage.manifest import MANIFEST
 
 SESSION_TIMEOUT_MS = 10_000  # a killed worker's partitions move after this (broker minimum: 6 s)
 HEARTBEAT_MS = 1_000
-MAX_POLL_INTERVAL_MS = 300_000  # also the rebalance timeout: a revoking worker checkpoints within it
+MAX_POLL_INTERVAL_MS = 300_000
+REBALANCE_TIMEOUT_MS = 60_000  # a revoking worker checkpoints what it holds within this
 POLL_MS = 200
 
 Now = Callable[[], datetime]
@@ -87,7 +88,7 @@ class WorkerFenced:
     message: str
 
 
-WorkerEvent = WorkerAssigned | WorkerProgress | WorkerFenced | Checkpointed
+WorkerEvent = WorkerAssigned | WorkerProgress | WorkerFenced | Checkpointed | Retrying
 WorkerEmit = Callable[[WorkerEvent], None]
 
 
@@ -112,14 +113,18 @@ async def backup_set_worker(cluster: ClusterConfig, request: SetRequest, group: 
         raise ConfigError(f"--workers-group '{group}': give a group name without '/'")
     base = prepare_base(request.base_path)
     started = now()
-    async with KafkaSession(cluster) as session:
-        joined = await join_set(session, base, request, group, started, now)
-        if isinstance(joined, SetManifest):
-            return SetResult(joined.set_id, base / joined.set_id, joined, (joined.set_id,),
-                             ("the group's other workers completed this set",))
-        worker = _Worker(session, cluster, joined, request, group, emit, now)
-        manifest = await worker.run(stop or asyncio.Event(), check_seconds)
-    return SetResult(joined.set_id, joined.folder, manifest, (joined.set_id,), tuple(link_notes(manifest)))
+
+    async def attempt(_again: bool) -> SetResult:  # again: rejoin the same set and the group
+        async with KafkaSession(cluster) as session:
+            joined = await join_set(session, base, request, group, started, now)
+            if isinstance(joined, SetManifest):
+                return SetResult(joined.set_id, base / joined.set_id, joined, (joined.set_id,),
+                                 ("the group's other workers completed this set",))
+            worker = _Worker(session, cluster, joined, request, group, emit, now)
+            manifest = await worker.run(stop or asyncio.Event(), check_seconds)
+        return SetResult(joined.set_id, joined.folder, manifest, (joined.set_id,), tuple(link_notes(manifest)))
+
+    return await retry_while_away(attempt, cluster.retry_seconds, emit)
 
 
 class _Worker:
@@ -140,7 +145,8 @@ class _Worker:
             **client_settings(self.cluster), group_id=self.group, enable_auto_commit=False,
             auto_offset_reset="latest", partition_assignment_strategy=(StickyPartitionAssignor,),
             session_timeout_ms=SESSION_TIMEOUT_MS, heartbeat_interval_ms=HEARTBEAT_MS,
-            max_poll_interval_ms=MAX_POLL_INTERVAL_MS, max_partition_fetch_bytes=1 << 10)
+            max_poll_interval_ms=MAX_POLL_INTERVAL_MS, rebalance_timeout_ms=REBALANCE_TIMEOUT_MS,
+            max_partition_fetch_bytes=1 << 10)
         self.consumer = consumer
         consumer.subscribe(topics=sorted({tp.topic for tp in self.plans}), listener=_Listener(self))
         await consumer.start()
@@ -267,7 +273,6 @@ class _Progress:
     def emit_now(self) -> None:
         self._last = time.monotonic()
         each = self.parts.values()
-        with contextlib.suppress(Exception):  # progress must never stop the backup
-            self.emit(WorkerProgress(self.set_id, self.owner.worker, self.owner.generation, len(self.parts),
-                                     sum(p.done for p in each), sum(p.records for p in each),
-                                     sum(p.raw_bytes for p in each)))
+        self.emit(WorkerProgress(self.set_id, self.owner.worker, self.owner.generation, len(self.parts),
+                                 sum(p.done for p in each), sum(p.records for p in each),
+                                 sum(p.raw_bytes for p in each)))
