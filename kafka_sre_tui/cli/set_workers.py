@@ -10,7 +10,7 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
-from kafka_sre_tui.engine.errors import ConfigError
+from kafka_sre_tui.engine.errors import ConfigError, KsreError
 
 if TYPE_CHECKING:
     from kafka_sre_tui.config import ClusterConfig
@@ -71,7 +71,8 @@ def run_workers(count: int, group: str) -> str:
             signal.signal(sig, handler)
     failed = [f"worker {i + 1} (pid {c.pid}) exited {c.returncode}" for i, c in enumerate(children) if c.returncode]
     if failed:
-        raise ConfigError(f"{'; '.join(failed)}: see its error above; the set is resumable with the same command")
+        raise KsreError(f"{'; '.join(failed)}: see the errors above (the progress of a set its workers started is "
+                        "kept: the same command continues it)")
     return next(line for out in outputs for line in out.splitlines()[-1:] if line)
 
 
