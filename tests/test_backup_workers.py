@@ -137,7 +137,7 @@ async def test_workers_n_starts_processes_on_this_host(kafka_cluster: LocalKafka
                "--backup-dir", str(tmp_path / "b"), "--workers", "2", "--name", "fleet", "--json"]
     done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stderr.count("backing up") >= 2  # both workers joined the group
+    assert done.stderr.count(" complete\n") == 2 and "backing up" in done.stderr  # two workers, one set
     set_id = json.loads(done.stdout)["set_id"]
     base = open_location(tmp_path / "b")
     manifest, intact = read_set_manifest(set_dir(base, set_id))
