@@ -37,7 +37,8 @@ EXIT_OK, EXIT_FAILED = 0, 1
 def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     restore = sub.add_parser("restore", parents=[parents["common"], parents["cluster"], parents["json"]],
                              help="restore a backup into a topic: verified, checked first, resumable exactly once")
-    restore.add_argument("--backup-id", "-b", required=True, help="the backup to restore (see: backups list)")
+    restore.add_argument("--backup-id", "-b", required=True,
+                         help="the backup or backup set to restore (see: backups list); a set's chain is followed")
     add_encryption_options(restore, "read an encrypted backup with")
     restore.add_argument("--backup-dir", metavar="DIR", help="backups directory (default: [backup] base_path)")
     restore.add_argument("--target-topic", "-t", help="topic to write into (default: the backed-up topic's name)")
@@ -67,6 +68,12 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
                          help="how often progress is made durable (default 1 s)")
     add_retry_option(restore)
     restore.add_argument("--state-dir", metavar="DIR", help="restore checkpoints (default: BACKUP_DIR/.restores)")
+    sets = restore.add_argument_group("backup sets")
+    sets.add_argument("--topics", type=_patterns, metavar="PATTERN,...",
+                      help="restore only the set's topics matching these (shell-style: orders-*,payments)")
+    sets.add_argument("--topic-map", type=_topic_map, metavar="SRC:DST,...",
+                      help="restore topic SRC into DST (the others keep their names)")
+    sets.add_argument("--topic-prefix", metavar="P", help="restore every topic T into PT")
 
 
 def _partition_map(text: str) -> dict[int, int]:
@@ -74,6 +81,19 @@ def _partition_map(text: str) -> dict[int, int]:
 
     try:
         return parse_partition_map(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _patterns(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.split(",") if p.strip())
+
+
+def _topic_map(text: str) -> dict[str, str]:
+    from kafka_sre_tui.engine.restore.set_request import parse_topic_map
+
+    try:
+        return parse_topic_map(text)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -148,8 +168,15 @@ def cmd_restore(args: argparse.Namespace, config: AppConfig) -> int:
     import asyncio
 
     from kafka_sre_tui.cli import output
+    from kafka_sre_tui.cli.restore_set import SET_ONLY, cmd_restore_set, is_set_id
     from kafka_sre_tui.engine.restore.run import restore_backup
 
+    if is_set_id(backup_base(args, config), args.backup_id):
+        return cmd_restore_set(args, config)
+    given = [option for option, name in SET_ONLY if getattr(args, name) is not None]
+    if given:
+        raise ConfigError(f"{', '.join(given)} apply to backup sets; {args.backup_id} is a one-topic backup: "
+                          "use --target-topic")
     request = request_from(args, config)
     reporter = _Reporter(args.json)
     try:

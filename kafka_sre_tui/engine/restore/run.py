@@ -61,27 +61,31 @@ from kafka_sre_tui.engine.target.topic import (
     timestamps_kept,
 )
 
+VerifiedPlan = tuple[Manifest, list[PartitionSelection], dict[int, RangeStats]]
+
 
 async def restore_backup(cluster: ClusterConfig, request: RestoreRequest, emit: Emit = ignore,
                          now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                         settle_seconds: float = 0.5) -> RestoreResult:
+                         settle_seconds: float = 0.5, verified: VerifiedPlan | None = None) -> RestoreResult:
     """Restore a backup. While the cluster is away (a broker restarting) the restore pauses and then
     resumes from its durable state exactly as ``--resume`` does (nothing written twice), for up to
-    ``cluster.retry_seconds``; past that it stops, resumable, with the error."""
+    ``cluster.retry_seconds``; past that it stops, resumable, with the error. ``verified``: what
+    :func:`verified_plan` gave the caller for this request just before (a set restore verifies every
+    member before its first write), so the backup is not read once more to verify it again."""
     validate_request(request)
     parameters = request_parameters(request, "backup_base", "dry_run")
     refuse_read_only(cluster.read_only and not request.dry_run, cluster.name, cluster.source, "restore",
                      "restore into", "pick another --cluster", topic=request.target_topic, parameters=parameters)
     if request.dry_run:
-        return await _restore(cluster, request, emit, now, settle_seconds, AuditOutcome())
+        return await _restore(cluster, request, emit, now, settle_seconds, AuditOutcome(), verified)
     with audited("restore", cluster=cluster.name, topic=request.target_topic, parameters=parameters) as outcome:
-        result = await _restore(cluster, request, emit, now, settle_seconds, outcome)
+        result = await _restore(cluster, request, emit, now, settle_seconds, outcome, verified)
         outcome.parameters["records_written"] = result.metrics.messages if result.metrics else 0
         return result
 
 
 async def _restore(cluster: ClusterConfig, request: RestoreRequest, emit: Emit, now: Callable[[], datetime],
-                   settle_seconds: float, outcome: AuditOutcome) -> RestoreResult:
+                   settle_seconds: float, outcome: AuditOutcome, verified: VerifiedPlan | None) -> RestoreResult:
     folder = find_backup(request.backup_base, request.backup_id)
     unlock_backup(folder, request.encryption_key)  # the right key, or a clear error before anything
     keep_large_buffers()
@@ -90,7 +94,7 @@ async def _restore(cluster: ClusterConfig, request: RestoreRequest, emit: Emit, 
     async def attempt(again: bool) -> RestoreResult:
         resume = request.resume or (again and bool(wrote_state))
         return await _restore_once(cluster, dataclasses.replace(request, resume=resume), folder, emit, now,
-                                   settle_seconds, wrote_state, outcome)
+                                   settle_seconds, wrote_state, outcome, None if resume else verified)
 
     def resumable() -> str | None:
         return "the restore is incomplete: continue it with the same command and --resume" if wrote_state else None
@@ -100,8 +104,8 @@ async def _restore(cluster: ClusterConfig, request: RestoreRequest, emit: Emit, 
 
 async def _restore_once(cluster: ClusterConfig, request: RestoreRequest, folder: Location, emit: Emit,
                         now: Callable[[], datetime], settle_seconds: float, wrote_state: list[Path],
-                        outcome: AuditOutcome) -> RestoreResult:
-    manifest, selections, stats = await _verified_plan(folder, request)
+                        outcome: AuditOutcome, verified: VerifiedPlan | None) -> RestoreResult:
+    manifest, selections, stats = verified or await verified_plan(folder, request)
     if request.target_topic is None:  # the manifest's name becomes a topic and a directory name: check it
         check_topic_name(str(manifest.topic.get("name")), "the backed-up topic's name")
     topic = outcome.topic = request.target_topic or manifest.topic["name"]
@@ -150,8 +154,7 @@ async def _restore_once(cluster: ClusterConfig, request: RestoreRequest, folder:
                 preflight=preflight)
 
 
-async def _verified_plan(folder: Location, request: RestoreRequest
-                         ) -> tuple[Manifest, list[PartitionSelection], dict[int, RangeStats]]:
+async def verified_plan(folder: Location, request: RestoreRequest) -> VerifiedPlan:
     """Verify every checksum of the backup and, in the same pass, read the selected records' facts for
     the preflight (not when resuming). Damage found by the verification is what is reported, whatever
     the selection made of it."""
