@@ -21,7 +21,8 @@ from aiokafka import AIOKafkaProducer
 
 from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.inspect.groups import committed_offsets_for_topics
+from kafka_sre_tui.engine.backup.workers import WORKER_CLIENT_ID
+from kafka_sre_tui.engine.inspect.groups import committed_offsets_for_topics, describe_group
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.storage.backup_set import member_dir, read_set_manifest, set_dir
 from kafka_sre_tui.engine.storage.manifest import read_manifest
@@ -87,6 +88,9 @@ async def test_workers_share_a_set_through_a_kill_and_a_late_joiner(
     victim.wait(10)
     await asyncio.sleep(1)
     workers.append(start())  # a late joiner: the group rebalances onto it
+    async with KafkaSession(ClusterConfig(name="t", bootstrap_servers=tuple(bs.split(",")))) as session:
+        members = (await describe_group(session, group)).members
+    assert members and {m.client_id for m in members} == {WORKER_CLIENT_ID}  # how listings tell it apart
 
     outputs = [await asyncio.to_thread(w.communicate, timeout=150) for w in workers]
     assert [w.returncode for w in workers] == [0, 0, 0], outputs

@@ -49,6 +49,7 @@ HEARTBEAT_MS = 1_000
 MAX_POLL_INTERVAL_MS = 300_000
 REBALANCE_TIMEOUT_MS = 60_000  # a revoking worker checkpoints what it holds within this
 POLL_MS = 200
+WORKER_CLIENT_ID = "kafka-sre-tui-backup-worker"  # how a groups listing tells a workers group from a real consumer
 
 Now = Callable[[], datetime]
 
@@ -138,11 +139,13 @@ class _Worker:
         check_key(joined.set_id, joined.plan.encryption, request.encryption_key)
         self.consumer: AIOKafkaConsumer | None = None
         self.task: asyncio.Task[None] | None = None
+        self.failure: BaseException | None = None  # raised by the main loop, not lost in a rebalance callback
         self.worker_id = "?"
 
     async def run(self, stop: asyncio.Event, check_seconds: float) -> SetManifest:
         consumer = AIOKafkaConsumer(
-            **client_settings(self.cluster), group_id=self.group, enable_auto_commit=False,
+            **{**client_settings(self.cluster), "client_id": WORKER_CLIENT_ID}, group_id=self.group,
+            enable_auto_commit=False,
             auto_offset_reset="latest", partition_assignment_strategy=(StickyPartitionAssignor,),
             session_timeout_ms=SESSION_TIMEOUT_MS, heartbeat_interval_ms=HEARTBEAT_MS,
             max_poll_interval_ms=MAX_POLL_INTERVAL_MS, rebalance_timeout_ms=REBALANCE_TIMEOUT_MS,
@@ -173,24 +176,31 @@ class _Worker:
             await consumer.stop()  # leaves the group; nothing is committed (auto-commit is off)
 
     def _raise_if_failed(self) -> None:
-        task = self.task
-        if task is None or not task.done() or task.cancelled():
-            return
-        failed = task.exception()
+        if self.failure is not None:
+            raise self.failure
+        if self.task is not None and self.task.done():
+            self._collect(self.task)
+            self.task = None
+            if self.failure is not None:
+                raise self.failure
+
+    def _collect(self, task: asyncio.Task[None]) -> None:
+        """A finished backup task: fenced is reported and survived, any other error fails the worker."""
+        failed = None if task.cancelled() else task.exception()
         if isinstance(failed, Fenced):
             self.emit(WorkerFenced(self.joined.set_id, self.worker_id, str(failed)))
-            self.task = None
-        elif failed is not None:
-            raise failed
+        elif failed is not None and self.failure is None:
+            self.failure = failed
 
     async def stop_task(self) -> None:
         """Stop backing up (a rebalance revokes the partitions): the fetch loop checkpoints what it holds."""
         task, self.task = self.task, None
-        if task is not None and not task.done():
+        if task is None:
+            return
+        if not task.done():
             task.cancel()
             await asyncio.wait([task])
-        if task is not None and task.done() and not task.cancelled() and isinstance(task.exception(), Fenced):
-            self.emit(WorkerFenced(self.joined.set_id, self.worker_id, str(task.exception())))
+        self._collect(task)
 
     def start_task(self, assigned: set[AioTP]) -> None:
         consumer = self.consumer
