@@ -1,8 +1,8 @@
 """Worker processes of one Kafka group writing one backup set into a real S3 server (s3proxy) from a
-3-broker cluster: one worker is killed with SIGKILL mid-run and another joins later; the set completes,
-every member verifies, every topic's records equal the source's exactly (no gap, no duplicate), the
-killed worker's partitions were taken over from their last durable offset, and the group never
-committed an offset."""
+3-broker cluster: one worker is killed with SIGKILL mid-run, another joins later, and a third is stalled
+(SIGSTOP) past the session timeout and then woken; the set completes, every member verifies, every
+topic's records equal the source's exactly (no gap, no duplicate), partitions were taken over from their
+last durable offset, only the owners' segments remain, and the group never committed an offset."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 
 from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.backup.workers import WORKER_CLIENT_ID
+from kafka_sre_tui.engine.backup.workers import SESSION_TIMEOUT_MS, WORKER_CLIENT_ID
 from kafka_sre_tui.engine.inspect.groups import committed_offsets_for_topics, describe_group
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.storage.backup_set import member_dir, read_set_manifest, set_dir
@@ -91,6 +91,10 @@ async def test_workers_share_a_set_through_a_kill_and_a_late_joiner(
     async with KafkaSession(ClusterConfig(name="t", bootstrap_servers=tuple(bs.split(",")))) as session:
         members = (await describe_group(session, group)).members
     assert members and {m.client_id for m in members} == {WORKER_CLIENT_ID}  # how listings tell it apart
+    stale = workers[0]
+    stale.send_signal(signal.SIGSTOP)  # a stalled worker: thrown out of the group while it holds partitions
+    await asyncio.sleep(SESSION_TIMEOUT_MS / 1000 + 3)
+    stale.send_signal(signal.SIGCONT)  # it wakes with unsaved progress on partitions that moved: fenced
 
     outputs = [await asyncio.to_thread(w.communicate, timeout=150) for w in workers]
     assert [w.returncode for w in workers] == [0, 0, 0], outputs
@@ -115,6 +119,10 @@ async def test_workers_share_a_set_through_a_kill_and_a_late_joiner(
     assert moved >= 1  # at least one partition was continued by a later owner
     leftovers = [f for f in s3proxy.stored_files(s3_bucket) if f.endswith(("state.json", ".tmp", "set-plan.json"))]
     assert leftovers == []
+    listed = {f"dr/{set_id}/topics/{m.member_id}/{s.file}" for m in manifest.members
+              for p in read_manifest(member_dir(set_dir(base, set_id), m.member_id))[0].partitions for s in p.segments}
+    stored = {f for f in s3proxy.stored_files(s3_bucket) if f.endswith(".kseg")}
+    assert stored == listed  # a fenced owner's late segments were never listed, and were deleted
 
     async with KafkaSession(ClusterConfig(name="t", bootstrap_servers=tuple(bs.split(",")))) as session:
         committed = await committed_offsets_for_topics(session, [m.name for m in manifest.members])
