@@ -32,6 +32,7 @@ from kafka_sre_tui.engine.backup.set_events import SetResult
 from kafka_sre_tui.engine.backup.set_plan import SetRequest, validate_set_request
 from kafka_sre_tui.engine.backup.set_run import check_same_topics, link_notes, resume_hint
 from kafka_sre_tui.engine.backup.workers_fence import Fenced, Owner, claim, read_state
+from kafka_sre_tui.engine.backup.workers_label import WORKER_CLIENT_ID
 from kafka_sre_tui.engine.backup.workers_set import JoinedSet, join_set, seal_if_done
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.inspect.groups import describe_group
@@ -49,7 +50,6 @@ HEARTBEAT_MS = 1_000
 MAX_POLL_INTERVAL_MS = 300_000
 REBALANCE_TIMEOUT_MS = 60_000  # a revoking worker checkpoints what it holds within this
 POLL_MS = 200
-WORKER_CLIENT_ID = "kafka-sre-tui-backup-worker"  # how a groups listing tells a workers group from a real consumer
 
 Now = Callable[[], datetime]
 
