@@ -59,15 +59,19 @@ def add_commands(sub: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
     check = sub.add_parser("verify", parents=[common, json_flag, where],
                            help="recompute every checksum of a backup; exit 1 on damage")
     check.add_argument("backup_id")
+    check.add_argument("--no-chain", action="store_true",
+                       help="a backup set: check this link only, not the links of its chain before it")
     add_encryption_options(check, "check an encrypted backup with")
 
     backups = sub.add_parser("backups", parents=[common], help="list, show or prune backups")
     actions = backups.add_subparsers(dest="backups_action", metavar="ACTION", required=True)
     actions.add_parser("list", parents=[common, json_flag, where], help="every backup with its status and size")
-    show = actions.add_parser("show", parents=[common, json_flag, where], help="one backup's manifest")
+    show = actions.add_parser("show", parents=[common, json_flag, where],
+                              help="one backup's manifest; a set's chain and what it covers per topic")
     show.add_argument("backup_id")
     pruning = actions.add_parser("prune", parents=[common, json_flag, where],
-                                 help="delete backups past retention_days, then oldest past max_backup_size_gb")
+                                 help="delete backups past retention_days, then oldest past max_backup_size_gb "
+                                      "(a chain of sets: whole, or kept whole)")
     pruning.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
 
 
@@ -178,10 +182,13 @@ def _partition_json(p: Any) -> dict[str, Any]:
 def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
     import asyncio
 
-    from kafka_sre_tui.cli import output
-    from kafka_sre_tui.engine.backup.catalog import verify
+    from kafka_sre_tui.cli import backup_sets, output
+    from kafka_sre_tui.engine.backup.catalog import is_backup_set, verify
 
-    result = asyncio.run(verify(backup_base(args, config), args.backup_id, encryption_key(args, config)))
+    base = backup_base(args, config)
+    if is_backup_set(base, args.backup_id):
+        return backup_sets.verify(base, args.backup_id, encryption_key(args, config), not args.no_chain, args.json)
+    result = asyncio.run(verify(base, args.backup_id, encryption_key(args, config)))
     mb_s = result.bytes_checked / 1e6 / result.seconds if result.seconds > 0 else 0.0
     if args.json:
         output.emit_json({"backup_id": result.backup_id, "intact": result.intact, "records": result.records,
@@ -198,23 +205,16 @@ def cmd_verify(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_backups(args: argparse.Namespace, config: AppConfig) -> int:
-    from kafka_sre_tui.cli import output
-    from kafka_sre_tui.engine.backup.catalog import find_backup, list_backups, prune
+    from kafka_sre_tui.cli import backup_sets, output
+    from kafka_sre_tui.engine.backup.catalog import find_backup, is_backup_set, list_backups, prune
     from kafka_sre_tui.engine.storage.manifest import read_manifest
 
     base = backup_base(args, config)
     if args.backups_action == "list":
-        items = list_backups(base)
-        if args.json:
-            output.emit_json([{"backup_id": b.backup_id, "status": b.status, "topic": b.topic,
-                               "created_at": b.created_at.isoformat(), "records": b.records,
-                               "size_bytes": b.size_bytes, "compression": b.compression} for b in items])
-        else:
-            output.table(f"Backups in {base} ({len(items)})",
-                         ["Backup id", "Status", "Topic", "Created (UTC)", "Records", "Size", "Codec"],
-                         [(b.backup_id, b.status, b.topic, f"{b.created_at:%Y-%m-%d %H:%M:%S}", f"{b.records:,}",
-                           f"{b.size_bytes / 1e6:,.1f} MB", b.compression) for b in items])
+        backup_sets.print_list(base, list_backups(base), args.json)
         return EXIT_OK
+    if args.backups_action == "show" and is_backup_set(base, args.backup_id):
+        return backup_sets.show(base, args.backup_id, args.json)
     if args.backups_action == "show":
         manifest, intact = read_manifest(find_backup(base, args.backup_id))
         doc = asdict(manifest) | {"manifest_intact": intact}
@@ -224,12 +224,5 @@ def cmd_backups(args: argparse.Namespace, config: AppConfig) -> int:
         return EXIT_OK
     decisions = prune(base, config.backup.retention_days, config.backup.prune_limit_gb, datetime.now(UTC),
                       args.dry_run)
-    verb = "would delete" if args.dry_run else "deleted"
-    if args.json:
-        output.emit_json([{"backup_id": d.backup.backup_id, "reason": d.reason, "size_bytes": d.backup.size_bytes,
-                           "deleted": not args.dry_run} for d in decisions])
-    else:
-        for d in decisions:
-            print(f"{verb} {d.backup.backup_id} ({d.backup.size_bytes / 1e6:,.1f} MB): {d.reason}")
-        print(f"{len(decisions)} backups {verb}")
+    backup_sets.print_prune(decisions, args.dry_run, args.json)
     return EXIT_OK

@@ -27,7 +27,6 @@ from kafka_sre_tui.config import MIN_REFRESH_SECONDS, AppConfig, ClusterConfig, 
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.tui.engine_thread import EngineThread
 from kafka_sre_tui.tui.gc_schedule import GcSchedule
-from kafka_sre_tui.tui.job_actions import JobActions
 from kafka_sre_tui.tui.messages import (
     ClusterProbed,
     DataLossLoaded,
@@ -39,6 +38,7 @@ from kafka_sre_tui.tui.messages import (
 )
 from kafka_sre_tui.tui.palette import KafkaObjects
 from kafka_sre_tui.tui.refresh import ClusterRefresher, Refresher
+from kafka_sre_tui.tui.set_jobs import SetJobs
 from kafka_sre_tui.tui.themes import load_project_themes
 from kafka_sre_tui.tui.widgets.backups_pane import BackupsPane
 from kafka_sre_tui.tui.widgets.clusters_pane import ClustersPane
@@ -48,8 +48,8 @@ from kafka_sre_tui.tui.widgets.live_table import LiveTable
 from kafka_sre_tui.tui.widgets.topics_pane import TopicsPane
 
 
-class KsreApp(JobActions):
-    COMMANDS = JobActions.COMMANDS | {KafkaObjects}  # `:` jumps to a cluster, topic or group by name
+class KsreApp(SetJobs):
+    COMMANDS = SetJobs.COMMANDS | {KafkaObjects}  # `:` jumps to a cluster, topic or group by name
     CSS_PATH = "app.tcss"
     TITLE = "kafka-sre-tui"
     AUTO_FOCUS = "#topics-table"

@@ -18,8 +18,9 @@ if TYPE_CHECKING:  # the backup engine loads with the pane's first listing
     from kafka_sre_tui.engine.backup.catalog import BackupSummary
     from kafka_sre_tui.engine.storage.store import Location
 
-COLUMNS = (("Backup id", "id"), ("Status", "status"), ("Topic", "topic"), ("Created (UTC)", "created"),
-           ("Records", "records"), ("Size", "size"), ("Codec", "codec"))
+COLUMNS = (("Backup id", "id"), ("Status", "status"), ("Kind", "kind"), ("Topic", "topic"),
+           ("Created (UTC)", "created"), ("Records", "records"), ("Size", "size"),
+           ("Codec", "codec"), ("Chain base", "chain"))
 
 
 class BackupsPane(Vertical):
@@ -33,7 +34,8 @@ class BackupsPane(Vertical):
         self.backups: list[BackupSummary] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(f"in {self.base} · n new backup · v verify · R restore into this cluster", classes="pane-help")
+        yield Static(f"in {self.base} · n new backup · Enter show (a set: its chain) · v verify · "
+                     "R restore into this cluster", classes="pane-help")
         yield self.table
 
     def on_mount(self) -> None:
@@ -52,8 +54,9 @@ class BackupsPane(Vertical):
             self.backups = []
             self.app.notify(str(exc), title="Backups", severity="error", timeout=15)
         rows: dict[str, tuple[Any, ...]] = {
-            b.backup_id: (b.backup_id, b.status, b.topic, f"{b.created_at:%Y-%m-%d %H:%M:%S}", num(b.records),
-                          num(round(b.size_bytes / 1e6, 1), " MB"), b.compression) for b in self.backups}
+            b.backup_id: (b.backup_id, b.status, kind_text(b), b.topic, f"{b.created_at:%Y-%m-%d %H:%M:%S}",
+                          num(b.records), num(round(b.size_bytes / 1e6, 1), " MB"), b.compression, _chain_base(b))
+            for b in self.backups}
         sync_rows(self.table, rows)
 
     def selected(self) -> BackupSummary | None:
@@ -62,6 +65,17 @@ class BackupsPane(Vertical):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((b for b in self.backups if b.backup_id == key), None)
+
+
+def kind_text(b: BackupSummary) -> str:
+    """As ``backups list`` prints it: ``topic``, ``full``, ``incremental #2``."""
+    from kafka_sre_tui.cli.backup_sets import kind_text as text
+
+    return text(b)
+
+
+def _chain_base(b: BackupSummary) -> str:
+    return b.chain_base if b.is_set and b.chain_base and b.chain_base != b.backup_id else ""
 
 
 async def _listed(base: Location) -> list[BackupSummary]:
