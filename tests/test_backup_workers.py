@@ -128,9 +128,9 @@ async def test_workers_share_a_set_through_a_kill_and_a_late_joiner(
         committed = await committed_offsets_for_topics(session, [m.name for m in manifest.members])
     assert group not in committed  # membership only: no offset a real consumer could be mistaken for
 
-    config = _config(tmp_path, s3proxy)
-    again = await asyncio.to_thread(main, ["--config", config, "backups", "list", "--backup-dir", url])
-    assert again == 0
+    verified = await asyncio.to_thread(main, ["--config", _config(tmp_path, s3proxy), "verify", set_id,
+                                              "--backup-dir", url])
+    assert verified == 0  # every member, its records against set.json, and set.json's checksum
 
 
 async def test_workers_n_starts_processes_on_this_host(kafka_cluster: LocalKafkaCluster, unique: str,
