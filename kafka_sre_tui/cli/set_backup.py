@@ -32,6 +32,9 @@ def add_set_options(backup: argparse.ArgumentParser) -> None:
     backup.add_argument("--roll-seconds", type=float, default=60.0, help="seal a link this often (default 60 s)")
     backup.add_argument("--roll-bytes", type=int,
                         help="seal sooner once about this many bytes of records wait (estimated)")
+    from kafka_sre_tui.cli.set_workers import add_worker_options
+
+    add_worker_options(backup)
 
 
 def wants_set(args: argparse.Namespace) -> bool:
@@ -40,7 +43,8 @@ def wants_set(args: argparse.Namespace) -> bool:
         return True
     used = [flag for flag, value in (("--exclude", args.exclude), ("--incremental", args.incremental),
                                      ("--incremental-from", args.incremental_from),
-                                     ("--continuous", args.continuous), ("--roll-bytes", args.roll_bytes)) if value]
+                                     ("--continuous", args.continuous), ("--roll-bytes", args.roll_bytes),
+                                     ("--workers-group", args.workers_group), ("--workers", args.workers)) if value]
     if used and not args.resume:
         raise ConfigError(f"{', '.join(used)} apply to a backup set: add --topics PATTERNS or --all-topics")
     return False
@@ -71,8 +75,10 @@ def cmd_set_backup(args: argparse.Namespace, config: AppConfig) -> int:
         continuous=args.continuous, roll_seconds=args.roll_seconds, roll_bytes=args.roll_bytes,
         max_concurrent_backups=config.backup.max_concurrent_backups, checkpoint_seconds=args.checkpoint_seconds,
         rate_limit_mb_s=args.rate_limit, encryption_key=encryption_key(args, config))
-    printer = _SetPrinter(args.json, request.continuous)
     cluster = cluster_from_args(args, config)
+    if args.workers is not None or args.workers_group:
+        return _cmd_workers(args, cluster, request)
+    printer = _SetPrinter(args.json, request.continuous)
 
     async def run() -> SetResult:
         if not request.continuous:
@@ -95,6 +101,28 @@ def cmd_set_backup(args: argparse.Namespace, config: AppConfig) -> int:
         raise
     printer.close()
     print_set_result(result, args.json, stopped=request.continuous)
+    return 0
+
+
+def _cmd_workers(args: argparse.Namespace, cluster: ClusterConfig, request: Any) -> int:
+    import os
+
+    from kafka_sre_tui.cli.set_workers import CHILD_ENV, default_group, run_worker, run_workers
+    from kafka_sre_tui.engine.backup.set_events import SetResult
+    from kafka_sre_tui.engine.storage.backup_set import read_set_manifest, set_dir
+    from kafka_sre_tui.engine.storage.store import open_location
+
+    if args.workers is not None:
+        set_id = run_workers(args.workers, default_group(args))
+        folder = set_dir(open_location(request.base_path), set_id)
+        manifest = read_set_manifest(folder)[0]
+        print_set_result(SetResult(set_id, folder, manifest, (set_id,)), args.json)
+        return 0
+    result = run_worker(cluster, request, default_group(args), args.json)
+    if os.environ.get(CHILD_ENV):
+        print(result.set_id)  # what the parent process reads
+    else:
+        print_set_result(result, args.json)
     return 0
 
 

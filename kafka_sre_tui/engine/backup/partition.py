@@ -5,6 +5,7 @@ Runs in a worker thread (compression releases the GIL), one call at a time per p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ class PartitionState:
     gaps: list[tuple[int, int]] = field(default_factory=list)
     gap_count: int = 0
     segments: list[SegmentInfo] = field(default_factory=list)
+    owner: dict[str, Any] | None = None  # a workers group's {"worker", "generation"} (see .workers_fence)
 
     @property
     def done(self) -> bool:
@@ -53,7 +55,10 @@ class PartitionState:
 
     @classmethod
     def load(cls, path: Location) -> PartitionState:
-        doc: dict[str, Any] = read_json(path)
+        return cls.from_json(read_json(path))
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> PartitionState:
         doc["segments"] = [segment_from_json(s) for s in doc["segments"]]
         doc["gaps"] = [tuple(g) for g in doc["gaps"]]
         return cls(**doc)
@@ -68,12 +73,14 @@ class PartitionState:
 
 class PartitionBackup:
     def __init__(self, folder: Location, state: PartitionState, codec: Codec, level: int | None,
-                 max_messages: int | None, cipher: BackupCipher | None = None) -> None:
+                 max_messages: int | None, cipher: BackupCipher | None = None,
+                 save_state: Callable[[Location, Any], None] = write_json, segment_tag: str = "") -> None:
         self.folder = folder
+        self.save_state = save_state  # a workers group's fenced write: raises once another worker owns it
         self.state = state
         self.position = state.next_offset  # fetched up to here; durable only up to state.next_offset
         self.max_messages = max_messages
-        self.writer = PartitionWriter(folder, state.partition, codec, level, cipher)
+        self.writer = PartitionWriter(folder, state.partition, codec, level, cipher, segment_tag)
         self._pending = _Pending(state)
         self._saved = False  # state.json holds self.state (written by this run)
 
@@ -171,7 +178,7 @@ class PartitionBackup:
         self.state = state
         folder = self.folder / "partitions" / str(self.state.partition)
         folder.make_dirs()
-        write_json(folder / STATE_FILE, asdict(self.state))
+        self.save_state(folder / STATE_FILE, asdict(self.state))
         self._saved = True
 
 

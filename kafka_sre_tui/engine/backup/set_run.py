@@ -211,7 +211,7 @@ async def _run(session: KafkaSession, folder: Location, plan: SetPlan, members: 
         if resume_hint(plan.set_id) in str(exc):
             raise
         raise StoreError(f"{exc}; {resume_hint(plan.set_id)}") from exc
-    manifest = _set_manifest(plan, [finished[m.backup_id] for m in members], errors,
+    manifest = build_set_manifest(plan, [finished[m.backup_id] for m in members], errors,
                              time.monotonic() - progress.started, now)
     write_set_manifest(folder, manifest)
     (folder / SET_PLAN).unlink(missing_ok=True)
@@ -239,7 +239,7 @@ async def check_same_topics(session: KafkaSession, set_id: str, members: list[Ba
                                  "new backup")
 
 
-def _set_manifest(plan: SetPlan, manifests: list[Manifest], errors: int, seconds: float, now: Now) -> SetManifest:
+def build_set_manifest(plan: SetPlan, manifests: list[Manifest], errors: int, seconds: float, now: Now) -> SetManifest:
     lost = {m.member_id: m.lost for m in plan.members}
     members = []
     for member_plan, manifest in zip(plan.members, manifests, strict=True):

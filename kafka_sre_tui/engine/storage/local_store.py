@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -32,6 +33,27 @@ class LocalDir(PosixPath):
 
     def write_atomic(self, data: bytes) -> None:
         write_atomic(self, data)
+
+    def read_versioned(self) -> tuple[bytes, str] | None:
+        try:
+            data = self.read_bytes()
+        except FileNotFoundError:
+            return None
+        return data, hashlib.sha256(data).hexdigest()
+
+    def write_if(self, data: bytes, version: str | None) -> str | None:
+        """Compare and write under an ``flock`` of the directory, so processes of this host (or of hosts
+        sharing a file system whose locks are coherent) see one order of writes."""
+        folder = os.open(self.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+            now = self.read_versioned()
+            if (now[1] if now is not None else None) != version:
+                return None
+            write_atomic(self, data)
+            return hashlib.sha256(data).hexdigest()
+        finally:
+            os.close(folder)  # releases the lock
 
     def open_read(self) -> contextlib.AbstractContextManager[Any]:
         return open(self, "rb")

@@ -168,6 +168,30 @@ class ObjectLocation:
         with self._errors("write"):
             obstore.put(self.root.store, self.key, data, use_multipart=False)
 
+    def read_versioned(self) -> tuple[bytes, str] | None:
+        import obstore
+
+        try:
+            with self._errors("read"):
+                got = obstore.get(self.root.store, self.key)
+                return bytes(got.bytes()), str(got.meta["e_tag"])
+        except FileNotFoundError:
+            return None
+
+    def write_if(self, data: bytes, version: str | None) -> str | None:
+        """A conditional PUT: ``If-None-Match: *`` to create, ``If-Match: ETAG`` to replace. A store that
+        ignores these headers would make this an ordinary PUT (S3 honours both since 2024; s3proxy does)."""
+        import obstore
+        from obstore.exceptions import AlreadyExistsError, PreconditionError
+
+        mode: Any = "create" if version is None else {"e_tag": version}
+        with self._errors("write"):
+            try:
+                put = obstore.put(self.root.store, self.key, data, use_multipart=False, mode=mode)
+            except (AlreadyExistsError, PreconditionError):
+                return None
+        return str(put["e_tag"])
+
     @contextlib.contextmanager
     def open_read(self) -> Iterator[_RangeReader]:
         import obstore

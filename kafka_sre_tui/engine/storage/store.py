@@ -7,7 +7,9 @@ from what the user wrote (``/srv/backups``, ``s3://bucket/dr``). A :class:`Locat
 kept its shape; the local implementation *is* a ``Path``.
 
 Writes are all-or-nothing in both stores: a small file is replaced atomically (:meth:`write_atomic`),
-a segment appears only when :meth:`SegmentSink.commit` succeeds, never half-written.
+a segment appears only when :meth:`SegmentSink.commit` succeeds, never half-written. Writers that share
+a file (the workers of one set) use the conditional pair :meth:`read_versioned` / :meth:`write_if`: a
+create-only write or a compare-and-swap on the version read (an ETag on an object store).
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class Location(Protocol):
     def unlink(self, missing_ok: bool = False) -> None: ...
     def size(self) -> int: ...
     def write_atomic(self, data: bytes) -> None: ...
+    def read_versioned(self) -> tuple[bytes, str] | None: ...  # the content and a version token; None: absent
+    def write_if(self, data: bytes, version: str | None) -> str | None: ...  # if unchanged (None: absent): new version
     def open_read(self) -> AbstractContextManager[ReadHandle]: ...
     def create_segment(self) -> SegmentSink: ...
     def make_dirs(self) -> None: ...

@@ -46,8 +46,9 @@ class _OpenSegment:
 
 class PartitionWriter:
     def __init__(self, backup_dir: Location, partition: int, codec: Codec, level: int | None,
-                 cipher: BackupCipher | None = None) -> None:
+                 cipher: BackupCipher | None = None, name_tag: str = "") -> None:
         self.backup_dir = backup_dir
+        self.name_tag = name_tag  # in segment names: a workers group's owner generation, so owners never collide
         self._seal = partial(cipher.seal, partition) if cipher else None
         self.relative = f"partitions/{partition}"
         self.folder = backup_dir / "partitions" / str(partition)
@@ -103,7 +104,7 @@ class PartitionWriter:
         self._segment = segment  # past SEGMENT_TARGET_BYTES the caller checkpoints, which closes it
 
     def _open_segment(self, first_offset: int) -> _OpenSegment:
-        name = f"{first_offset:020d}{SEGMENT_SUFFIX}"
+        name = f"{first_offset:020d}{self.name_tag}{SEGMENT_SUFFIX}"
         sink = (self.folder / name).create_segment()  # committed in checkpoint
         self._segment = _OpenSegment(f"{self.relative}/{name}", sink, hashlib.sha256())
         return self._segment

@@ -118,11 +118,14 @@ class GroupsPane(Vertical):
         self.table.set_rows(rows)
 
     def _cells(self, g: GroupInfo) -> tuple[Cell, ...]:
+        from kafka_sre_tui.engine.backup.workers_label import WORKERS_LABEL, is_workers_group  # not before 1st frame
+
         status, reason = self.statuses.get(g.group_id, ("UNKNOWN", ""))
         marker = data_loss_output.group_marker(self.losses.get(g.group_id, {}))
         return (g.group_id, status_cell(status), Text(marker, style="bold red" if marker else ""),
                 number(g.total_lag), sparkline(self.history.get(g.group_id, ())),
-                g.state, g.group_type, number(len(g.members)), number(g.partitions_without_commit),
+                g.state, WORKERS_LABEL if is_workers_group(g) else g.group_type, number(len(g.members)),
+                number(g.partitions_without_commit),
                 ",".join(g.topics), reason)
 
     def selected(self) -> str | None:

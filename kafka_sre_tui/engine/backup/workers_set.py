@@ -1,0 +1,161 @@
+"""The one set the workers of a group write together: how they agree on it, and how it is sealed.
+
+Agreeing: ``<base>/.workers/<group>/<run>.json`` names the set of each run of the group (``run`` counts
+up). A worker that finds the newest run's set incomplete joins it. Otherwise it plans a new set (its
+``set-plan.json`` and members' plans, as a one-process set writes them), then publishes it by
+*creating* the next run file (create-only: ``O_EXCL`` semantics on disk, ``If-None-Match: *`` on an
+object store); a worker that loses that race removes the set it planned and joins the winner's.
+
+Sealing: when every partition's durable state reached its end offset, the first worker to see it
+creates ``finishing.json`` (create-only: one sealer), writes each member's manifest and then
+``set.json`` (create-only), exactly as a one-process set does. If the sealer dies in between, the set
+stays incomplete and ``backup --resume SET_ID`` seals it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from kafka_sre_tui.engine.backup.partition import PartitionState
+from kafka_sre_tui.engine.backup.plan import BackupPlan
+from kafka_sre_tui.engine.backup.run import PLAN_FILE, finish_backup
+from kafka_sre_tui.engine.backup.set_parent import find_parent
+from kafka_sre_tui.engine.backup.set_plan import SetPlan, SetRequest, make_set_plan
+from kafka_sre_tui.engine.backup.set_run import build_set_manifest
+from kafka_sre_tui.engine.backup.workers_fence import read_state
+from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.storage.backup_set import (
+    SET_MANIFEST,
+    SET_PLAN,
+    SetManifest,
+    member_dir,
+    read_set_manifest,
+    to_json,
+)
+from kafka_sre_tui.engine.storage.files import TMP_SUFFIX
+from kafka_sre_tui.engine.storage.layout import new_backup_id
+from kafka_sre_tui.engine.storage.manifest import MANIFEST, Manifest, manifest_checksum, read_manifest
+from kafka_sre_tui.engine.storage.store import Location, read_json, write_json
+from kafka_sre_tui.engine.storage.writer import SEGMENT_SUFFIX
+
+RUNS_DIR = ".workers"
+FINISHING = "finishing.json"
+
+Now = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class JoinedSet:
+    set_id: str
+    folder: Location
+    plan: SetPlan
+    members: list[BackupPlan]
+
+
+def _encode(doc: object) -> bytes:
+    return json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n"
+
+
+def runs_dir(base: Location, group: str) -> Location:
+    return base / RUNS_DIR / group
+
+
+def newest_run(base: Location, group: str) -> tuple[int, str] | None:
+    """The group's newest run number and its set id."""
+    folder = runs_dir(base, group)
+    runs = sorted(int(p.name[:-5]) for p in folder.iterdir() if p.name.endswith(".json") and p.name[:-5].isdigit()) \
+        if folder.is_dir() else []
+    if not runs:
+        return None
+    return runs[-1], str(read_json(folder / f"{runs[-1]:08d}.json")["set_id"])
+
+
+async def join_set(session: KafkaSession, base: Location, request: SetRequest, group: str, started: datetime,
+                   now: Now) -> JoinedSet | SetManifest:
+    """The set this worker writes with its group, or the manifest of the group's set that was
+    completed after this worker started (nothing is left to do)."""
+    for _attempt in range(5):
+        newest = newest_run(base, group)
+        if newest is not None:
+            folder = base / newest[1]
+            if not (folder / SET_MANIFEST).exists():
+                return _joined(folder)
+            done = read_set_manifest(folder)[0]
+            if datetime.fromisoformat(done.completed_at) >= started:
+                return done
+        set_id = new_backup_id(request.name, now())
+        parent, _notes = find_parent(base, request)
+        plan, members = await make_set_plan(session, request, set_id, now(), parent)
+        folder = base / set_id
+        for member in members:
+            where = member_dir(folder, member.backup_id)
+            where.make_dirs()
+            write_json(where / PLAN_FILE, member.to_json())
+        write_json(folder / SET_PLAN, plan.to_json())
+        run = (newest[0] if newest else 0) + 1
+        runs_dir(base, group).make_dirs()
+        if (runs_dir(base, group) / f"{run:08d}.json").write_if(_encode({"set_id": set_id}), None) is not None:
+            return JoinedSet(set_id, folder, plan, members)
+        folder.remove_tree()  # another worker published its set first: join that one
+    raise KsreError(f"workers group '{group}': could not agree on a backup set in {base} (5 races lost); retry")
+
+
+def _joined(folder: Location) -> JoinedSet:
+    plan = SetPlan.from_json(read_json(folder / SET_PLAN))
+    members = [BackupPlan.from_json(read_json(member_dir(folder, m.member_id) / PLAN_FILE)) for m in plan.members]
+    return JoinedSet(plan.set_id, folder, plan, members)
+
+
+def all_done(joined: JoinedSet) -> bool:
+    """Every partition of every member has reached its end offset durably."""
+    for member in joined.members:
+        where = member_dir(joined.folder, member.backup_id)
+        if (where / MANIFEST).exists():
+            continue
+        for part in member.partitions:
+            if not read_state(where, part)[0].done:
+                return False
+    return True
+
+
+def seal_if_done(joined: JoinedSet, worker: str, now: Now) -> SetManifest | None:
+    """Seal the set when every partition is done and no other worker seals it; its manifest, else None."""
+    folder = joined.folder
+    if (folder / SET_MANIFEST).exists() or not all_done(joined):
+        return None
+    if (folder / FINISHING).write_if(_encode({"worker": worker}), None) is None:
+        return None  # another worker seals it
+    started = datetime.fromisoformat(joined.plan.created_at)
+    seconds = max(0.0, (now() - started).total_seconds())
+    manifests: list[Manifest] = []
+    for member in joined.members:
+        where = member_dir(folder, member.backup_id)
+        if (where / MANIFEST).exists():
+            manifests.append(read_manifest(where)[0])
+            continue
+        states = [read_state(where, p)[0] for p in member.partitions]
+        _drop_unlisted(where, states)
+        manifests.append(finish_backup(where, member, states, seconds, 0, now,
+                                       {"set_id": joined.set_id}).manifest)
+    manifest = build_set_manifest(joined.plan, manifests, 0, seconds, now)
+    doc = to_json(manifest)
+    doc["manifest_sha256"] = manifest_checksum(doc)
+    if (folder / SET_MANIFEST).write_if(_encode(doc), None) is None:
+        raise KsreError(f"{folder / SET_MANIFEST} appeared while this worker sealed the set (two sealers?)")
+    (folder / SET_PLAN).unlink(missing_ok=True)
+    (folder / FINISHING).unlink(missing_ok=True)
+    return manifest
+
+
+def _drop_unlisted(where: Location, states: list[PartitionState]) -> None:
+    """Segments a fenced worker committed after it lost its partition, and files killed writers left."""
+    keep = {s.file for state in states for s in state.segments}
+    for name, _size in list(where.files()):
+        if name.startswith("partitions/") and (name.endswith(TMP_SUFFIX) or name.endswith(SEGMENT_SUFFIX)) \
+                and name not in keep:
+            (where / name).unlink(missing_ok=True)
+
