@@ -18,6 +18,7 @@ from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.localkafka import LocalKafka, free_port
 from tests.backup_helpers import backup
 from tests.kafka_helpers import create_topic, produce
+from tests.set_helpers import back_up_set
 
 
 @contextlib.contextmanager
@@ -144,3 +145,22 @@ def test_without_max_backup_size_the_disk_must_hold_the_next_backup(tmp_path: Pa
     assert not free_space["ok"] and free_space["reason"].endswith("to check against what the backups may grow "
                                                                   "to): free space")
     assert "the next backup needs about 3.0 GB (the largest so far;" in free_space["reason"]
+
+
+async def test_a_backup_set_is_the_newest_backup_of_each_of_its_topics(cluster: ClusterConfig, kafka: LocalKafka,
+                                                                      unique: str, tmp_path: Path) -> None:
+    for topic in (f"{unique}-a", f"{unique}-b"):
+        await create_topic(kafka.bootstrap_servers, topic, 1)
+        await produce(kafka.bootstrap_servers, topic, {0: 5})
+    one = await backup(cluster, f"{unique}-a", tmp_path)
+    both = await back_up_set(cluster, tmp_path, f"{unique}-*")
+    report = tmp_path / "report.json"
+
+    def health() -> int:
+        with open(report, "w") as out, contextlib.redirect_stdout(out):
+            return main(["health", "--json", "--config", _config(tmp_path, 0.001), "--backup-dir", str(tmp_path)])
+
+    await asyncio.to_thread(health)
+    checks = {c["name"]: c for c in json.loads(report.read_text())["checks"]}
+    newest = {t["topic"]: t["backup_id"] for t in checks["newest_backups"]["details"]["topics"]}
+    assert newest == {f"{unique}-a": both.set_id, f"{unique}-b": both.set_id} and one.backup_id < both.set_id

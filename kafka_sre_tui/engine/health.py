@@ -25,6 +25,8 @@ from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.backup.catalog import COMPLETE, INCOMPLETE, VERIFY_RECORD, BackupSummary, list_backups
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.engine.storage.backup_set import read_set_manifest
+from kafka_sre_tui.engine.storage.manifest import ManifestError
 from kafka_sre_tui.engine.storage.store import Location, open_location, read_json
 
 INCOMPLETE_AFTER = timedelta(days=1)
@@ -159,13 +161,24 @@ def check_newest(backups: list[BackupSummary], now: datetime) -> Check:
     newest: dict[str, BackupSummary] = {}
     for b in backups:  # ids sort by time, so the last one of each topic wins
         if b.status == COMPLETE:
-            newest[b.topic] = b
+            for topic in _topics_of(b):
+                newest[topic] = b
     ages = {t: int((now - b.created_at).total_seconds()) for t, b in newest.items()}
     topics = [{"topic": t, "backup_id": b.backup_id, "age_seconds": ages[t]} for t, b in sorted(newest.items())]
     if not topics:
         return Check("newest_backups", True, "no complete backup yet", {"topics": []})
     listed = "; ".join(f"{t}: {_age(ages[t])} old ({b.backup_id})" for t, b in sorted(newest.items()))
     return Check("newest_backups", True, listed, {"topics": topics})
+
+
+def _topics_of(backup: BackupSummary) -> list[str]:
+    """The topics a complete backup holds: a set's are in its set.json (an unreadable one counts for none)."""
+    if not backup.is_set:
+        return [backup.topic]
+    try:
+        return [m.name for m in read_set_manifest(backup.path)[0].members]
+    except ManifestError:
+        return []
 
 
 def check_verified(backups: list[BackupSummary]) -> Check:
