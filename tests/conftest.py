@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,13 @@ from tests.java_clients import share_group_properties
 from tests.object_servers import Azurite, S3Proxy, azure_environment, s3_environment
 
 _names = itertools.count()
+
+
+# A shell without job control starts background commands with SIGINT ignored, and children inherit
+# that: a suite run as `make test &` (or by a CI runner that does so) would send Ctrl-C to CLI children
+# that can never receive it. Tests that interrupt a CLI need SIGINT to mean what it does in a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _start(**kwargs: object) -> LocalKafka:
@@ -47,7 +55,9 @@ def _log_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 def kafka_cluster() -> Iterator[LocalKafkaCluster]:
     """Three KRaft nodes (each a broker and a controller voter), started by the first test that asks.
     Tests that stop a node must start it again before they end (``try/finally``)."""
-    cluster = LocalKafkaCluster(3)
+    # a node stopped by a test comes back as a follower everywhere: let the controller give it back its
+    # preferred leaderships (and group coordinators) within seconds, not the default 5 minutes
+    cluster = LocalKafkaCluster(3, broker_properties={"leader.imbalance.check.interval.seconds": "5"})
     try:
         cluster.start()
     except LocalKafkaError as exc:

@@ -44,12 +44,17 @@ class CliProcess:
         self.lines: list[str] = []
         self.proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._errors: asyncio.Task[bytes] | None = None
 
     async def __aenter__(self) -> CliProcess:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "kafka_sre_tui", *self.args, cwd=ROOT, env=self.env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         self._reader = asyncio.create_task(self._read())
+        # stderr is read as it comes too: a child writing more than a pipe holds (64 KiB of progress lines
+        # and warnings) would otherwise block on its next write and never handle a signal or exit
+        assert self.proc.stderr is not None
+        self._errors = asyncio.create_task(self.proc.stderr.read())
         return self
 
     async def _read(self) -> None:
@@ -72,10 +77,6 @@ class CliProcess:
     @property
     def json_lines(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.lines if line.startswith("{")]
-
-    async def stderr(self) -> str:
-        assert self.proc is not None and self.proc.stderr is not None
-        return (await self.proc.stderr.read()).decode()
 
     async def __aexit__(self, *exc: object) -> None:
         assert self.proc is not None
