@@ -102,7 +102,10 @@ class S3Proxy:
     def stored_files(self, bucket: str) -> list[str]:
         """Every file s3proxy keeps for ``bucket``, multipart-upload parts and stubs included."""
         root = self.data / bucket
-        return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        # os.walk, not rglob: s3proxy creates and removes multipart-upload folders while they are listed,
+        # and a folder gone between listing and reading must not fail the caller
+        return sorted(str((Path(folder) / name).relative_to(root)) for folder, _dirs, names in os.walk(root)
+                      for name in names)
 
 
 def s3_environment() -> dict[str, str]:
