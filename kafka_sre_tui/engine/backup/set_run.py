@@ -32,6 +32,7 @@ from kafka_sre_tui.engine.kafka.retry import retry_while_away
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 from kafka_sre_tui.engine.storage.backup_set import (
+    SET_FINISHING,
     SET_MANIFEST,
     SET_PLAN,
     SetManifest,
@@ -215,6 +216,7 @@ async def _run(session: KafkaSession, folder: Location, plan: SetPlan, members: 
                              time.monotonic() - progress.started, now)
     write_set_manifest(folder, manifest)
     (folder / SET_PLAN).unlink(missing_ok=True)
+    (folder / SET_FINISHING).unlink(missing_ok=True)  # a workers group's sealer that died left it
     return SetResult(plan.set_id, folder, manifest, (plan.set_id,), tuple(link_notes(manifest)))
 
 

@@ -8,8 +8,8 @@ object store); a worker that loses that race removes the set it planned and join
 
 Sealing: when every partition's durable state reached its end offset, the first worker to see it
 creates ``finishing.json`` (create-only: one sealer), writes each member's manifest and then
-``set.json`` (create-only), exactly as a one-process set does. If the sealer dies in between, the set
-stays incomplete and ``backup --resume SET_ID`` seals it.
+``set.json`` (create-only), exactly as a one-process set does. If the sealer dies in between, a worker
+takes the sealing over once its hold is stale (:func:`seal_if_done`), or ``backup --resume SET_ID`` seals it.
 """
 
 from __future__ import annotations
@@ -29,21 +29,22 @@ from kafka_sre_tui.engine.backup.workers_fence import read_state
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.storage.backup_set import (
+    SET_FINISHING,
     SET_MANIFEST,
     SET_PLAN,
     SetManifest,
     member_dir,
     read_set_manifest,
-    to_json,
+    write_set_manifest,
 )
 from kafka_sre_tui.engine.storage.files import TMP_SUFFIX
 from kafka_sre_tui.engine.storage.layout import new_backup_id
-from kafka_sre_tui.engine.storage.manifest import MANIFEST, Manifest, manifest_checksum, read_manifest
+from kafka_sre_tui.engine.storage.manifest import MANIFEST, Manifest, read_manifest
 from kafka_sre_tui.engine.storage.store import Location, read_json, write_json
 from kafka_sre_tui.engine.storage.writer import SEGMENT_SUFFIX
 
 RUNS_DIR = ".workers"
-FINISHING = "finishing.json"
+FINISHING = SET_FINISHING
 
 Now = Callable[[], datetime]
 
@@ -122,33 +123,82 @@ def all_done(joined: JoinedSet) -> bool:
     return True
 
 
-def seal_if_done(joined: JoinedSet, worker: str, now: Now) -> SetManifest | None:
-    """Seal the set when every partition is done and no other worker seals it; its manifest, else None."""
+FINISHING_STALE_SECONDS = 120.0  # a sealer renews its hold after each member's manifest, far sooner
+
+
+def seal_if_done(joined: JoinedSet, worker: str, now: Now,
+                 stale_seconds: float = FINISHING_STALE_SECONDS) -> SetManifest | None:
+    """Seal the set when every partition is done and no other worker seals it; its manifest, else None.
+
+    The sealer holds ``finishing.json`` and renews it after each member's manifest. One that has not
+    renewed it for ``stale_seconds`` is taken for dead: the next worker to look takes the sealing over
+    (a compare-and-swap of ``finishing.json``, so one worker does), and a sealer whose hold was taken
+    stops. Every step repeats safely: a member's manifest written twice holds the same records, and
+    ``set.json`` is created once."""
     folder = joined.folder
     if (folder / SET_MANIFEST).exists() or not all_done(joined):
         return None
-    if (folder / FINISHING).write_if(_encode({"worker": worker}), None) is None:
+    hold = _Sealing.take(folder / FINISHING, worker, now, stale_seconds)
+    if hold is None:
         return None  # another worker seals it
     started = datetime.fromisoformat(joined.plan.created_at)
     seconds = max(0.0, (now() - started).total_seconds())
     manifests: list[Manifest] = []
     for member in joined.members:
         where = member_dir(folder, member.backup_id)
-        if (where / MANIFEST).exists():
+        if (where / MANIFEST).exists():  # sealed by this worker's dead predecessor
             manifests.append(read_manifest(where)[0])
             continue
         states = [read_state(where, p)[0] for p in member.partitions]
         _drop_unlisted(where, states)
         manifests.append(finish_backup(where, member, states, seconds, 0, now,
                                        {"set_id": joined.set_id}).manifest)
+        if not hold.renew():
+            return None  # this worker was slow enough to be taken for dead: the taker seals the set
     manifest = build_set_manifest(joined.plan, manifests, 0, seconds, now)
-    doc = to_json(manifest)
-    doc["manifest_sha256"] = manifest_checksum(doc)
-    if (folder / SET_MANIFEST).write_if(_encode(doc), None) is None:
-        raise KsreError(f"{folder / SET_MANIFEST} appeared while this worker sealed the set (two sealers?)")
+    if not write_set_manifest(folder, manifest, create_only=True):
+        return read_set_manifest(folder)[0]  # a worker that took the sealing over wrote it first
     (folder / SET_PLAN).unlink(missing_ok=True)
     (folder / FINISHING).unlink(missing_ok=True)
     return manifest
+
+
+class _Sealing:
+    """``finishing.json`` as this worker holds it: ``{"worker": member id, "renewed_at": ISO time}``."""
+
+    def __init__(self, path: Location, worker: str, now: Now, version: str) -> None:
+        self.path, self.worker, self.now, self.version = path, worker, now, version
+
+    @classmethod
+    def take(cls, path: Location, worker: str, now: Now, stale_seconds: float) -> _Sealing | None:
+        """Create ``finishing.json``, or take over one not renewed for ``stale_seconds``; None: another holds it."""
+        doc = _encode({"worker": worker, "renewed_at": now().isoformat()})
+        created = path.write_if(doc, None)
+        if created is not None:
+            return cls(path, worker, now, created)
+        held = path.read_versioned()
+        if held is None or not _stale(held[0], now, stale_seconds):
+            return None
+        taken = path.write_if(doc, held[1])
+        return cls(path, worker, now, taken) if taken is not None else None
+
+    def renew(self) -> bool:
+        """Still the sealer: renew the hold; False once another worker took it over."""
+        written = self.path.write_if(_encode({"worker": self.worker, "renewed_at": self.now().isoformat()}),
+                                     self.version)
+        if written is None:
+            return False
+        self.version = written
+        return True
+
+
+def _stale(held: bytes, now: Now, stale_seconds: float) -> bool:
+    """A hold not renewed for ``stale_seconds``; one without a time (or unreadable) was left by a dead sealer."""
+    try:
+        renewed = datetime.fromisoformat(json.loads(held)["renewed_at"])
+    except (ValueError, KeyError, TypeError):
+        return True
+    return (now() - renewed).total_seconds() > stale_seconds
 
 
 def _drop_unlisted(where: Location, states: list[PartitionState]) -> None:

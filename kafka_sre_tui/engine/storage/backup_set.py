@@ -26,6 +26,7 @@ SET_FORMAT = "kafka-sre-tui-backup-set"
 SET_FORMAT_VERSION = 3
 SET_MANIFEST = "set.json"
 SET_PLAN = "set-plan.json"
+SET_FINISHING = "finishing.json"  # a workers group's sealer holds it while it seals the set
 MEMBERS = "topics"
 FULL, INCREMENTAL = "full", "incremental"
 
@@ -90,15 +91,22 @@ def to_json(manifest: SetManifest) -> dict[str, Any]:
     return doc
 
 
-def write_set_manifest(folder: Location, manifest: SetManifest) -> None:
-    """Write ``set.json`` (the set is complete from here on) and read it back, as for one backup."""
+def write_set_manifest(folder: Location, manifest: SetManifest, create_only: bool = False) -> bool:
+    """Write ``set.json`` (the set is complete from here on) and read it back, as for one backup.
+    ``create_only``: only if no ``set.json`` exists yet (False: another writer's is there)."""
     doc = to_json(manifest)
     doc["manifest_sha256"] = manifest_checksum(doc)
-    write_json(folder / SET_MANIFEST, doc)
+    if create_only:
+        data = json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n"
+        if (folder / SET_MANIFEST).write_if(data, None) is None:
+            return False
+    else:
+        write_json(folder / SET_MANIFEST, doc)
     if read_json(folder / SET_MANIFEST) != json.loads(json.dumps(doc)):
         (folder / SET_MANIFEST).unlink(missing_ok=True)
         raise KsreError(f"{folder / SET_MANIFEST} did not read back as it was written (the store lost the write); "
                         f"continue with kafka-sre-tui backup --resume {manifest.set_id}")
+    return True
 
 
 def read_set_manifest(folder: Location | Path) -> tuple[SetManifest, bool]:
