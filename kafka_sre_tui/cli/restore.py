@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Coroutine, Sized
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from kafka_sre_tui.cli.args import (
     add_encryption_options,
@@ -115,26 +116,39 @@ def request_from(args: argparse.Namespace, config: AppConfig) -> RestoreRequest:
         state_dir=Path(args.state_dir).expanduser() if args.state_dir else None)
 
 
-class _Reporter:
-    """Preflight to stdout (text) before anything is written; progress on one stderr line."""
+class RestoreReporter:
+    """What a one-topic and a set restore show alike: progress on one stderr line, a cluster away on a
+    line of its own, nothing for a checkpoint."""
 
     def __init__(self, as_json: bool) -> None:
         from kafka_sre_tui.cli import output
         self.as_json = as_json
         self.line = output.StatusLine()
 
+    def shown(self, event: object) -> bool:
+        """True when the event was a cluster away (said) or a checkpoint (nothing to say)."""
+        if isinstance(event, Retrying):
+            self.line.close()
+            print(f"cluster away: {event.describe()}", file=sys.stderr, flush=True)
+            return True
+        return isinstance(event, Checkpointed)
+
+    def close(self) -> None:
+        self.line.close()
+
+
+class _Reporter(RestoreReporter):
+    """Preflight to stdout (text) before anything is written; progress on one stderr line."""
+
     def __call__(self, event: RestoreEvent) -> None:
         from kafka_sre_tui.engine.restore.events import Resumed
         from kafka_sre_tui.engine.restore.preflight import Preflight
 
+        if self.shown(event):
+            return
         if isinstance(event, Preflight):
             if not self.as_json:
                 print_preflight(event)
-        elif isinstance(event, Retrying):
-            self.line.close()
-            print(f"cluster away: {event.describe()}", file=sys.stderr, flush=True)
-        elif isinstance(event, Checkpointed):
-            return
         elif isinstance(event, Resumed):
             for partition, checkpointed, extra in event.partitions:
                 print(f"resuming {event.topic} from backup partition {partition}: {checkpointed:,} records "
@@ -150,9 +164,6 @@ class _Reporter:
                        f"partitions {p.partitions_done}/{p.partitions_total}{eta}",
                        final=p.partitions_done == p.partitions_total)
 
-    def close(self) -> None:
-        self.line.close()
-
 
 def print_preflight(p: Preflight) -> None:
     from kafka_sre_tui.engine.target.checks import FAIL, WARN
@@ -165,9 +176,6 @@ def print_preflight(p: Preflight) -> None:
 
 
 def cmd_restore(args: argparse.Namespace, config: AppConfig) -> int:
-    import asyncio
-
-    from kafka_sre_tui.cli import output
     from kafka_sre_tui.cli.restore_set import SET_ONLY, cmd_restore_set, is_set_id
     from kafka_sre_tui.engine.restore.run import restore_backup
 
@@ -179,23 +187,60 @@ def cmd_restore(args: argparse.Namespace, config: AppConfig) -> int:
                           "use --target-topic")
     request = request_from(args, config)
     reporter = _Reporter(args.json)
+    job = restore_backup(cluster_from_args(args, config), request, tapped(reporter))
+    return run_restore(job, reporter, request.dry_run, args.json, result_json, _print_result)
+
+
+class _Outcome(Protocol):
+    """What a one-topic and a set restore's results share: enough for the exit code."""
+
+    @property
+    def dry_run(self) -> bool: ...
+    @property
+    def preflight(self) -> _Verdict | None: ...
+    @property
+    def groups_not_committed(self) -> Sized: ...
+
+
+class _Verdict(Protocol):
+    @property
+    def ok(self) -> bool: ...
+
+
+Outcome = TypeVar("Outcome", bound=_Outcome)
+
+
+def run_restore(job: Coroutine[Any, Any, Outcome], reporter: _Closes, dry_run: bool, as_json: bool,
+                to_json: Callable[[Outcome], dict[str, Any]], show: Callable[[Outcome], None]) -> int:
+    """Run a restore (one topic or a set), print its result as JSON or with ``show``; the exit code."""
+    import asyncio
+
+    from kafka_sre_tui.cli import output
+
     try:
-        result = asyncio.run(restore_backup(cluster_from_args(args, config), request, tapped(reporter)))
+        result = asyncio.run(job)
     except KeyboardInterrupt:
         reporter.close()
-        if not request.dry_run:
+        if not dry_run:
             print("interrupted: run the same command with --resume to continue (nothing is written twice)",
                   file=sys.stderr)
         raise
     finally:
         reporter.close()
-    if args.json:
-        output.emit_json(result_json(result))
+    passed = result.preflight is not None and result.preflight.ok
+    if as_json:
+        output.emit_json(to_json(result))
+    elif result.dry_run:
+        print(f"dry run: nothing written; the restore would {'proceed' if passed else 'be refused'}")
     else:
-        _print_result(result)
+        show(result)
     if result.dry_run:
-        return EXIT_OK if result.preflight is not None and result.preflight.ok else EXIT_FAILED
+        return EXIT_OK if passed else EXIT_FAILED
     return EXIT_FAILED if result.groups_not_committed else EXIT_OK
+
+
+class _Closes(Protocol):
+    def close(self) -> None: ...
 
 
 def result_json(result: RestoreResult) -> dict[str, Any]:
@@ -217,10 +262,6 @@ def result_json(result: RestoreResult) -> dict[str, Any]:
 
 def _print_result(result: RestoreResult) -> None:
     from kafka_sre_tui.cli import output
-    if result.dry_run:
-        ok = result.preflight is not None and result.preflight.ok
-        print("dry run: nothing written; " + ("the restore would proceed" if ok else "the restore would be refused"))
-        return
     if result.metrics is not None:
         m = result.metrics
         output.table("Restore metrics", ["Metric", "Value"], [

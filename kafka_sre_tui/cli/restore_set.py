@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kafka_sre_tui.cli.args import backup_base, cluster_from_args, encryption_key
+from kafka_sre_tui.cli.restore import RestoreReporter, run_restore
 from kafka_sre_tui.config import AppConfig
 from kafka_sre_tui.engine.errors import ConfigError
-from kafka_sre_tui.engine.jobs import Checkpointed, Retrying
 from kafka_sre_tui.observe.tap import tapped
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from kafka_sre_tui.engine.restore.set_request import SetRestoreRequest
     from kafka_sre_tui.engine.storage.store import Location
 
-EXIT_OK, EXIT_FAILED = 0, 1
 SET_ONLY = (("--topics", "topics"), ("--topic-map", "topic_map"), ("--topic-prefix", "topic_prefix"))
 # one-topic options a set restore does not take (a set creates missing topics by itself: --create-topic is accepted)
 ONE_TOPIC_ONLY = (("--target-topic", "target_topic"), ("--partitions", "partitions"),
@@ -64,27 +63,19 @@ def set_request_from(args: argparse.Namespace, config: AppConfig) -> SetRestoreR
         checkpoint_seconds=args.checkpoint_seconds)
 
 
-class _Reporter:
+class _Reporter(RestoreReporter):
     """The set's preflight to stdout before anything is written; progress on one stderr line; a line
     per topic restored."""
-
-    def __init__(self, as_json: bool) -> None:
-        from kafka_sre_tui.cli import output
-        self.as_json = as_json
-        self.line = output.StatusLine()
 
     def __call__(self, event: SetRestoreEvent) -> None:
         from kafka_sre_tui.engine.restore.events import Resumed
         from kafka_sre_tui.engine.restore.set_events import SetPreflight, TopicRestored
 
+        if self.shown(event):
+            return
         if isinstance(event, SetPreflight):
             if not self.as_json:
                 print_set_preflight(event)
-        elif isinstance(event, Retrying):
-            self.line.close()
-            print(f"cluster away: {event.describe()}", file=sys.stderr, flush=True)
-        elif isinstance(event, Checkpointed):
-            return
         elif isinstance(event, Resumed):
             found = sum(extra for _p, _c, extra in event.partitions)
             print(f"resuming {event.topic} from member {event.backup_id}: {found:,} records found written after "
@@ -104,9 +95,6 @@ class _Reporter:
         self.line.show(f"restore set: {p.fraction:6.1%} · topics done {p.topics_done}/{p.topics_total} · {p.topic} "
                        f"{p.topic_fraction:.0%} · {p.records:,} records · {p.bytes / 1e6:,.1f} MB · "
                        f"{p.mb_per_second:,.1f} MB/s{eta}", final=p.offsets_done >= p.offsets_total)
-
-    def close(self) -> None:
-        self.line.close()
 
 
 def _time(ms: int | None) -> str:
@@ -142,30 +130,12 @@ def print_set_preflight(p: SetPreflight) -> None:
 
 
 def cmd_restore_set(args: argparse.Namespace, config: AppConfig) -> int:
-    import asyncio
-
-    from kafka_sre_tui.cli import output
     from kafka_sre_tui.engine.restore.set_restore import restore_set
 
     request = set_request_from(args, config)
     reporter = _Reporter(args.json)
-    try:
-        result = asyncio.run(restore_set(cluster_from_args(args, config), request, tapped(reporter)))
-    except KeyboardInterrupt:
-        reporter.close()
-        if not request.dry_run:
-            print("interrupted: run the same command with --resume to continue (nothing is written twice)",
-                  file=sys.stderr)
-        raise
-    finally:
-        reporter.close()
-    if args.json:
-        output.emit_json(set_result_json(result))
-    else:
-        _print_result(result)
-    if result.dry_run:
-        return EXIT_OK if result.preflight is not None and result.preflight.ok else EXIT_FAILED
-    return EXIT_FAILED if result.groups_not_committed else EXIT_OK
+    job = restore_set(cluster_from_args(args, config), request, tapped(reporter))
+    return run_restore(job, reporter, request.dry_run, args.json, set_result_json, _print_result)
 
 
 def set_result_json(result: SetRestoreResult) -> dict[str, Any]:
@@ -193,10 +163,6 @@ def set_result_json(result: SetRestoreResult) -> dict[str, Any]:
 
 def _print_result(result: SetRestoreResult) -> None:
     from kafka_sre_tui.cli import output
-    if result.dry_run:
-        ok = result.preflight is not None and result.preflight.ok
-        print("dry run: nothing written; " + ("the restore would proceed" if ok else "the restore would be refused"))
-        return
     if result.metrics is not None:
         m = result.metrics
         output.table("Restore metrics", ["Metric", "Value"], [

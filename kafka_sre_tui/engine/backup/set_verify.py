@@ -26,7 +26,7 @@ from kafka_sre_tui.engine.storage.backup_set import (
 from kafka_sre_tui.engine.storage.encryption import EncryptionKey, unlock_backup
 from kafka_sre_tui.engine.storage.manifest import ManifestError, read_manifest
 from kafka_sre_tui.engine.storage.store import Location, open_location, write_json
-from kafka_sre_tui.engine.storage.verify import verify_backup
+from kafka_sre_tui.engine.storage.verify import describe_damage, verify_backup
 
 VERIFY_RECORD = "verify.json"  # as for one backup: the last verdict, read by ``health``
 
@@ -45,13 +45,7 @@ class SetDamage:
         where = [f"link {self.link} ({self.set_id})" if self.link is not None else f"set {self.set_id}"]
         if self.topic is not None:
             where.append(f"topic {self.topic}")
-        if self.partition is not None:
-            where.append(f"partition {self.partition}")
-        if self.file:
-            where.append(f"file {self.file}")
-        if self.offsets:
-            where.append(f"offsets {self.offsets[0]}-{self.offsets[1]}")
-        return f"{', '.join(where)}: {self.problem}"
+        return describe_damage(self.problem, where, self.partition, self.file, self.offsets)
 
 
 @dataclass(frozen=True)

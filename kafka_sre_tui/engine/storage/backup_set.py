@@ -11,16 +11,15 @@ chain back to a full set (its base). See docs/backup-format.md, "Backup sets and
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kafka_sre_tui.engine.errors import ConfigError, KsreError
+from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.storage.layout import backup_dir, is_backup_id
-from kafka_sre_tui.engine.storage.manifest import ManifestError, manifest_checksum
-from kafka_sre_tui.engine.storage.store import Location, open_location, read_json, write_json
+from kafka_sre_tui.engine.storage.manifest import ManifestError, read_checked, write_checked
+from kafka_sre_tui.engine.storage.store import Location, open_location
 
 SET_FORMAT = "kafka-sre-tui-backup-set"
 SET_FORMAT_VERSION = 3
@@ -94,36 +93,17 @@ def to_json(manifest: SetManifest) -> dict[str, Any]:
 def write_set_manifest(folder: Location, manifest: SetManifest, create_only: bool = False) -> bool:
     """Write ``set.json`` (the set is complete from here on) and read it back, as for one backup.
     ``create_only``: only if no ``set.json`` exists yet (False: another writer's is there)."""
-    doc = to_json(manifest)
-    doc["manifest_sha256"] = manifest_checksum(doc)
-    if create_only:
-        data = json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n"
-        if (folder / SET_MANIFEST).write_if(data, None) is None:
-            return False
-    else:
-        write_json(folder / SET_MANIFEST, doc)
-    if read_json(folder / SET_MANIFEST) != json.loads(json.dumps(doc)):
-        (folder / SET_MANIFEST).unlink(missing_ok=True)
-        raise KsreError(f"{folder / SET_MANIFEST} did not read back as it was written (the store lost the write); "
-                        f"continue with kafka-sre-tui backup --resume {manifest.set_id}")
-    return True
+    return write_checked(folder / SET_MANIFEST, to_json(manifest), manifest.set_id, create_only)
 
 
 def read_set_manifest(folder: Location | Path) -> tuple[SetManifest, bool]:
     """The set's manifest, and whether its checksum holds (False: edited after it was written)."""
     folder = open_location(folder)
-    try:
-        doc = read_json(folder / SET_MANIFEST)
-    except (OSError, ValueError) as exc:
-        raise ManifestError(f"cannot read {folder / SET_MANIFEST}: {exc}") from None
-    if not isinstance(doc, dict):
-        raise ManifestError(f"{folder / SET_MANIFEST} is not a set manifest (a JSON object was expected)")
-    intact = doc.get("manifest_sha256") == manifest_checksum(doc)
+    doc, intact = read_checked(folder / SET_MANIFEST, "a set manifest")
     if doc.get("format") != SET_FORMAT or doc.get("format_version") != SET_FORMAT_VERSION:
         raise ManifestError(f"{folder / SET_MANIFEST}: format {doc.get('format')} v{doc.get('format_version')} "
                             f"is not {SET_FORMAT} v{SET_FORMAT_VERSION}")
     try:
-        doc.pop("manifest_sha256", None)
         members = tuple(_member(m) for m in doc.pop("members"))
         return SetManifest(members=members, **doc), intact
     except (KeyError, TypeError, AttributeError, ValueError) as exc:

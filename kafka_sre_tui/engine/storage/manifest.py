@@ -10,7 +10,7 @@ from typing import Any
 
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.storage.blocks import BlockInfo
-from kafka_sre_tui.engine.storage.store import Location, open_location, read_json, write_json
+from kafka_sre_tui.engine.storage.store import Location, open_location, read_json
 from kafka_sre_tui.engine.storage.writer import SegmentInfo
 
 FORMAT = "kafka-sre-tui-backup"
@@ -73,40 +73,58 @@ def manifest_checksum(doc: dict[str, Any]) -> str:
 
 
 def write_manifest(backup_dir: Location, manifest: Manifest) -> None:
-    """Write the manifest, which marks the backup complete, and read it back: an object store that
-    acknowledged a write it did not keep is caught here, not at restore time (no conditional write is
+    """Write the manifest, which marks the backup complete, and read it back (no conditional write is
     relied on: each backup writes only under its own unique id)."""
     doc = asdict(manifest)
     if doc["encryption"] is None:
         del doc["encryption"]
-    doc["manifest_sha256"] = manifest_checksum(doc)
-    write_json(backup_dir / MANIFEST, doc)
-    if read_json(backup_dir / MANIFEST) != json.loads(json.dumps(doc)):
-        (backup_dir / MANIFEST).unlink(missing_ok=True)  # the backup stays incomplete, hence resumable
-        raise KsreError(f"{backup_dir / MANIFEST} did not read back as it was written (the store lost the "
-                        f"write); continue with kafka-sre-tui backup --resume {manifest.backup_id}")
+    write_checked(backup_dir / MANIFEST, doc, manifest.backup_id)
+
+
+def write_checked(path: Location, doc: dict[str, Any], resume_id: str, create_only: bool = False) -> bool:
+    """Write a manifest document with its checksum, then read it back: an object store that acknowledged
+    a write it did not keep is caught here, not at restore time; the file is removed (the backup stays
+    incomplete, hence resumable) and the error says how to continue. ``create_only``: write only if
+    ``path`` does not exist yet; False when it did."""
+    data = json.dumps({**doc, "manifest_sha256": manifest_checksum(doc)}, indent=1, sort_keys=True).encode() + b"\n"
+    if create_only:
+        if path.write_if(data, None) is None:
+            return False
+    else:
+        path.write_atomic(data)
+    if read_json(path) != json.loads(data):
+        path.unlink(missing_ok=True)
+        raise KsreError(f"{path} did not read back as it was written (the store lost the write); continue with "
+                        f"kafka-sre-tui backup --resume {resume_id}")
+    return True
 
 
 class ManifestError(ValueError):
     pass
 
 
+def read_checked(path: Location, what: str) -> tuple[dict[str, Any], bool]:
+    """A manifest document (``what`` it should be, for errors) without its checksum, and whether the
+    checksum holds (False: edited after it was written)."""
+    try:
+        doc = read_json(path)
+    except (OSError, ValueError) as exc:
+        raise ManifestError(f"cannot read {path}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ManifestError(f"{path} is not {what} (a JSON object was expected)")
+    intact = doc.pop("manifest_sha256", None) == manifest_checksum(doc)
+    return doc, intact
+
+
 def read_manifest(backup_dir: Location | Path) -> tuple[Manifest, bool]:
     """The manifest, and whether its own checksum holds (False: edited after it was written)."""
     backup_dir = open_location(backup_dir)
-    try:
-        doc = read_json(backup_dir / MANIFEST)
-    except (OSError, ValueError) as exc:
-        raise ManifestError(f"cannot read {backup_dir / MANIFEST}: {exc}") from None
-    if not isinstance(doc, dict):
-        raise ManifestError(f"{backup_dir / MANIFEST} is not a manifest (a JSON object was expected)")
-    intact = doc.get("manifest_sha256") == manifest_checksum(doc)
+    doc, intact = read_checked(backup_dir / MANIFEST, "a manifest")
     try:
         version = ENCRYPTED_FORMAT_VERSION if doc.get("encryption") else FORMAT_VERSION
         if doc.get("format") != FORMAT or doc.get("format_version") != version:
             raise ManifestError(f"{backup_dir / MANIFEST}: format {doc.get('format')} "
                                 f"v{doc.get('format_version')} is not {FORMAT} v{version}")
-        doc.pop("manifest_sha256", None)
         partitions = tuple(_partition(p) for p in doc.pop("partitions"))
         return Manifest(partitions=partitions, **doc), intact
     except (KeyError, TypeError, AttributeError, ValueError) as exc:

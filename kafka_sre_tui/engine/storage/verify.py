@@ -35,14 +35,19 @@ class Damage:
     offsets: tuple[int, int] | None = None
 
     def describe(self, backup_id: str) -> str:
-        where = [f"backup {backup_id}"]
-        if self.partition is not None:
-            where.append(f"partition {self.partition}")
-        if self.file:
-            where.append(f"file {self.file}")
-        if self.offsets:
-            where.append(f"offsets {self.offsets[0]}-{self.offsets[1]}")
-        return f"{', '.join(where)}: {self.problem}"
+        return describe_damage(self.problem, [f"backup {backup_id}"], self.partition, self.file, self.offsets)
+
+
+def describe_damage(problem: str, where: list[str], partition: int | None, file: str | None,
+                    offsets: tuple[int, int] | None) -> str:
+    """``where`` (the backup, or the set's link and topic), then partition, file and offsets, then the problem."""
+    if partition is not None:
+        where = [*where, f"partition {partition}"]
+    if file:
+        where = [*where, f"file {file}"]
+    if offsets:
+        where = [*where, f"offsets {offsets[0]}-{offsets[1]}"]
+    return f"{', '.join(where)}: {problem}"
 
 
 @dataclass(frozen=True)

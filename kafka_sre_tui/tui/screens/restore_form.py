@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -79,11 +80,7 @@ class RestoreForm(JobForm[RestoreRequest | None]):
             self.text("state_dir", placeholder="empty: BACKUP_DIR/.restores"))
 
     def build(self) -> RestoreRequest:
-        groups = self.parse("groups", _words)
-        if groups is not None and not self.checked("offsets"):
-            raise FieldError("groups", "check 'Restore consumer offsets' too, or clear the groups")
-        if self.checked("dry_run") and self.checked("resume"):
-            raise FieldError("dry_run", "a resume has no dry run (it goes on writing at once): uncheck one")
+        offsets = offsets_to_restore(self)
         request = RestoreRequest(
             backup_base=self.base, backup_id=self.backup_id, target_topic=self.raw("topic") or self.topic,
             partitions=self.parse("partitions", parse_partitions),
@@ -92,13 +89,24 @@ class RestoreForm(JobForm[RestoreRequest | None]):
             from_time_ms=self.parse("from_time", parse_time), to_time_ms=self.parse("to_time", parse_time),
             dry_run=self.checked("dry_run"), rate_limit_mb_s=self.number("rate_limit"),
             create_topic=self.checked("create"), replication_factor=self.whole("replication_factor"),
-            restore_consumer_offsets=(groups or ()) if self.checked("offsets") else None,
-            force=self.checked("force"), override_retention=self.checked("override_retention"),
+            restore_consumer_offsets=offsets, force=self.checked("force"),
+            override_retention=self.checked("override_retention"),
             new_timestamps=self.checked("new_timestamps"), resume=self.checked("resume"),
             checkpoint_seconds=self.number_or("checkpoint_seconds", CHECKPOINT_SECONDS),
             state_dir=self.parse("state_dir", lambda text: Path(text).expanduser()))
         validate_request(request)
         return request
+
+
+def offsets_to_restore(form: JobForm[Any]) -> tuple[str, ...] | None:
+    """The groups whose offsets a restore form asks for (``()``: every one; None: none), once the form's
+    groups, offsets, dry-run and resume fields agree."""
+    groups = form.parse("groups", _words)
+    if groups is not None and not form.checked("offsets"):
+        raise FieldError("groups", "check 'Restore consumer offsets' too, or clear the groups")
+    if form.checked("dry_run") and form.checked("resume"):
+        raise FieldError("dry_run", "a resume has no dry run (it goes on writing at once): uncheck one")
+    return (groups or ()) if form.checked("offsets") else None
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -109,46 +117,62 @@ def _words(text: str) -> tuple[str, ...]:
         raise ConfigError(f"{exc}: quote names the way a shell would") from None
 
 
-class PreflightScreen(ModalScreen[bool]):
-    """The dry run's checks. Writing into an existing topic needs its name typed again; a dry run asked
-    for on its own (``--dry-run``) only shows them."""
+MARKS = {"ok": "[green]ok  [/]", "warn": "[yellow]warn[/]", FAIL: "[b red]FAIL[/]"}
+
+
+class PreflightModal(ModalScreen[bool]):
+    """A restore's dry run: its checks, then Start. Writing into what exists needs ``confirm`` typed
+    first (its field: ``CONFIRM_ID``); a dry run asked for on its own only shows the checks."""
 
     BINDINGS = [Binding("escape", "dismiss(False)", "Cancel")]
-    AUTO_FOCUS = "#confirm-topic, #cancel"  # never Start: writing takes a deliberate Tab (or the typed name)
+    CONFIRM_ID = "confirm"
 
-    def __init__(self, preflight: Preflight, check_only: bool = False) -> None:
+    def __init__(self, title: str, lines: list[str], ok: bool, check_only: bool, confirm: str | None,
+                 ask: str) -> None:
         super().__init__()
-        self.preflight = preflight
-        self.check_only = check_only
+        self.title_line, self.lines, self.ok, self.check_only = title, lines, ok, check_only
+        self.confirm, self.ask = confirm, ask
 
     def compose(self) -> ComposeResult:
-        p = self.preflight
-        marks = {"ok": "[green]ok  [/]", "warn": "[yellow]warn[/]", FAIL: "[b red]FAIL[/]"}
-        lines = [f"{marks.get(c.level, c.level)} {c.name}: {c.message}" for c in p.checks]
         with Vertical(id="form", classes="job-form"):
-            yield Static(f"Preflight: {p.records:,} records ({p.bytes / 1e6:,.1f} MB) into {p.cluster}/{p.topic}"
-                         f"{' (created)' if p.create else ' (existing topic)'}", classes="form-title")
+            yield Static(self.title_line, classes="form-title")
             with VerticalScroll(id="form-body", can_focus=False):
-                yield Static("\n".join(lines) or "no checks")
+                yield Static("\n".join(self.lines) or "no checks")
             if self.check_only:
-                yield Static("Dry run: nothing written. " + ("The restore would proceed." if p.ok else
+                yield Static("Dry run: nothing written. " + ("The restore would proceed." if self.ok else
                                                              "[b red]The restore would be refused.[/]"))
-            elif not p.ok:
+            elif not self.ok:
                 yield Static("[b red]Refused: fix the failed checks (R again to change the options).[/]")
-            elif not p.create:
-                yield Label(f"The topic exists: type its name ({p.topic}) to write into it")
-                yield Input(id="confirm-topic")
+            elif self.confirm is not None:
+                yield Label(self.ask)
+                yield Input(id=self.CONFIRM_ID)
             with Horizontal(classes="buttons"):
-                if p.ok and not self.check_only:
-                    yield Button("Start restore", variant="error", id="start", disabled=not p.create)
+                if self.ok and not self.check_only:
+                    yield Button("Start restore", variant="error", id="start", disabled=self.confirm is not None)
                 yield Button("Close" if self.check_only else "Cancel", id="cancel")
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.query_one("#start", Button).disabled = event.value.strip() != self.preflight.topic
+        self.query_one("#start", Button).disabled = event.value.strip() != self.confirm
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip() == self.preflight.topic:
+        if event.value.strip() == self.confirm:
             self.dismiss(True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "start")
+
+
+class PreflightScreen(PreflightModal):
+    """The dry run's checks of a one-topic restore. Writing into an existing topic needs its name typed again."""
+
+    AUTO_FOCUS = "#confirm-topic, #cancel"  # never Start: writing takes a deliberate Tab (or the typed name)
+    CONFIRM_ID = "confirm-topic"
+
+    def __init__(self, preflight: Preflight, check_only: bool = False) -> None:
+        p = preflight
+        super().__init__(f"Preflight: {p.records:,} records ({p.bytes / 1e6:,.1f} MB) into {p.cluster}/{p.topic}"
+                         f"{' (created)' if p.create else ' (existing topic)'}",
+                         [f"{MARKS.get(c.level, c.level)} {c.name}: {c.message}" for c in p.checks], p.ok,
+                         check_only, None if p.create else p.topic,
+                         f"The topic exists: type its name ({p.topic}) to write into it")
+        self.preflight = preflight

@@ -3,21 +3,14 @@
 
 from __future__ import annotations
 
-import shlex
-
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
 
 from kafka_sre_tui.cli.args import parse_time
-from kafka_sre_tui.engine.errors import ConfigError
 from kafka_sre_tui.engine.restore.set_events import SetPreflight
 from kafka_sre_tui.engine.restore.set_request import SetRestoreRequest, parse_topic_map, validate_set_request
 from kafka_sre_tui.engine.storage.store import Location
-from kafka_sre_tui.engine.target.checks import FAIL
-from kafka_sre_tui.tui.screens.form_fields import Field, FieldError, JobForm
+from kafka_sre_tui.tui.screens.form_fields import Field, JobForm
+from kafka_sre_tui.tui.screens.restore_form import MARKS, PreflightModal, offsets_to_restore
 
 
 class SetRestoreForm(JobForm[SetRestoreRequest | None]):
@@ -59,16 +52,12 @@ class SetRestoreForm(JobForm[SetRestoreRequest | None]):
             self.check("force"), self.check("resume"))
 
     def build(self) -> SetRestoreRequest:
-        groups = self.parse("groups", _words)
-        if groups is not None and not self.checked("offsets"):
-            raise FieldError("groups", "check 'Restore consumer offsets' too, or clear the groups")
-        if self.checked("dry_run") and self.checked("resume"):
-            raise FieldError("dry_run", "a resume has no dry run (it goes on writing at once): uncheck one")
+        offsets = offsets_to_restore(self)
         request = SetRestoreRequest(
             backup_base=self.base, set_id=self.set_id, topics=self.parse("topics", _patterns) or (),
             topic_map=self.parse("topic_map", parse_topic_map), topic_prefix=self.raw("topic_prefix") or None,
             to_time_ms=self.parse("to_time", parse_time), dry_run=self.checked("dry_run"),
-            restore_consumer_offsets=(groups or ()) if self.checked("offsets") else None,
+            restore_consumer_offsets=offsets,
             resume=self.checked("resume"), replication_factor=self.whole("replication_factor"),
             rate_limit_mb_s=self.number("rate_limit"), force=self.checked("force"))
         validate_set_request(request)
@@ -79,60 +68,25 @@ def _patterns(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in text.split(","))
 
 
-def _words(text: str) -> tuple[str, ...]:
-    try:
-        return tuple(shlex.split(text))
-    except ValueError as exc:
-        raise ConfigError(f"{exc}: quote names the way a shell would") from None
-
-
-class SetPreflightScreen(ModalScreen[bool]):
+class SetPreflightScreen(PreflightModal):
     """The set's dry run: per topic its target, records and checks. Writing into topics that exist
-    needs the cluster's name typed; a dry run asked for on its own only shows the checks."""
+    needs the cluster's name typed."""
 
-    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel")]
     AUTO_FOCUS = "#confirm-cluster, #cancel"
+    CONFIRM_ID = "confirm-cluster"
 
     def __init__(self, preflight: SetPreflight, check_only: bool = False) -> None:
-        super().__init__()
-        self.preflight = preflight
-        self.check_only = check_only
-        self.existing = [t.target for t in preflight.topics if not t.preflight.create]
-
-    def compose(self) -> ComposeResult:
-        p = self.preflight
-        marks = {"ok": "[green]ok  [/]", "warn": "[yellow]warn[/]", FAIL: "[b red]FAIL[/]"}
-        lines = [f"{marks.get(c.level, c.level)} set: {c.name}: {c.message}" for c in p.checks]
+        p = preflight
+        existing = [t.target for t in p.topics if not t.preflight.create]
+        lines = [f"{MARKS.get(c.level, c.level)} set: {c.name}: {c.message}" for c in p.checks]
         for t in p.topics:
             lines.append(f"[b]{t.source} → {t.target}[/] ({'created' if t.preflight.create else 'existing'}): "
                          f"{t.preflight.records:,} records from {len(t.links)} link(s)"
                          + (f"; {t.restarted}" if t.restarted else ""))
-            lines += [f"  {marks.get(c.level, c.level)} {c.name}: {c.message}" for c in t.preflight.checks]
-        with Vertical(id="form", classes="job-form"):
-            yield Static(f"Preflight: {p.records:,} records ({p.bytes / 1e6:,.1f} MB) of {len(p.topics)} topics "
-                         f"from {len(p.links)} link(s) into {p.cluster}", classes="form-title")
-            with VerticalScroll(id="form-body", can_focus=False):
-                yield Static("\n".join(lines) or "no checks")
-            if self.check_only:
-                yield Static("Dry run: nothing written. " + ("The restore would proceed." if p.ok else
-                                                             "[b red]The restore would be refused.[/]"))
-            elif not p.ok:
-                yield Static("[b red]Refused: fix the failed checks (R again to change the options).[/]")
-            elif self.existing:
-                yield Label(f"{len(self.existing)} target topic(s) exist: type the cluster's name ({p.cluster}) "
-                            "to write into them")
-                yield Input(id="confirm-cluster")
-            with Horizontal(classes="buttons"):
-                if p.ok and not self.check_only:
-                    yield Button("Start restore", variant="error", id="start", disabled=bool(self.existing))
-                yield Button("Close" if self.check_only else "Cancel", id="cancel")
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.query_one("#start", Button).disabled = event.value.strip() != self.preflight.cluster
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip() == self.preflight.cluster:
-            self.dismiss(True)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "start")
+            lines += [f"  {MARKS.get(c.level, c.level)} {c.name}: {c.message}" for c in t.preflight.checks]
+        super().__init__(f"Preflight: {p.records:,} records ({p.bytes / 1e6:,.1f} MB) of {len(p.topics)} topics "
+                         f"from {len(p.links)} link(s) into {p.cluster}", lines, p.ok, check_only,
+                         p.cluster if existing else None,
+                         f"{len(existing)} target topic(s) exist: type the cluster's name ({p.cluster}) to "
+                         "write into them")
+        self.preflight, self.existing = preflight, existing
