@@ -145,11 +145,11 @@ async def _resume_once(cluster: ClusterConfig, base: Location, set_id: str, opti
         members, states, finished = [], {}, {}
         for m in plan.members:
             where = member_dir(folder, m.member_id)
-            member = BackupPlan.from_json(read_json(where / PLAN_FILE))
-            members.append(member)
             if (where / MANIFEST).exists():  # finished before the last run stopped
                 finished[m.member_id] = read_manifest(where)[0]
                 continue
+            member = BackupPlan.from_json(read_json(where / PLAN_FILE))
+            members.append(member)
             where.discard_unfinished_uploads()
             states[m.member_id] = [durable_state(where, p) for p in member.partitions]
         async with KafkaSession(cluster) as session:
@@ -163,21 +163,20 @@ async def _resume_once(cluster: ClusterConfig, base: Location, set_id: str, opti
 async def _run(session: KafkaSession, folder: Location, plan: SetPlan, members: list[BackupPlan],
                states: dict[str, list[PartitionState]], finished: dict[str, Manifest], options: RunOptions,
                emit: SetEmit, now: Now) -> SetResult:
+    """Back up ``members`` (those not ``finished`` by an earlier run) and seal the set."""
     codec_obj, level = codec(plan.compression["codec"], plan.compression["level"])
     by_member: dict[str, list[PartitionBackup]] = {}
     parts: dict[TopicPartition, PartitionBackup] = {}
     for member in members:
-        if member.backup_id in finished:
-            continue
         cipher = check_key(member.backup_id, member.encryption, options.encryption_key)
         where = member_dir(folder, member.backup_id)
         mine = [PartitionBackup(where, s, codec_obj, level, None, cipher) for s in states[member.backup_id]]
         by_member[member.backup_id] = mine
         parts.update({TopicPartition(member.topic["name"], p.state.partition): p for p in mine})
-    progress = _SetProgress(plan.set_id, members, parts, emit)
+    progress = _SetProgress(plan.set_id, members, finished, parts, emit)
 
     async def same_topics() -> None:
-        await check_same_topics(session, plan.set_id, [m for m in members if m.backup_id not in finished])
+        await check_same_topics(session, plan.set_id, members)
 
     hooks = LoopHooks(check_topics=same_topics, progress=progress.emit_maybe,
                       checkpointed=lambda: emit(Checkpointed()), seconds_ahead=progress.seconds_ahead,
@@ -196,11 +195,11 @@ async def _run(session: KafkaSession, folder: Location, plan: SetPlan, members: 
         def finish(member: BackupPlan) -> Manifest:
             durable = [p.state for p in by_member[member.backup_id]]
             where = member_dir(folder, member.backup_id)
-            return finish_backup(where, member, durable, seconds, errors, now, {"set_id": plan.set_id}).manifest
+            return finish_backup(where, member, durable, seconds, errors, now, {"set_id": plan.set_id},
+                                 keep_plan=True).manifest
 
-        todo = [m for m in members if m.backup_id not in finished]
-        manifests = await asyncio.gather(*(asyncio.to_thread(finish, m) for m in todo))
-        finished.update((m.backup_id, done) for m, done in zip(todo, manifests, strict=True))
+        manifests = await asyncio.gather(*(asyncio.to_thread(finish, m) for m in members))
+        finished.update((m.backup_id, done) for m, done in zip(members, manifests, strict=True))
     except OSError as exc:  # disk full, file size limit, permissions: what was checkpointed stays resumable
         each = parts.values()
         need = still_needed(sum(p.raw_bytes for p in each), sum(p.writer.bytes_written + p.state.stored_bytes
@@ -212,12 +211,19 @@ async def _run(session: KafkaSession, folder: Location, plan: SetPlan, members: 
         if resume_hint(plan.set_id) in str(exc):
             raise
         raise StoreError(f"{exc}; {resume_hint(plan.set_id)}") from exc
-    manifest = build_set_manifest(plan, [finished[m.backup_id] for m in members], errors,
-                             time.monotonic() - progress.started, now)
+    manifest = build_set_manifest(plan, [finished[m.member_id] for m in plan.members], errors,
+                                  time.monotonic() - progress.started, now)
     write_set_manifest(folder, manifest)
-    (folder / SET_PLAN).unlink(missing_ok=True)
+    drop_plans(folder, plan)
     (folder / SET_FINISHING).unlink(missing_ok=True)  # a workers group's sealer that died left it
     return SetResult(plan.set_id, folder, manifest, (plan.set_id,), tuple(link_notes(manifest)))
+
+
+def drop_plans(folder: Location, plan: SetPlan) -> None:
+    """Once ``set.json`` exists: the members' plans, then the set's (see :func:`finish_backup`)."""
+    for member in plan.members:
+        (member_dir(folder, member.member_id) / PLAN_FILE).unlink(missing_ok=True)
+    (folder / SET_PLAN).unlink(missing_ok=True)
 
 
 def _write_member_plan(folder: Location, member: BackupPlan) -> None:
@@ -282,13 +288,14 @@ def link_notes(manifest: SetManifest) -> list[str]:
 
 
 class _SetProgress:
-    def __init__(self, set_id: str, members: list[BackupPlan], parts: dict[TopicPartition, PartitionBackup],
-                 emit: SetEmit) -> None:
+    def __init__(self, set_id: str, members: list[BackupPlan], finished: dict[str, Manifest],
+                 parts: dict[TopicPartition, PartitionBackup], emit: SetEmit) -> None:
         self.set_id, self.parts, self.emit = set_id, parts, emit
         self.started = time.monotonic()
-        self.topics = [m.topic["name"] for m in members]
+        every: list[BackupPlan | Manifest] = [*members, *finished.values()]
+        self.topics = sorted(m.topic["name"] for m in every)
         self.totals: dict[str, int] = {m.topic["name"]: sum(p.end_offset - p.start_offset for p in m.partitions)
-                                       for m in members}
+                                       for m in every}
         self.initial_bytes = sum(p.raw_bytes for p in parts.values())
         self._last = 0.0
 

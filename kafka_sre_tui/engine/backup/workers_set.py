@@ -24,7 +24,7 @@ from kafka_sre_tui.engine.backup.plan import BackupPlan
 from kafka_sre_tui.engine.backup.run import PLAN_FILE, finish_backup
 from kafka_sre_tui.engine.backup.set_parent import find_parent
 from kafka_sre_tui.engine.backup.set_plan import SetPlan, SetRequest, make_set_plan
-from kafka_sre_tui.engine.backup.set_run import build_set_manifest
+from kafka_sre_tui.engine.backup.set_run import build_set_manifest, drop_plans
 from kafka_sre_tui.engine.backup.workers_fence import read_state
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.kafka.session import KafkaSession
@@ -151,14 +151,14 @@ def seal_if_done(joined: JoinedSet, worker: str, now: Now,
             continue
         states = [read_state(where, p)[0] for p in member.partitions]
         _drop_unlisted(where, states)
-        manifests.append(finish_backup(where, member, states, seconds, 0, now,
-                                       {"set_id": joined.set_id}).manifest)
+        manifests.append(finish_backup(where, member, states, seconds, 0, now, {"set_id": joined.set_id},
+                                       keep_plan=True).manifest)
         if not hold.renew():
             return None  # this worker was slow enough to be taken for dead: the taker seals the set
     manifest = build_set_manifest(joined.plan, manifests, 0, seconds, now)
     if not write_set_manifest(folder, manifest, create_only=True):
         return read_set_manifest(folder)[0]  # a worker that took the sealing over wrote it first
-    (folder / SET_PLAN).unlink(missing_ok=True)
+    drop_plans(folder, joined.plan)
     (folder / FINISHING).unlink(missing_ok=True)
     return manifest
 
