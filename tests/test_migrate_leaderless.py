@@ -62,7 +62,8 @@ async def test_a_leaderless_source_partition_is_waited_for_not_copied_as_empty(
     try:
         try:
             for _ in range(60):
-                if all((await _leaders(config, unique))[p] is None for p in offline):
+                now = await _leaders(config, unique)
+                if all(now[p] is None for p in offline):
                     break
                 await asyncio.sleep(0.5)
             else:

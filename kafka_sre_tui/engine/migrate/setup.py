@@ -51,24 +51,32 @@ class SourceTopic:
 
 
 async def inspect_source(session: KafkaSession, topic: str) -> SourceTopic:
+    """The source topic, with every partition's offsets. A partition without a leader (its brokers are
+    down) is a retriable error at once: its end read as 0 would plan a copy of nothing and call it done,
+    and asking for its offsets only waits for a leader that is not coming back soon."""
+    meta = (await session.metadata([topic])).to_object()
+    leaders = partition_leaders(meta)
+    _offsets_known(session, topic, sorted(tp.partition for tp, node in leaders.items() if node is None))
     found = await inspect_target(session, topic)
     if not found.exists:
         raise topic_not_found(topic, session.cluster)
-    meta = (await session.metadata([topic])).to_object()
-    leaders = partition_leaders(meta)
     rf = max((len(p["replicas"]) for t in meta["topics"] for p in t["partitions"]), default=1)
     stable, own = await asyncio.gather(list_offsets(session, leaders, LATEST, READ_COMMITTED),
                                        topic_configs(session, [topic]))
     earliest = await list_offsets(session, leaders, EARLIEST)
-    unknown = sorted(p for p in range(found.partitions)
-                     if TopicPartition(topic, p) not in stable or TopicPartition(topic, p) not in earliest)
-    if unknown:  # an unknown end read as 0 would plan a copy of nothing and call it done
-        raise KafkaRequestFailed(f"the offsets of partition(s) {', '.join(map(str, unknown))} of '{topic}' on "
-                                 f"cluster '{session.cluster.name}' are unknown (no leader answered); retry when "
-                                 "every partition has a leader", retriable=True)
+    _offsets_known(session, topic, sorted(p for p in range(found.partitions)
+                                          if TopicPartition(topic, p) not in stable
+                                          or TopicPartition(topic, p) not in earliest))
     return SourceTopic(found.cluster_id, found.partitions, rf, {tp.partition: o for tp, o in earliest.items()},
                        {tp.partition: o for tp, o in stable.items()}, own.get(topic, {}),
                        {k: str(v) for k, v in found.configs.items() if v is not None})
+
+
+def _offsets_known(session: KafkaSession, topic: str, unknown: list[int]) -> None:
+    if unknown:
+        raise KafkaRequestFailed(f"the offsets of partition(s) {', '.join(map(str, unknown))} of '{topic}' on "
+                                 f"cluster '{session.cluster.name}' are unknown (no leader answered); retry when "
+                                 "every partition has a leader", retriable=True)
 
 
 async def stable_ends(session: KafkaSession, topic: str) -> dict[int, int]:
