@@ -22,7 +22,7 @@ from datetime import datetime
 from kafka_sre_tui.engine.backup.partition import PartitionState
 from kafka_sre_tui.engine.backup.plan import BackupPlan
 from kafka_sre_tui.engine.backup.run import PLAN_FILE, finish_backup
-from kafka_sre_tui.engine.backup.set_parent import find_parent
+from kafka_sre_tui.engine.backup.set_parent import find_parent, named_set, newest_of_selection, same_selection
 from kafka_sre_tui.engine.backup.set_plan import SetPlan, SetRequest, make_set_plan
 from kafka_sre_tui.engine.backup.set_run import build_set_manifest
 from kafka_sre_tui.engine.backup.workers_fence import read_state
@@ -54,6 +54,7 @@ class JoinedSet:
     folder: Location
     plan: SetPlan
     members: list[BackupPlan]
+    run: int  # the group's run number that names this set
 
 
 def _encode(doc: object) -> bytes:
@@ -80,15 +81,16 @@ async def join_set(session: KafkaSession, base: Location, request: SetRequest, g
     completed after this worker started (nothing is left to do)."""
     for _attempt in range(5):
         newest = newest_run(base, group)
+        done = None
         if newest is not None:
             folder = base / newest[1]
             if not (folder / SET_MANIFEST).exists():
-                return _joined(folder)
+                return joined_run(folder, newest[0])
             done = read_set_manifest(folder)[0]
-            if datetime.fromisoformat(done.completed_at) >= started:
+            if not request.continuous and datetime.fromisoformat(done.completed_at) >= started:
                 return done
         set_id = new_backup_id(request.name, now())
-        parent, _notes = find_parent(base, request)
+        parent = _next_link_parent(base, request, done) if request.continuous else find_parent(base, request)[0]
         plan, members = await make_set_plan(session, request, set_id, now(), parent)
         folder = base / set_id
         for member in members:
@@ -99,15 +101,39 @@ async def join_set(session: KafkaSession, base: Location, request: SetRequest, g
         run = (newest[0] if newest else 0) + 1
         runs_dir(base, group).make_dirs()
         if (runs_dir(base, group) / f"{run:08d}.json").write_if(_encode({"set_id": set_id}), None) is not None:
-            return JoinedSet(set_id, folder, plan, members)
+            if request.continuous and run > 2:  # a link a minute: keep the directory small, the newest two stay
+                (runs_dir(base, group) / f"{run - 2:08d}.json").unlink(missing_ok=True)
+            return JoinedSet(set_id, folder, plan, members, run)
         folder.remove_tree()  # another worker published its set first: join that one
     raise KsreError(f"workers group '{group}': could not agree on a backup set in {base} (5 races lost); retry")
 
 
-def _joined(folder: Location) -> JoinedSet:
+def _next_link_parent(base: Location, request: SetRequest, newest: SetManifest | None) -> SetManifest | None:
+    """A continuous group's next link continues the group's newest link (named by its run file, not
+    found by time: the hosts' clocks may differ); the first link continues --incremental-from, or the
+    newest continuous link of the selection (a one-process continuous backup's chain)."""
+    if newest is not None and same_selection(newest.selection, request.selection, with_continuous=True):
+        return newest
+    if request.incremental_from:
+        return named_set(base, request.incremental_from)
+    return newest_of_selection(base, request.selection, with_continuous=True)
+
+
+def joined_run(folder: Location, run: int) -> JoinedSet:
+    """The set (or link) of one run of the group, as its plan files describe it."""
     plan = SetPlan.from_json(read_json(folder / SET_PLAN))
     members = [BackupPlan.from_json(read_json(member_dir(folder, m.member_id) / PLAN_FILE)) for m in plan.members]
-    return JoinedSet(plan.set_id, folder, plan, members)
+    return JoinedSet(plan.set_id, folder, plan, members, run)
+
+
+def link_of_group(base: Location, set_id: str) -> str | None:
+    """The workers group whose newest run is this set (an unfinished link such a group may still write)."""
+    folder = base / RUNS_DIR
+    for group in sorted(p.name for p in folder.iterdir()) if folder.is_dir() else ():
+        newest = newest_run(base, group)
+        if newest is not None and newest[1] == set_id:
+            return group
+    return None
 
 
 def all_done(joined: JoinedSet) -> bool:
