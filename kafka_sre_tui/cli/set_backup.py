@@ -116,7 +116,8 @@ def _cmd_workers(args: argparse.Namespace, cluster: ClusterConfig, request: Any)
         set_id = run_workers(args.workers, default_group(args))
         folder = set_dir(open_location(request.base_path), set_id)
         manifest = read_set_manifest(folder)[0]
-        print_set_result(SetResult(set_id, folder, manifest, ()), args.json, stopped=request.continuous)
+        links = () if request.continuous else (set_id,)  # continuous: the children each sealed some
+        print_set_result(SetResult(set_id, folder, manifest, links), args.json, stopped=request.continuous)
         return 0
     result = run_worker(cluster, request, default_group(args), args.json)
     if os.environ.get(CHILD_ENV):

@@ -55,9 +55,8 @@ def run_worker(cluster: ClusterConfig, request: SetRequest, group: str, as_json:
         result = asyncio.run(backup_set_worker(cluster, request, group, printer))
     printer.close()
     if os.environ.get(CHILD_ENV):
-        done = "stopped, last sealed link" if request.continuous else "set"
-        print(f"worker {os.getpid()}: {done} {result.set_id}{'' if request.continuous else ' complete'}",
-              file=sys.stderr, flush=True)
+        what = f"stopped, last sealed link {result.set_id}" if request.continuous else f"set {result.set_id} complete"
+        print(f"worker {os.getpid()}: {what}", file=sys.stderr, flush=True)
     return result
 
 

@@ -4,7 +4,9 @@ Agreeing: ``<base>/.workers/<group>/<run>.json`` names the set of each run of th
 up). A worker that finds the newest run's set incomplete joins it. Otherwise it plans a new set (its
 ``set-plan.json`` and members' plans, as a one-process set writes them), then publishes it by
 *creating* the next run file (create-only: ``O_EXCL`` semantics on disk, ``If-None-Match: *`` on an
-object store); a worker that loses that race removes the set it planned and joins the winner's.
+object store); a worker that loses that race removes the set it planned and joins the winner's. A
+continuous group's run is one link of its chain: the next link continues the set of the previous run
+(:mod:`.workers_chain`), and the run files older than the newest two are removed.
 
 Sealing: when every partition's durable state reached its end offset, the first worker to see it
 creates ``finishing.json`` (create-only: one sealer), writes each member's manifest and then
