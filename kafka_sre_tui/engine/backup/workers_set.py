@@ -16,6 +16,7 @@ stays incomplete and ``backup --resume SET_ID`` seals it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from kafka_sre_tui.engine.storage.backup_set import (
     to_json,
 )
 from kafka_sre_tui.engine.storage.files import TMP_SUFFIX
-from kafka_sre_tui.engine.storage.layout import new_backup_id
+from kafka_sre_tui.engine.storage.layout import is_backup_id, new_backup_id
 from kafka_sre_tui.engine.storage.manifest import MANIFEST, Manifest, manifest_checksum, read_manifest
 from kafka_sre_tui.engine.storage.store import Location, read_json, write_json
 from kafka_sre_tui.engine.storage.writer import SEGMENT_SUFFIX
@@ -103,10 +104,13 @@ async def join_set(session: KafkaSession, base: Location, request: SetRequest, g
         run = (newest[0] if newest else 0) + 1
         runs_dir(base, group).make_dirs()
         if (runs_dir(base, group) / f"{run:08d}.json").write_if(_encode({"set_id": set_id}), None) is not None:
-            if request.continuous and run > 2:  # a link a minute: keep the directory small, the newest two stay
-                (runs_dir(base, group) / f"{run - 2:08d}.json").unlink(missing_ok=True)
+            if request.continuous:
+                _drop_lost_links(base, request, parent)
+                if run > 2:  # a link a minute: keep the directory small, the newest two stay
+                    (runs_dir(base, group) / f"{run - 2:08d}.json").unlink(missing_ok=True)
             return JoinedSet(set_id, folder, plan, members, run)
-        folder.remove_tree()  # another worker published its set first: join that one
+        with contextlib.suppress(FileNotFoundError):  # removed already if this worker was paused a whole link
+            folder.remove_tree()  # another worker published its set first: join that one
     raise KsreError(f"workers group '{group}': could not agree on a backup set in {base} (5 races lost); retry")
 
 
@@ -119,6 +123,28 @@ def _next_link_parent(base: Location, request: SetRequest, newest: SetManifest |
     if request.incremental_from:
         return named_set(base, request.incremental_from)
     return newest_of_selection(base, request.selection, with_continuous=True)
+
+
+def _drop_lost_links(base: Location, request: SetRequest, parent: SetManifest | None) -> None:
+    """Remove the links planned for the previous run that were never published (a planner killed
+    between planning and removing its plan after losing the race): they continue the grandparent
+    link, have no ``set.json`` and no run file names them. Only sets of this backup's name, no older
+    than the grandparent, are looked at."""
+    grandparent = parent.chain.get("parent") if parent is not None else None
+    if grandparent is None:
+        return
+    for folder in base.iterdir():
+        name = folder.name
+        if not is_backup_id(name) or name[20:-7] != request.name or name[:19] < grandparent[:19] \
+                or (folder / SET_MANIFEST).exists():
+            continue
+        try:
+            plan = read_json(folder / SET_PLAN)
+        except (OSError, ValueError, KsreError):
+            continue  # no plan yet, or not readable: not this function's to judge
+        if plan.get("chain", {}).get("parent") == grandparent and \
+                same_selection(plan.get("selection", {}), request.selection, with_continuous=True):
+            folder.remove_tree()
 
 
 def joined_run(folder: Location, run: int) -> JoinedSet:
