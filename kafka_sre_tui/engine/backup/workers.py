@@ -35,7 +35,7 @@ from kafka_sre_tui.engine.backup.set_run import check_same_topics, link_notes, r
 from kafka_sre_tui.engine.backup.workers_chain import LinkFollower
 from kafka_sre_tui.engine.backup.workers_fence import Fenced, Owner, claim, read_state
 from kafka_sre_tui.engine.backup.workers_label import WORKER_CLIENT_ID
-from kafka_sre_tui.engine.backup.workers_set import JoinedSet, join_set, seal_if_done
+from kafka_sre_tui.engine.backup.workers_set import FINISHING, JoinedSet, join_set, seal_if_done
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.jobs import Checkpointed, Retrying
@@ -211,8 +211,12 @@ class _Worker:
         """The set's manifest once it is sealed: seen, or sealed by this worker when every partition is done."""
         if await asyncio.to_thread((joined.folder / SET_MANIFEST).exists):
             return read_set_manifest(joined.folder)[0]
-        if self.task is None or self.task.done():
-            return await asyncio.to_thread(seal_if_done, joined, self.worker_id, self.now)
+        if self.worker_id != "?" and (self.task is None or self.task.done()):  # a sealer is a group member
+            members: set[str] | None = None  # a sealer killed while sealing is taken over once it left the group
+            if await asyncio.to_thread((joined.folder / FINISHING).exists):
+                members = {m.member_id for m in (await describe_group(self.session, self.group)).members}
+            in_group = members.__contains__ if members is not None else (lambda _: True)
+            return await asyncio.to_thread(seal_if_done, joined, self.worker_id, self.now, in_group)
         return None
 
     async def _next_link(self) -> None:
@@ -264,12 +268,12 @@ class _Worker:
         consumer = self.consumer
         assert consumer is not None
         consumer.pause(*assigned)  # membership only: this consumer never fetches a record
-        if self.joined is None:
-            return  # between two links: the next link starts a task on this assignment
         coordinator = consumer._coordinator  # aiokafka keeps the generation and member id there
         assert coordinator is not None
         owner = Owner(coordinator.member_id, coordinator.generation)
         self.worker_id = owner.worker
+        if self.joined is None:
+            return  # between two links: the next link starts a task on this assignment
         mine = {TopicPartition(tp.topic, tp.partition) for tp in assigned} & self.partitions
         previous, self.task_set_id = self.task, self.joined.set_id
         if previous is not None:

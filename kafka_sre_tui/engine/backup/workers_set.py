@@ -10,8 +10,9 @@ continuous group's run is one link of its chain: the next link continues the set
 
 Sealing: when every partition's durable state reached its end offset, the first worker to see it
 creates ``finishing.json`` (create-only: one sealer), writes each member's manifest and then
-``set.json`` (create-only), exactly as a one-process set does. If the sealer dies in between, the set
-stays incomplete and ``backup --resume SET_ID`` seals it.
+``set.json`` (create-only), exactly as a one-process set does. If the sealer dies in between, another
+worker takes ``finishing.json`` over once the dead sealer has left the group (or ``backup --resume
+SET_ID`` seals the set).
 """
 
 from __future__ import annotations
@@ -176,12 +177,14 @@ def all_done(joined: JoinedSet) -> bool:
     return True
 
 
-def seal_if_done(joined: JoinedSet, worker: str, now: Now) -> SetManifest | None:
-    """Seal the set when every partition is done and no other worker seals it; its manifest, else None."""
+def seal_if_done(joined: JoinedSet, worker: str, now: Now,
+                 in_group: Callable[[str], bool] = lambda _: True) -> SetManifest | None:
+    """Seal the set when every partition is done and no other worker seals it; its manifest, else None.
+    A sealer that is no longer ``in_group`` (killed while sealing) is taken over."""
     folder = joined.folder
     if (folder / SET_MANIFEST).exists() or not all_done(joined):
         return None
-    if (folder / FINISHING).write_if(_encode({"worker": worker}), None) is None:
+    if not _take_sealing(folder / FINISHING, worker, in_group):
         return None  # another worker seals it
     started = datetime.fromisoformat(joined.plan.created_at)
     seconds = max(0.0, (now() - started).total_seconds())
@@ -203,6 +206,19 @@ def seal_if_done(joined: JoinedSet, worker: str, now: Now) -> SetManifest | None
     (folder / SET_PLAN).unlink(missing_ok=True)
     (folder / FINISHING).unlink(missing_ok=True)
     return manifest
+
+
+def _take_sealing(path: Location, worker: str, in_group: Callable[[str], bool]) -> bool:
+    """Become the set's one sealer: create ``finishing.json``, or replace the one of a sealer that left
+    the group (compare-and-swap: one worker takes it over). Sealing again is safe: a member whose
+    manifest exists is read, not written again."""
+    mine = _encode({"worker": worker})
+    if path.write_if(mine, None) is not None:
+        return True
+    got = path.read_versioned()
+    if got is None or in_group(str(json.loads(got[0]).get("worker"))):
+        return False
+    return path.write_if(mine, got[1]) is not None
 
 
 def _drop_unlisted(where: Location, states: list[PartitionState]) -> None:
