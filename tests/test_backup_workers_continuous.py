@@ -2,7 +2,8 @@
 follow a topic that is being written, sealing links together; one is killed with SIGKILL mid-chain, the
 other is stopped with SIGTERM later, and the same command started again continues the chain. The links
 hold every record of the topic exactly once, the newest verifies with its whole chain, every link was
-reported by a worker, and the group never committed an offset."""
+reported by a worker, and the group never committed an offset. Then ``--workers 2`` follows a topic
+into a real S3 server and stops with its parent."""
 
 from __future__ import annotations
 
@@ -26,8 +27,10 @@ from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.storage.backup_set import SET_MANIFEST, chain_of, complete_sets
 from kafka_sre_tui.engine.storage.layout import is_backup_id
 from kafka_sre_tui.engine.storage.local_store import LocalDir
+from kafka_sre_tui.engine.storage.store import open_location
 from kafka_sre_tui.localkafka import LocalKafka
 from tests.kafka_helpers import create_topic, read_all
+from tests.object_servers import S3Proxy
 from tests.set_helpers import chain_records
 
 pytestmark = pytest.mark.timeout(240)
@@ -141,3 +144,39 @@ async def test_a_workers_group_writes_one_chain_through_a_kill_a_stop_and_a_rest
     async with KafkaSession(ClusterConfig(name="t", bootstrap_servers=(bs,))) as session:
         committed = await committed_offsets_for_topics(session, [topic])
     assert group not in committed  # membership only: no offset a real consumer could be mistaken for
+
+
+async def test_workers_n_follow_a_topic_into_s3_and_stop_together(
+        kafka: LocalKafka, unique: str, s3proxy: S3Proxy, s3_bucket: str, tmp_path: Path) -> None:
+    """``--workers 2 --continuous`` into a real S3 server: the children seal links together, SIGTERM to the
+    parent stops them all (exit 0, the newest link printed), and that link verifies with its chain."""
+    bs = kafka.bootstrap_servers
+    topic = f"{unique}-s3"
+    await create_topic(bs, topic, PARTITIONS)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[backup.object_store]\nendpoint = "{s3proxy.endpoint}"\nregion = "us-east-1"\n'
+                      'allow_http = true\nvirtual_hosted_style = false\n')
+    url = f"s3://{s3_bucket}/dr"
+    stop = asyncio.Event()
+    producing = asyncio.create_task(_produce_for(bs, topic, stop))
+    parent = _Worker([sys.executable, "-m", "kafka_sre_tui", "--config", str(config), "backup", "--cluster", bs,
+                      "--backup-dir", url, "--topics", topic, "--continuous", "--roll-seconds", "1",
+                      "--workers", "2", "--name", "s3"], tmp_path / "parent.log")
+    try:
+        await parent.wait_links(6)  # both children print each link: about three links
+        stop.set()
+        sent = await producing
+        await parent.wait_links(len(parent.links()) + 4)  # a link sealed after the last record, seen by both
+        assert parent.stop(signal.SIGTERM) == 0, parent.text()
+    finally:
+        stop.set()
+        parent.stop(signal.SIGKILL)
+    newest = re.search(r"^stopped: last sealed link (\d+) is (\S+);", parent.text(), re.MULTILINE)
+    assert newest is not None, parent.text()
+    assert int(newest.group(1)) == max(parent.links()) >= 2
+    assert sorted(set(parent.links())) == list(range(max(parent.links()) + 1))
+    base = open_location(url, s3proxy.options())
+    chain = chain_of(base, newest.group(2))
+    assert sum(link.records for link in chain) == sent
+    verified = await asyncio.to_thread(main, ["--config", str(config), "verify", newest.group(2), "--backup-dir", url])
+    assert verified == 0
