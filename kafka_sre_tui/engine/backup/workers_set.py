@@ -27,10 +27,10 @@ from kafka_sre_tui.engine.backup.partition import PartitionState
 from kafka_sre_tui.engine.backup.plan import BackupPlan
 from kafka_sre_tui.engine.backup.run import PLAN_FILE, finish_backup
 from kafka_sre_tui.engine.backup.set_parent import find_parent, named_set, newest_of_selection, same_selection
-from kafka_sre_tui.engine.backup.set_plan import SetPlan, SetRequest, make_set_plan
+from kafka_sre_tui.engine.backup.set_plan import SetPlan, SetRequest, describe_selection, make_set_plan
 from kafka_sre_tui.engine.backup.set_run import build_set_manifest
 from kafka_sre_tui.engine.backup.workers_fence import read_state
-from kafka_sre_tui.engine.errors import KsreError
+from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.storage.backup_set import (
     SET_MANIFEST,
@@ -121,6 +121,15 @@ def _next_link_parent(base: Location, request: SetRequest, newest: SetManifest |
     newest continuous link of the selection (a one-process continuous backup's chain)."""
     if newest is not None and same_selection(newest.selection, request.selection, with_continuous=True):
         return newest
+    for folder in base.iterdir():  # the group's first link: not beside a one-process chain being written
+        if is_backup_id(folder.name) and not (folder / SET_MANIFEST).exists() and folder.is_locked():
+            try:
+                selection = read_json(folder / SET_PLAN).get("selection", {})
+            except (OSError, ValueError, KsreError):
+                continue
+            if same_selection(selection, request.selection, with_continuous=True):
+                raise ConfigError(f"a continuous backup of {describe_selection(request)} is running in one process "
+                                  f"(writing link {folder.name}); stop it before starting a workers group")
     if request.incremental_from:
         return named_set(base, request.incremental_from)
     return newest_of_selection(base, request.selection, with_continuous=True)
