@@ -7,12 +7,15 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from kafka_sre_tui.engine.backup.set_plan import SetRequest
 from kafka_sre_tui.engine.backup.workers_set import (
     FINISHING,
     _drop_lost_links,
     _take_sealing,
     link_of_group,
+    open_run,
     runs_dir,
 )
 from kafka_sre_tui.engine.storage.backup_set import SET_MANIFEST, SET_PLAN
@@ -62,3 +65,13 @@ def test_sealing_is_taken_over_only_from_a_sealer_that_left_the_group(tmp_path: 
     assert _take_sealing(path, "w2", lambda member: member == "w2")  # w1 left the group: w2 takes over
     assert json.loads(path.read_bytes())["worker"] == "w2"
     assert not _take_sealing(path, "w3", lambda member: member in {"w2", "w3"})
+
+
+def test_a_run_sealed_while_it_is_opened_is_seen_as_sealed(tmp_path: Path) -> None:
+    """``set-plan.json`` goes once ``set.json`` is written: a worker opening the run just then reads no
+    plan and sees the set sealed, instead of failing."""
+    (tmp_path / SET_MANIFEST).write_text("{}")
+    assert open_run(LocalDir(tmp_path), 3) is None
+    (tmp_path / SET_MANIFEST).unlink()
+    with pytest.raises(FileNotFoundError):  # neither a plan nor set.json: a damaged set is an error
+        open_run(LocalDir(tmp_path), 3)

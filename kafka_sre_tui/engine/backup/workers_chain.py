@@ -23,10 +23,10 @@ from kafka_sre_tui.engine.backup.continuous import link_lag, roll_bytes_due
 from kafka_sre_tui.engine.backup.set_events import LinkSealed
 from kafka_sre_tui.engine.backup.set_plan import SetRequest
 from kafka_sre_tui.engine.backup.set_run import link_notes
-from kafka_sre_tui.engine.backup.workers_set import JoinedSet, join_set, joined_run, newest_run
+from kafka_sre_tui.engine.backup.workers_set import JoinedSet, join_set, newest_run, open_run
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.kafka.session import KafkaSession
-from kafka_sre_tui.engine.storage.backup_set import SET_MANIFEST, SetManifest, read_set_manifest
+from kafka_sre_tui.engine.storage.backup_set import SetManifest, read_set_manifest
 from kafka_sre_tui.engine.storage.store import Location
 
 Now = Callable[[], datetime]
@@ -62,8 +62,9 @@ class LinkFollower:
         newest = await asyncio.to_thread(newest_run, self.base, self.group)
         if newest is not None and newest[0] > self.run:
             folder = self.base / newest[1]
-            if not await asyncio.to_thread((folder / SET_MANIFEST).exists):
-                return await asyncio.to_thread(joined_run, folder, newest[0])
+            newer = await asyncio.to_thread(open_run, folder, newest[0])
+            if newer is not None:
+                return newer
             await self.on_sealed(session, read_set_manifest(folder)[0], newest[0])  # sealed while unseen
         if not await self._roll_due(session):
             return None

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kafka_sre_tui.engine.backup.partition import PartitionState
-from kafka_sre_tui.engine.backup.plan import BackupPlan
+from kafka_sre_tui.engine.backup.plan import BackupPlan, PartitionPlan
 from kafka_sre_tui.engine.backup.run import PLAN_FILE, finish_backup
 from kafka_sre_tui.engine.backup.set_parent import find_parent, named_set, newest_of_selection, same_selection
 from kafka_sre_tui.engine.backup.set_plan import SetPlan, SetRequest, describe_selection, make_set_plan
@@ -88,8 +88,9 @@ async def join_set(session: KafkaSession, base: Location, request: SetRequest, g
         done = None
         if newest is not None:
             folder = base / newest[1]
-            if not (folder / SET_MANIFEST).exists():
-                return joined_run(folder, newest[0])
+            joined = open_run(folder, newest[0])
+            if joined is not None:
+                return joined
             done = read_set_manifest(folder)[0]
             if not request.continuous and datetime.fromisoformat(done.completed_at) >= started:
                 return done
@@ -157,11 +158,34 @@ def _drop_lost_links(base: Location, request: SetRequest, parent: SetManifest | 
             folder.remove_tree()
 
 
-def joined_run(folder: Location, run: int) -> JoinedSet:
-    """The set (or link) of one run of the group, as its plan files describe it."""
-    plan = SetPlan.from_json(read_json(folder / SET_PLAN))
-    members = [BackupPlan.from_json(read_json(member_dir(folder, m.member_id) / PLAN_FILE)) for m in plan.members]
-    return JoinedSet(plan.set_id, folder, plan, members, run)
+def open_run(folder: Location, run: int) -> JoinedSet | None:
+    """The set (or link) of one run of the group, as its plan files describe it; None once it is sealed
+    (``set-plan.json`` goes when ``set.json`` is written)."""
+    if (folder / SET_MANIFEST).exists():
+        return None
+    try:
+        plan = SetPlan.from_json(read_json(folder / SET_PLAN))
+    except FileNotFoundError:
+        if (folder / SET_MANIFEST).exists():
+            return None
+        raise
+    return JoinedSet(plan.set_id, folder, plan, [_member_plan(member_dir(folder, m.member_id)) for m in plan.members],
+                     run)
+
+
+def _member_plan(where: Location) -> BackupPlan:
+    """A member's plan; a member the sealer already finished has its manifest instead (its plan is gone)."""
+    try:
+        return BackupPlan.from_json(read_json(where / PLAN_FILE))
+    except FileNotFoundError:
+        if not (where / MANIFEST).exists():
+            raise
+    done = read_manifest(where)[0]
+    return BackupPlan(backup_id=done.backup_id, created_at=done.created_at, source=done.source, topic=done.topic,
+                      selection=done.selection, compression=done.compression,
+                      partitions=tuple(PartitionPlan(p.partition, p.start_offset, p.end_offset, p.log_start_offset)
+                                       for p in done.partitions),
+                      consumer_groups=done.consumer_groups, encryption=done.encryption)
 
 
 def link_of_group(base: Location, set_id: str) -> str | None:
