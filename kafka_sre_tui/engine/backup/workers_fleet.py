@@ -21,6 +21,7 @@ from kafka_sre_tui.engine.backup.workers_fence import read_state
 from kafka_sre_tui.engine.backup.workers_set import FINISHING, RUNS_DIR, newest_run
 from kafka_sre_tui.engine.errors import KsreError
 from kafka_sre_tui.engine.storage.backup_set import SET_MANIFEST, SET_PLAN, member_dir, set_dir
+from kafka_sre_tui.engine.storage.layout import is_backup_id
 from kafka_sre_tui.engine.storage.manifest import MANIFEST, ManifestError, read_manifest
 from kafka_sre_tui.engine.storage.store import Location, open_location, read_json
 
@@ -161,18 +162,33 @@ def _utc(text: Any) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _member_partitions(where: Location, plan: BackupPlan) -> list[PartitionProgress]:
-    topic = str(plan.topic["name"])
-    if (where / MANIFEST).exists():  # sealed while the set is being finished: every partition is done
-        try:
-            parts = read_manifest(where)[0].partitions
-        except ManifestError:
-            parts = ()
-        return [PartitionProgress(topic, p.partition, None, None, p.start_offset, p.end_offset, p.end_offset,
-                                  p.records, p.raw_bytes, None) for p in parts]
+def _sealed_partitions(where: Location, topic: str) -> list[PartitionProgress] | None:
+    """A member sealed while the set is being finished (its manifest written, its state files removed)."""
+    if not (where / MANIFEST).exists():
+        return None
+    try:
+        parts = read_manifest(where)[0].partitions
+    except ManifestError as exc:
+        raise KsreError(f"{where / MANIFEST}: {exc}") from None
+    return [PartitionProgress(topic, p.partition, None, None, p.start_offset, p.end_offset, p.end_offset,
+                              p.records, p.raw_bytes, None) for p in parts]
+
+
+def _member_partitions(where: Location, topic: str) -> list[PartitionProgress]:
+    sealed = _sealed_partitions(where, topic)
+    if sealed is not None:
+        return sealed
+    try:
+        plan = BackupPlan.from_json(read_json(where / PLAN_FILE))
+    except (OSError, ValueError, KsreError):
+        return _sealed_partitions(where, topic) or []  # sealed meanwhile, or not planned yet
     found = []
     for part in plan.partitions:
-        state = read_state(where, part)[0]  # a fresh state before its first claim
+        try:
+            state = read_state(where, part)[0]  # a fresh state before its first claim
+        except (ValueError, KeyError, TypeError) as exc:
+            raise KsreError(f"{where}/partitions/{part.partition}/state.json cannot be read ({exc}); "
+                            "its workers group cannot resume it either: see docs/backup-format.md") from None
         owner = state.owner or {}
         found.append(PartitionProgress(topic, part.partition, owner.get("worker"), owner.get("generation"),
                                        state.start_offset, state.next_offset, state.end_offset, state.records,
@@ -189,13 +205,12 @@ def read_fleet(folder: Location, now: datetime, stale_after: float = STALE_AFTER
     except (OSError, ValueError, KsreError):
         return None
     partitions: list[PartitionProgress] = []
-    for member in plan.get("members", []):
-        where = member_dir(folder, member["member_id"])
-        try:
-            member_plan = BackupPlan.from_json(read_json(where / PLAN_FILE))
-        except (OSError, ValueError, KsreError):
-            continue  # a member the planner had not written yet
-        partitions.extend(_member_partitions(where, member_plan))
+    try:
+        members = [(str(m["member_id"]), str(m["topic"])) for m in plan["members"]]
+    except (KeyError, TypeError):
+        raise KsreError(f"{folder / SET_PLAN}: no list of members with their ids and topics") from None
+    for member_id, topic in members:
+        partitions.extend(_member_partitions(member_dir(folder, member_id), topic))
     owners: dict[str, list[PartitionProgress]] = {}
     for p in partitions:
         if p.worker is not None:
@@ -222,7 +237,7 @@ def group_runs(base: Location) -> dict[str, str]:
             newest = newest_run(base, folder.name) if folder.is_dir() else None
         except (OSError, ValueError, KeyError, TypeError, KsreError):
             newest = None  # a run file being written, or damaged: that group is left out
-        if newest is not None:
+        if newest is not None and is_backup_id(newest[1]):
             found[folder.name] = newest[1]
     return found
 
@@ -246,8 +261,8 @@ def running_fleets(base: Location, now: datetime, stale_after: float = STALE_AFT
     if not base.is_dir():
         return []
     fleets = []
-    for group, set_id in group_runs(base).items():
-        folder = base / set_id
+    for group, set_id in group_runs(base).items():  # (group_runs checked each set id's form)
+        folder = set_dir(base, set_id)
         if folder.is_dir() and not (folder / SET_MANIFEST).exists():
             fleet = read_fleet(folder, now, stale_after, group)
             if fleet is not None:

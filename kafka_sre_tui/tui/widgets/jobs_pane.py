@@ -44,6 +44,7 @@ class JobsPane(Vertical):
         self.base, self.refresh_seconds = base, refresh_seconds
         self.fleets: dict[str, Fleet] = {}  # by group, as last read (membership not merged)
         self.members: dict[str, set[str]] = {}  # the active cluster's workers groups: their member ids
+        self._reading = False
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -53,16 +54,21 @@ class JobsPane(Vertical):
             self.call_after_refresh(self.reload_fleets)  # after the first frame: reading loads the backup engine
             self.set_interval(self.refresh_seconds, self.reload_fleets)
 
-    @work(exclusive=True, group="fleets")
+    @work(group="fleets")
     async def reload_fleets(self) -> None:
-        """Read the fleets off the UI's thread (on the engine thread, as the Backups pane lists backups)."""
-        assert self.base is not None
+        """Read the fleets off the UI's thread (on the engine thread, as the Backups pane lists backups).
+        A tick while a reading is still in flight (a slow bucket) is skipped, not a restart of it."""
+        if self._reading or self.base is None:
+            return
+        self._reading = True
         engine = getattr(self.app, "engine", None)
         reading = _running_fleets(self.base)
         try:
             fleets = await (engine.run(reading) if engine is not None else reading)
         except (KsreError, OSError, ValueError):
             return  # the Backups pane says why the directory cannot be read; the last rows stay
+        finally:
+            self._reading = False
         self.fleets = {f.group or f.set_id: f for f in fleets}
         self.show_fleets()
 
