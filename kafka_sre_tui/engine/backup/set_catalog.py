@@ -42,7 +42,10 @@ def summarize_set(folder: Location) -> BackupSummary:
                              kind=manifest.kind, link=chain.get("link"), chain_base=chain.get("base") or set_id,
                              topics=len(manifest.members))
     members = _members_so_far(folder)
-    fleet = read_fleet(folder, datetime.now(UTC))
+    try:
+        fleet = read_fleet(folder, datetime.now(UTC))
+    except KsreError:
+        fleet = None  # a plan that cannot be read: the row says incomplete; `backups show` says why
     workers = len(fleet.live_workers) if fleet is not None else 0
     running = is_running(folder) or any(m.status == RUNNING for m in members) or workers > 0
     plan = planned_chain(folder)
