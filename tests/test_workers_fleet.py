@@ -59,8 +59,8 @@ async def test_backups_show_follows_two_workers_then_shows_the_sealed_set(kafka:
         assert before["group"] == group and before["status"] == "running"
         working = [w for w in before["workers"] if w["state"] == "working"]
         assert len(working) == 2
-        owned = [p for w in before["workers"] for p in w["owns"]]
-        assert sorted(owned) == sorted(set(owned))  # no partition has two owners
+        owned = sorted(p for w in before["workers"] for p in w["owns"])
+        assert owned == sorted(f"{unique}/{p}" for p in range(PARTITIONS))  # each under the one worker that owns it
         assert all(w["partitions"] >= 1 and w["checkpoint_at"] for w in working)
         assert len(before["partition_progress"]) == PARTITIONS and 0 < before["fraction"] < 1
 
