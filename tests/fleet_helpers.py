@@ -17,8 +17,8 @@ from aiokafka import AIOKafkaProducer
 from tests.kafka_helpers import create_topic
 
 PARTITIONS = 4
-RECORDS = 1_200
-RECORD_BYTES = 4_000  # random: ~4.8 MB; at 0.2 MB/s per worker, two workers take ~12 s
+RECORDS = 320
+RECORD_BYTES = 4_000  # random: ~1.3 MB; at 0.05 MB/s per worker (64 kB per fetch), two workers take ~13 s
 
 
 async def load_topic(bs: str, topic: str) -> None:
@@ -35,7 +35,7 @@ async def load_topic(bs: str, topic: str) -> None:
 
 @contextlib.contextmanager
 def workers(bs: str, topic: str, base: Path, group: str, logs: Path, count: int = 2,
-            rate_mb_s: float = 0.2) -> Iterator[list[subprocess.Popen[bytes]]]:
+            rate_mb_s: float = 0.05) -> Iterator[list[subprocess.Popen[bytes]]]:
     """``count`` workers of ``group``; any still running at the end is stopped (SIGTERM, then SIGKILL)."""
     command = [sys.executable, "-m", "kafka_sre_tui", "backup", "--cluster", bs, "--topics", topic,
                "--backup-dir", str(base), "--workers-group", group, "--rate-limit", str(rate_mb_s),
