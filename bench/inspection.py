@@ -36,14 +36,8 @@ def topic_names(scale: Scale) -> list[str]:
 async def build(bootstrap: str, scale: Scale) -> None:
     names = topic_names(scale)
     await create_topics(bootstrap, names, scale.partitions)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=50, request_timeout_ms=120_000)
-    await producer.start()
-    try:  # a few records in every partition, so offsets and lag are not all zero
-        sends = [await producer.send(name, b'{"n":%d}' % n, partition=p)
-                 for name in names for p in range(scale.partitions) for n in range(1 + p % 3)]
-        await asyncio.gather(*sends)
-    finally:
-        await producer.stop()
+    for start in range(0, len(names), PRODUCE_CHUNK):
+        await _produce_retrying(bootstrap, names[start:start + PRODUCE_CHUNK], scale.partitions)
     client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=60_000)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=60_000)
     await client.bootstrap()
@@ -57,6 +51,36 @@ async def build(bootstrap: str, scale: Scale) -> None:
     finally:
         await admin.close()
         await client.close()
+
+
+MAX_PRODUCE_ATTEMPTS = 150
+PRODUCE_CHUNK = 200  # topics per producer: one producer's metadata refreshes cover every topic it sent to
+
+
+async def _produce(bootstrap: str, names: list[str], partitions: int) -> None:
+    """A few records in every partition, so offsets and lag are not all zero (a producer per chunk of
+    topics: one producer for 8,000 topics spends its time refreshing metadata of all of them)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=50, request_timeout_ms=120_000)
+    await producer.start()
+    try:
+        sends = [await producer.send(name, b'{"n":%d}' % n, partition=p)
+                 for name in names for p in range(partitions) for n in range(1 + p % 3)]
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+async def _produce_retrying(bootstrap: str, names: list[str], partitions: int) -> None:
+    """Brokers create tens of thousands of partitions minutes after CreateTopics answered: until a
+    partition's leader has its log, produce fails with NotLeaderForPartition; send the chunk again
+    (a partition may get its few records twice, which changes nothing measured)."""
+    for _ in range(MAX_PRODUCE_ATTEMPTS - 1):
+        try:
+            await _produce(bootstrap, names, partitions)
+            return
+        except KafkaError:
+            await asyncio.sleep(2)
+    await _produce(bootstrap, names, partitions)
 
 
 async def _commit(client: AIOKafkaClient, admin: AIOKafkaAdminClient, request: OffsetCommitRequest) -> None:

@@ -19,7 +19,7 @@ from kafka_sre_tui.engine.kafka.session import KafkaSession
 
 
 async def probe(bootstrap: str, repeats: int) -> dict[str, Any]:
-    cluster = ClusterConfig(name="bench", bootstrap_servers=(bootstrap,), request_timeout_seconds=60)
+    cluster = ClusterConfig(name="bench", bootstrap_servers=tuple(bootstrap.split(",")), request_timeout_seconds=60)
     runs: list[dict[str, float]] = []
     counts: dict[str, int] = {}
     async with KafkaSession(cluster) as session:

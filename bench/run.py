@@ -26,7 +26,7 @@ from bench.settings import ALL_CODECS, DEFAULT_CODEC, Settings
 from bench.stats import Row
 from bench.targets import evaluate
 from bench.throughput import Topic
-from kafka_sre_tui.localkafka import LocalKafka, kafka_libs
+from kafka_sre_tui.localkafka import LocalKafka, LocalKafkaCluster, kafka_libs
 
 TOPIC = "bench.orders"
 SMALL_VALUE_BYTES = 100  # the small-record topic (issue 17: "one of small (100 B) records")
@@ -208,12 +208,23 @@ def _profiles(cli: Cli, topic: Topic, backup_id: str, out_dir: Path) -> dict[str
             "restore": profile.profile(restore, out_dir / "profile-restore.txt")}
 
 
+PARTITIONS_PER_BROKER = 12_000  # a broker holds a file open per partition; this machine allows 20,000 per process
+
+
+def _inspection_cluster(scale: Scale) -> LocalKafka | LocalKafkaCluster:
+    """One broker, or three when one would run out of open files (40,000 partitions), as a real
+    cluster of that size is spread over brokers."""
+    if scale.topics * scale.partitions <= PARTITIONS_PER_BROKER:
+        return LocalKafka(heap="1g")
+    return LocalKafkaCluster(3, heap="1g")
+
+
 def _inspection(main: LocalKafka, settings: Settings) -> dict[str, Any]:
     scale = settings.scale
     if not scale.topics:
         return {}
     with contextlib.ExitStack() as stack:
-        kafka = main if settings.mode == "quick" else stack.enter_context(LocalKafka(heap="1g"))
+        kafka = main if settings.mode == "quick" else stack.enter_context(_inspection_cluster(scale))
         log(f"inspection cluster: {scale.topics} topics × {scale.partitions} partitions, {scale.groups} groups")
         t0 = time.monotonic()
         asyncio.run(inspection.build(kafka.bootstrap_servers, scale))

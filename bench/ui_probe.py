@@ -51,7 +51,7 @@ async def probe(bootstrap: str) -> dict[str, Any]:
         if isinstance(message, RefreshDone | RefreshFailed):
             done.put_nowait(message)
 
-    cluster = ClusterConfig(name="bench", bootstrap_servers=(bootstrap,), request_timeout_seconds=60)
+    cluster = ClusterConfig(name="bench", bootstrap_servers=tuple(bootstrap.split(",")), request_timeout_seconds=60)
     app = KsreApp(cluster, UiSettings(refresh_seconds=3600))
     result: dict[str, Any] = {}
     started = time.perf_counter()

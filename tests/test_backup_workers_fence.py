@@ -4,9 +4,12 @@ delayed worker of an older generation cannot claim it back while the newer owner
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +35,17 @@ def _everyone(_worker: str) -> bool:
     return True
 
 
+def _who(owner: dict[str, Any] | None) -> tuple[str, int]:
+    assert owner is not None
+    return owner["worker"], owner["generation"]
+
+
+def _clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that moves on 1 s at each reading."""
+    ticks = itertools.count()
+    return lambda: start + timedelta(seconds=next(ticks))
+
+
 def _save_progress(fence_save: Callable[[Location, object], None], where: Location, next_offset: int) -> None:
     state = read_state(where, PLAN)[0]
     state.next_offset = next_offset
@@ -39,12 +53,16 @@ def _save_progress(fence_save: Callable[[Location, object], None], where: Locati
 
 
 def test_a_stale_owner_cannot_write_after_a_newer_claim(member: Location) -> None:
-    first = claim(member, PLAN, Owner("w1", 4), _everyone)
+    start = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
+    first = claim(member, PLAN, Owner("w1", 4), _everyone, _clock(start))
     assert first is not None
     state, old = first
-    assert state.next_offset == 0 and state.owner == {"worker": "w1", "generation": 4}
+    assert state.next_offset == 0
+    assert state.owner == {"worker": "w1", "generation": 4, "checkpoint_at": "2026-11-30T01:00:00+00:00"}
     _save_progress(old.save, member, 40)  # the owner checkpoints as often as it likes
     _save_progress(old.save, member, 50)
+    owner = read_state(member, PLAN)[0].owner or {}
+    assert owner["checkpoint_at"] == "2026-11-30T01:00:02+00:00"  # each write says when it was made
 
     second = claim(member, PLAN, Owner("w2", 5), _everyone)  # a rebalance moved the partition
     assert second is not None
@@ -54,7 +72,7 @@ def test_a_stale_owner_cannot_write_after_a_newer_claim(member: Location) -> Non
     with pytest.raises(Fenced, match="another worker of the group owns this partition"):
         _save_progress(old.save, member, 90)  # the old owner read on: its progress is refused
     after = read_state(member, PLAN)[0]
-    assert after.next_offset == 50 and after.owner == {"worker": "w2", "generation": 5}
+    assert after.next_offset == 50 and _who(after.owner) == ("w2", 5)
     _save_progress(new.save, member, 60)
     assert read_state(member, PLAN)[0].next_offset == 60
 
@@ -62,7 +80,7 @@ def test_a_stale_owner_cannot_write_after_a_newer_claim(member: Location) -> Non
 def test_a_delayed_worker_of_an_older_generation_cannot_claim_back(member: Location) -> None:
     assert claim(member, PLAN, Owner("w2", 7), _everyone) is not None
     assert claim(member, PLAN, Owner("w1", 6), _everyone) is None  # w2 (generation 7) is still a member
-    assert read_state(member, PLAN)[0].owner == {"worker": "w2", "generation": 7}
+    assert _who(read_state(member, PLAN)[0].owner) == ("w2", 7)
     # the group was emptied and its generations started again: w2 is gone, the claim is allowed
     assert claim(member, PLAN, Owner("w3", 1), lambda worker: worker != "w2") is not None
 

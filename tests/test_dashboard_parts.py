@@ -15,11 +15,15 @@ from textual.app import App, ComposeResult
 from textual.message_pump import MessagePump
 
 from kafka_sre_tui.config import ClusterConfig
+from kafka_sre_tui.engine.models import PartitionInfo, TopicInfo
+from kafka_sre_tui.tui.background_rows import BACKGROUND_ROWS
 from kafka_sre_tui.tui.engine_thread import EngineThread
 from kafka_sre_tui.tui.gc_schedule import GcSchedule
 from kafka_sre_tui.tui.jobs import FAILED, Job
 from kafka_sre_tui.tui.messages import GroupsLoaded, RefreshDone, RefreshFailed, TopicsLoaded
-from kafka_sre_tui.tui.widgets.live_table import Column, LiveTable
+from kafka_sre_tui.tui.widgets import topics_pane
+from kafka_sre_tui.tui.widgets.live_table import Column, LiveTable, PreparedRows
+from kafka_sre_tui.tui.widgets.topics_pane import TopicsPane
 from tests.test_dashboard_snapshots import GROUPS, TOPICS, FixedData, _app
 
 COLUMNS = (Column("Name", "name"), Column("Lag", "lag", "right"))
@@ -252,3 +256,50 @@ async def test_an_unexpected_error_fails_the_job_in_words(tmp_path: Path) -> Non
         await pilot.pause(0.5)
         assert worker.is_finished
         assert job.state == FAILED and "No space left on device" in job.detail
+
+
+class TopicsApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pane = TopicsPane()
+
+    def compose(self) -> ComposeResult:
+        yield self.pane
+
+
+def _topics(count: int) -> list[TopicInfo]:
+    return [TopicInfo(f"svc-{i:04d}.events", False,
+                      tuple(PartitionInfo(p, 1, (1, 2), (1, 2), (), 0, i + p) for p in range(5)))
+            for i in range(count)]
+
+
+async def test_thousands_of_rows_are_built_off_the_ui_thread_and_the_newest_filter_wins() -> None:
+    """Above BACKGROUND_ROWS a pane prepares its rows in a thread (8,000 topics held the UI thread for
+    seconds); what it shows is what the newest refresh and filter asked for, not a slower older one."""
+    app = TopicsApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        built_in: list[str] = []
+        real = topics_pane.prepare_rows
+
+        def watched(*args: object, **kwargs: object) -> PreparedRows:
+            built_in.append(threading.current_thread().name)
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+
+        topics_pane.prepare_rows = watched  # type: ignore[assignment]
+        try:
+            app.pane.show(_topics(10), True, "")  # small: at once, on the UI thread
+            assert app.pane.table.row_count == 10 and built_in == [threading.current_thread().name]
+            many = _topics(BACKGROUND_ROWS * 3)
+            app.pane.show(many, True, "")
+            app.pane.render_rows("svc-01")  # typed while the first preparation runs
+            for _ in range(200):  # the first preparation is cancelled; the second shows
+                if all(w.is_finished for w in app.workers):
+                    break
+                await pilot.pause(0.05)
+            await pilot.pause()
+        finally:
+            topics_pane.prepare_rows = real  # type: ignore[assignment]
+        assert all(name != threading.current_thread().name for name in built_in[1:])
+        keys = app.pane.table.row_keys()
+        assert keys == [t.name for t in many if t.name.startswith("svc-01")] and len(keys) == 100
+        assert app.pane.table.row("svc-0105.events")[1:4] == ("5", "2", "535")  # partitions, RF, messages

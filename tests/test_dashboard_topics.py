@@ -102,7 +102,7 @@ async def test_topic_screen_shows_size_and_rate_of_each_partition(kafka: LocalKa
         topics.select_key(unique)
         topics.focus()
         await pilot.press("enter")
-        assert isinstance(app.screen, TopicScreen)
+        await wait_for(lambda: isinstance(app.screen, TopicScreen), "the topic screen")  # Enter posts a message
         partitions = app.screen.query_one("#partitions-table", DataTable)
 
         def rates() -> list[float | None]:

@@ -1,5 +1,6 @@
 """migrate verify: counts and a checksum over (key, value, headers, timestamp) per partition on both
-sides; a record altered on the target side is found (exit 1), an identical copy passes (exit 0)."""
+sides; a record altered on the target side is found (exit 1), an identical copy passes (exit 0); a
+migration's raw copy is compared batch by batch, a differently batched copy record by record."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ async def test_verify_finds_a_record_altered_on_the_target(kafka: LocalKafka, ka
             kafka2.bootstrap_servers, "--state-dir", str(tmp_path)]
     assert await asyncio.to_thread(main, [*args, "--create-topic"]) == 0  # copies, then verifies: identical
     assert await asyncio.to_thread(main, ["migrate", "verify", *args[1:]]) == 0
+    copied = await verify_migration(source, target, request(tmp_path, unique))
+    assert copied.ok and {v.compared for v in copied.partitions} == {"batches"}  # copied as they were: no decoding
 
     # a copy made by hand with one record's value altered in place, same count
     tampered = f"{unique}-t"
@@ -60,6 +63,7 @@ async def test_verify_finds_a_record_altered_on_the_target(kafka: LocalKafka, ka
     assert not verdict.ok and verdict.ranges_from == "whole topics"
     by_partition = {v.partition: v for v in verdict.partitions}
     assert by_partition[0].match and not by_partition[1].match
+    assert by_partition[0].compared == "records"  # same records, batched differently: compared decoded
     assert by_partition[1].source.records == by_partition[1].target.records == len(records[1])
     assert await asyncio.to_thread(main, ["migrate", "verify", *args[1:], "--target-topic", tampered]) == 1
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from kafka_sre_tui.engine.backup.set_catalog import SetView, TopicCoverage
     from kafka_sre_tui.engine.backup.set_verify import SetVerifyProgress
     from kafka_sre_tui.engine.backup.summary import BackupSummary
+    from kafka_sre_tui.engine.backup.workers_fleet import Fleet, PartitionProgress
     from kafka_sre_tui.engine.storage.encryption import EncryptionKey
     from kafka_sre_tui.engine.storage.store import Location
 
@@ -32,19 +33,25 @@ def print_list(base: Location, items: list[BackupSummary], as_json: bool) -> Non
         output.emit_json([{"backup_id": b.backup_id, "status": b.status, "kind": b.kind, "topic": b.topic,
                            "created_at": b.created_at.isoformat(), "records": b.records, "size_bytes": b.size_bytes,
                            "compression": b.compression}
-                          | ({"link": b.link, "chain_base": b.chain_base, "topics": b.topics} if b.is_set else {})
+                          | ({"link": b.link, "chain_base": b.chain_base, "topics": b.topics,
+                              "workers": b.workers} if b.is_set else {})
                           for b in items])
         return
     output.table(f"Backups in {base} ({len(items)})",
                  ["Backup id", "Status", "Kind", "Topic", "Created (UTC)", "Records", "Size", "Codec", "Chain base"],
-                 [(b.backup_id, b.status, kind_text(b), b.topic, f"{b.created_at:%Y-%m-%d %H:%M:%S}", f"{b.records:,}",
-                   f"{b.size_bytes / 1e6:,.1f} MB", b.compression,
+                 [(b.backup_id, b.status_text, kind_text(b), b.topic, f"{b.created_at:%Y-%m-%d %H:%M:%S}",
+                   f"{b.records:,}", f"{b.size_bytes / 1e6:,.1f} MB", b.compression,
                    (b.chain_base if b.chain_base != b.backup_id else "-") if b.is_set else "") for b in items])
 
 
 def show(base: Location, set_id: str, as_json: bool) -> int:
     from kafka_sre_tui.engine.backup.set_catalog import show_set
+    from kafka_sre_tui.engine.backup.workers_fleet import fleet_json, fleet_of_set
 
+    fleet = fleet_of_set(base, set_id, datetime.now(UTC))
+    if fleet is not None:  # a workers group is still writing it: its per-worker progress
+        output.emit_json(fleet_json(fleet)) if as_json else print_fleet(fleet)
+        return EXIT_OK
     view = show_set(base, set_id)
     if as_json:
         output.emit_json(_show_json(view))
@@ -71,6 +78,40 @@ def show(base: Location, set_id: str, as_json: bool) -> int:
         for restart in topic.restarts:
             print(f"chain restart: {topic.topic} at link {restart.link} ({restart.set_id}): {restart.note}")
     return EXIT_OK
+
+
+def print_fleet(fleet: Fleet) -> None:
+    stale = sum(w.state == "stale" for w in fleet.workers)
+    rate = "-" if fleet.mb_per_second is None else f"{fleet.mb_per_second:,.1f} MB/s"
+    eta = "-" if fleet.eta_seconds is None else f"{fleet.eta_seconds:,.0f} s"
+    who = f"workers group {fleet.group}" if fleet.group else "a workers group"
+    print(f"backup set {fleet.set_id}: {'SEALING' if fleet.sealing else 'running'}, written by {who}; "
+          f"{len(fleet.workers)} workers ({len(fleet.live_workers)} working, {stale} stale); "
+          f"{fleet.partitions_done} of {len(fleet.partitions)} partitions done, {len(fleet.unowned)} not claimed yet")
+    print(f"progress {fleet.fraction:.1%} of offsets, {fleet.offsets_left:,} left; {fleet.records:,} records, "
+          f"{fleet.raw_bytes / 1e6:,.1f} MB stored; {rate} since {fleet.created_at:%H:%M:%S} UTC; ETA {eta}")
+    output.table(f"Workers (stale: partitions left and no checkpoint for {fleet.stale_after:g} s)",
+                 ["Worker", "Generation", "State", "Partitions", "Done", "Records", "MB", "Offsets left",
+                  "Last checkpoint (UTC)", "Owns"],
+                 [(w.worker, w.generation, w.state, len(w.partitions), w.partitions_done, f"{w.records:,}",
+                   f"{w.raw_bytes / 1e6:,.1f}", f"{w.offsets_left:,}", _ago(w.checkpoint_at, fleet.read_at),
+                   _owned(w.partitions)) for w in fleet.workers])
+    if fleet.unowned:
+        print(f"not claimed yet: {_owned(fleet.unowned)}")
+    print(f"the set is complete when every partition is done; then: kafka-sre-tui backups show {fleet.set_id}")
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    return "-" if when is None else f"{when:%H:%M:%S} ({max(0.0, (now - when).total_seconds()):,.0f} s ago)"
+
+
+def _owned(parts: tuple[PartitionProgress, ...], limit: int = 80) -> str:
+    """``orders: 0,3,5; pay: 1``, cut at ``limit`` characters (the --json output lists all)."""
+    topics: dict[str, list[str]] = {}
+    for p in parts:
+        topics.setdefault(p.topic, []).append(str(p.partition))
+    text = "; ".join(f"{topic}: {','.join(numbers)}" for topic, numbers in topics.items())
+    return text if len(text) <= limit else text[:limit].rsplit(",", 1)[0] + f" … ({len(parts)} partitions)"
 
 
 def _selection(selection: dict[str, Any]) -> str:

@@ -189,9 +189,10 @@ def _print_result(r: engine.MigrateResult) -> None:
 def _print_verify(v: engine.VerifyResult) -> None:
     from kafka_sre_tui.cli import output
     output.table(f"Verify {v.source} vs {v.target} ({v.ranges_from})",
-                 ["Partition", "Source records", "Target records", "Source sha256", "Target sha256", "Result"],
+                 ["Partition", "Source records", "Target records", "Compared", "Source sha256", "Target sha256",
+                  "Result"],
                  [(f"{p.partition}->{p.target_partition}", f"{p.source.records:,}", f"{p.target.records:,}",
-                   p.source.sha256[:16], p.target.sha256[:16],
+                   p.compared, p.source.sha256[:16], p.target.sha256[:16],
                    "ok" if p.match else "MISMATCH" + (f" (+{p.target_after:,} foreign)" if p.target_after else ""))
                   for p in v.partitions])
     print("verify: identical" if v.ok else "verify: MISMATCH")

@@ -116,13 +116,14 @@ def _cmd_workers(args: argparse.Namespace, cluster: ClusterConfig, request: Any)
         set_id = run_workers(args.workers, default_group(args))
         folder = set_dir(open_location(request.base_path), set_id)
         manifest = read_set_manifest(folder)[0]
-        print_set_result(SetResult(set_id, folder, manifest, (set_id,)), args.json)
+        links = () if request.continuous else (set_id,)  # continuous: the children each sealed some
+        print_set_result(SetResult(set_id, folder, manifest, links), args.json, stopped=request.continuous)
         return 0
     result = run_worker(cluster, request, default_group(args), args.json)
     if os.environ.get(CHILD_ENV):
         print(result.set_id)  # what the parent process reads
     else:
-        print_set_result(result, args.json)
+        print_set_result(result, args.json, stopped=request.continuous)
     return 0
 
 
@@ -174,12 +175,7 @@ class _SetPrinter:
         elif isinstance(event, LinkSealed):
             self.line.close()
             self.set_id = None
-            for note in event.notes:
-                print(f"note: {note}", file=sys.stderr, flush=True)
-            lag = ("lag unknown (the cluster did not answer)" if event.lag_records is None else
-                   f"lag {event.lag_records:,} records, {event.lag_seconds or 0.0:,.1f} s")
-            print(f"sealed link {event.link} {event.set_id}: {event.records:,} records · {lag}",
-                  file=sys.stderr if self.as_json else sys.stdout, flush=True)
+            print_sealed(event, self.as_json)
         elif not isinstance(event, Checkpointed):
             self.set_id = event.set_id
             eta = f" · ETA {event.eta_seconds:.0f} s" if event.eta_seconds is not None and event.fraction < 1 else ""
@@ -190,6 +186,16 @@ class _SetPrinter:
 
     def close(self) -> None:
         self.line.close()
+
+
+def print_sealed(event: LinkSealed, to_stderr: bool) -> None:
+    """The line a continuous backup prints per sealed link, after the link's notes (on stderr)."""
+    for note in event.notes:
+        print(f"note: {note}", file=sys.stderr, flush=True)
+    lag = ("lag unknown (the cluster did not answer)" if event.lag_records is None else
+           f"lag {event.lag_records:,} records, {event.lag_seconds or 0.0:,.1f} s")
+    print(f"sealed link {event.link} {event.set_id}: {event.records:,} records · {lag}",
+          file=sys.stderr if to_stderr else sys.stdout, flush=True)
 
 
 def print_set_result(result: SetResult, as_json: bool, stopped: bool = False) -> None:
@@ -204,8 +210,9 @@ def print_set_result(result: SetResult, as_json: bool, stopped: bool = False) ->
                           "topics": [_member_json(member) for member in m.members]})
         return
     if stopped:
-        print(f"stopped: last sealed link {m.chain['link']} is {result.set_id} ({len(result.links)} sealed by this "
-              f"run); continue the chain with the same command")
+        sealed = f" ({len(result.links)} sealed by this run)" if result.links else ""
+        print(f"stopped: last sealed link {m.chain['link']} is {result.set_id}{sealed}; continue the chain with the "
+              "same command")
         return
     output.table(f"Backup set {result.set_id} ({m.kind}, link {m.chain['link']})",
                  ["Topic", "Partitions", "Records", "Offsets", "Lost", "Chain"],

@@ -1,5 +1,6 @@
-"""``backup --topics ... --workers-group NAME`` (this process is one worker of a group writing one set)
-and ``--workers N`` (start N such worker processes here, forward SIGINT/SIGTERM, fail if one fails)."""
+"""``backup --topics ... --workers-group NAME`` (this process is one worker of a group writing one set,
+or with ``--continuous`` one chain) and ``--workers N`` (start N such worker processes here, forward
+SIGINT/SIGTERM, fail if one fails)."""
 
 from __future__ import annotations
 
@@ -40,11 +41,22 @@ def run_worker(cluster: ClusterConfig, request: SetRequest, group: str, as_json:
     from kafka_sre_tui.engine.backup.workers import backup_set_worker
 
     printer = _WorkerPrinter(quiet=bool(os.environ.get(CHILD_ENV)) or as_json)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # like Ctrl-C: checkpoint, leave the group
-    result = asyncio.run(backup_set_worker(cluster, request, group, printer))
+
+    async def follow() -> SetResult:  # continuous: stop after checkpointing, the link in progress stays
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        return await backup_set_worker(cluster, request, group, printer, stop=stop)
+
+    if request.continuous:
+        result = asyncio.run(follow())
+    else:
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # like Ctrl-C: checkpoint, leave the group
+        result = asyncio.run(backup_set_worker(cluster, request, group, printer))
     printer.close()
     if os.environ.get(CHILD_ENV):
-        print(f"worker {os.getpid()}: set {result.set_id} complete", file=sys.stderr, flush=True)
+        what = f"stopped, last sealed link {result.set_id}" if request.continuous else f"set {result.set_id} complete"
+        print(f"worker {os.getpid()}: {what}", file=sys.stderr, flush=True)
     return result
 
 
@@ -73,7 +85,7 @@ def run_workers(count: int, group: str) -> str:
     if failed:
         raise KsreError(f"{'; '.join(failed)}: see the errors above (the progress of a set its workers started is "
                         "kept: the same command continues it)")
-    return next(line for out in outputs for line in out.splitlines()[-1:] if line)
+    return max(line for out in outputs for line in out.splitlines()[-1:] if line)  # continuous: the newest link
 
 
 def _without_workers(argv: list[str]) -> list[str]:
@@ -96,12 +108,18 @@ class _WorkerPrinter:
 
         self.line = output.StatusLine()
         self.quiet = quiet
+        self.generation: int | None = None
 
     def __call__(self, event: WorkerEvent) -> None:
+        from kafka_sre_tui.cli.set_backup import print_sealed
+        from kafka_sre_tui.engine.backup.set_events import LinkSealed
         from kafka_sre_tui.engine.backup.workers import WorkerAssigned, WorkerFenced, WorkerProgress
         from kafka_sre_tui.engine.jobs import Retrying
 
         if isinstance(event, WorkerAssigned):
+            if event.generation == self.generation:
+                return  # continuous: the same assignment in the next link
+            self.generation = event.generation
             self.line.close()
             print(f"worker {event.worker} (generation {event.generation}) of set {event.set_id}: backing up "
                   f"{event.claimed} partitions ({event.done} already done, {event.refused} held by a newer owner)",
@@ -112,6 +130,9 @@ class _WorkerPrinter:
         elif isinstance(event, WorkerFenced):
             self.line.close()
             print(f"fenced: {event.message}", file=sys.stderr, flush=True)
+        elif isinstance(event, LinkSealed):
+            self.line.close()
+            print_sealed(event, self.quiet)
         elif isinstance(event, WorkerProgress) and not self.quiet:
             self.line.show(f"worker {event.worker[-8:]}: partitions {event.partitions_done}/{event.partitions} · "
                            f"{event.records:,} records · {event.bytes / 1e6:,.1f} MB read")

@@ -101,7 +101,8 @@ class KsreApp(SetJobs):
         self.clusters_pane = ClustersPane(self._cluster_list(), self.cluster.name)
         self.topics_pane = TopicsPane()
         self.groups_pane = GroupsPane(max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS))
-        self.jobs_pane = JobsPane()
+        self.jobs_pane = JobsPane(backup_location(None, self.config.backup),
+                                  max(self.ui.refresh_seconds, MIN_REFRESH_SECONDS))
         self.backups_pane = BackupsPane(backup_location(None, self.config.backup))
         self.status = Static("connecting…", id="status")
         yield self.header
@@ -190,6 +191,7 @@ class KsreApp(SetJobs):
         if message.source is not self.refresher:
             return
         self.groups_pane.show(message.groups, self.filter_text)
+        self.jobs_pane.show_groups(message.groups)  # a workers group's members: in or out of its fleet
 
     def on_data_loss_loaded(self, message: DataLossLoaded) -> None:
         if message.source is not self.refresher:
@@ -325,6 +327,7 @@ class KsreApp(SetJobs):
         self.clusters_pane.active = name
         self.topics_pane.reset()  # rates and sizes too: they belong to the other cluster
         self.groups_pane.clear()
+        self.jobs_pane.show_groups([])  # the other cluster's members say nothing of these fleets
         self._last_good = None
         self._show_cluster_identity()
         self.refresh_data()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -238,10 +239,15 @@ async def _detail_text(base: Location, backup: BackupSummary) -> str:
 
     from kafka_sre_tui.engine.backup.catalog import find_backup
     from kafka_sre_tui.engine.backup.set_catalog import show_set
+    from kafka_sre_tui.engine.backup.workers_fleet import fleet_of_set
     from kafka_sre_tui.engine.storage.manifest import read_manifest
+    from kafka_sre_tui.tui.fleet_view import fleet_text
     from kafka_sre_tui.tui.screens.backup_detail import backup_text, set_text
 
     if backup.is_set:
+        fleet = await asyncio.to_thread(fleet_of_set, base, backup.backup_id, datetime.now(UTC))
+        if fleet is not None:  # a workers group still writes it: each worker's progress
+            return fleet_text(fleet)
         return set_text(await asyncio.to_thread(show_set, base, backup.backup_id))
     manifest, intact = await asyncio.to_thread(read_manifest, find_backup(base, backup.backup_id))
     return backup_text(manifest, intact)

@@ -22,6 +22,7 @@ from kafka_sre_tui.engine.backup.set_events import LinkSealed, SetEmit, SetResul
 from kafka_sre_tui.engine.backup.set_parent import named_set, newest_of_selection, same_selection
 from kafka_sre_tui.engine.backup.set_plan import SetRequest, describe_selection
 from kafka_sre_tui.engine.backup.set_run import backup_link
+from kafka_sre_tui.engine.backup.workers_set import link_of_group
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import LATEST, READ_COMMITTED, list_offsets
@@ -95,6 +96,10 @@ def clear_unfinished(base: Location, request: SetRequest, parent: SetManifest | 
             continue
         if not same_selection(plan.get("selection", {}), request.selection, with_continuous=True):
             continue
+        group = link_of_group(base, folder.name)
+        if group is not None:
+            raise ConfigError(f"link {folder.name} of {describe_selection(request)} belongs to workers group "
+                              f"'{group}': continue the chain with --workers-group {group}")
         if folder.is_locked():
             raise ConfigError(f"a continuous backup of {describe_selection(request)} is already running (writing "
                               f"link {folder.name}); stop it before starting another")
@@ -145,11 +150,23 @@ async def _lag(cluster: ClusterConfig, sealed: SetManifest,
                now: Callable[[], datetime]) -> tuple[int | None, float | None]:
     try:
         async with KafkaSession(cluster) as session:
-            waiting = _waiting(sealed, await _ends(session, sealed))
+            return await link_lag(session, sealed, now)
     except KsreError:
         return None, None  # the next link retries while the cluster is away
+
+
+async def link_lag(session: KafkaSession, sealed: SetManifest, now: Callable[[], datetime]) -> tuple[int, float]:
+    """The committed records the topics hold past a sealed link, and how long ago its ends were taken."""
+    waiting = _waiting(sealed, await _ends(session, sealed))
     behind = (now() - datetime.fromisoformat(sealed.created_at)).total_seconds()
     return waiting, round(max(0.0, behind), 3) if waiting else 0.0
+
+
+async def roll_bytes_due(session: KafkaSession, sealed: SetManifest, roll_bytes: int) -> bool:
+    """About ``roll_bytes`` of records wait past the sealed link (estimated from its record size)."""
+    read, records = int(sealed.metrics.get("bytes_read", 0)), sealed.records
+    per_record = read / records if records else DEFAULT_RECORD_BYTES
+    return _waiting(sealed, await _ends(session, sealed)) * per_record >= roll_bytes
 
 
 async def _wait_for_roll(cluster: ClusterConfig, sealed: SetManifest, request: SetRequest, stop: asyncio.Event,
@@ -161,13 +178,11 @@ async def _wait_for_roll(cluster: ClusterConfig, sealed: SetManifest, request: S
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), max(0.0, deadline - time.monotonic()))
         return
-    read, records = int(sealed.metrics.get("bytes_read", 0)), sealed.records
-    per_record = read / records if records else DEFAULT_RECORD_BYTES
     while not stop.is_set() and time.monotonic() < deadline:
         with contextlib.suppress(KsreError):
             async with KafkaSession(cluster) as session:
                 while not stop.is_set() and time.monotonic() < deadline:
-                    if _waiting(sealed, await _ends(session, sealed)) * per_record >= request.roll_bytes:
+                    if await roll_bytes_due(session, sealed, request.roll_bytes):
                         return
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))

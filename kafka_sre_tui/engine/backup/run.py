@@ -267,10 +267,8 @@ class _Progress:
 
 
 def finish_backup(folder: Location, plan: BackupPlan, states: list[PartitionState], seconds: float, errors: int,
-                  now: Callable[[], datetime], extra: dict[str, Any], keep_plan: bool = False) -> BackupResult:
-    """Write the manifest of a backup whose partitions are all durable, and clean up after the run.
-    ``keep_plan``: a set's member keeps ``backup.json`` until ``set.json`` exists, so a set stopped
-    between its members' manifests and ``set.json`` can still be read whole (and resumed)."""
+                  now: Callable[[], datetime], extra: dict[str, Any]) -> BackupResult:
+    """Write the manifest of a backup whose partitions are all durable, and clean up after the run."""
     read = sum(s.raw_bytes for s in states)
     written = sum(s.stored_bytes for s in states)
     metrics = BackupMetrics(
@@ -290,8 +288,7 @@ def finish_backup(folder: Location, plan: BackupPlan, states: list[PartitionStat
         format_version=ENCRYPTED_FORMAT_VERSION if plan.encryption else FORMAT_VERSION,
         extra=extra)
     write_manifest(folder, manifest)
-    if not keep_plan:
-        (folder / PLAN_FILE).unlink(missing_ok=True)
+    (folder / PLAN_FILE).unlink(missing_ok=True)
     for s in states:
         (folder / "partitions" / str(s.partition) / STATE_FILE).unlink(missing_ok=True)
     for name, _size in list(folder.files()):

@@ -5,10 +5,12 @@ where a topic's chain started again."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kafka_sre_tui.engine.backup.summary import COMPLETE, INCOMPLETE, RUNNING, BackupSummary, created_at, summarize
+from kafka_sre_tui.engine.backup.workers_fleet import read_fleet
 from kafka_sre_tui.engine.errors import KsreError, NotFound
 from kafka_sre_tui.engine.storage.backup_set import (
     MEMBERS,
@@ -25,7 +27,8 @@ from kafka_sre_tui.engine.storage.store import Location, open_location, read_jso
 
 
 def summarize_set(folder: Location) -> BackupSummary:
-    """A set's row: complete (``set.json`` read), or running/incomplete (its plan and members so far)."""
+    """A set's row: complete (``set.json`` read), or running/incomplete (its plan and members so far);
+    a set a workers group writes is running while one of its workers still checkpoints."""
     size = sum(n for _name, n in folder.files())
     set_id = folder.name
     if (folder / SET_MANIFEST).exists():
@@ -39,12 +42,18 @@ def summarize_set(folder: Location) -> BackupSummary:
                              kind=manifest.kind, link=chain.get("link"), chain_base=chain.get("base") or set_id,
                              topics=len(manifest.members))
     members = _members_so_far(folder)
-    running = is_running(folder) or any(m.status == RUNNING for m in members)
+    try:
+        fleet = read_fleet(folder, datetime.now(UTC))
+    except KsreError:
+        fleet = None  # a plan that cannot be read: the row says incomplete; `backups show` says why
+    workers = len(fleet.live_workers) if fleet is not None else 0
+    running = is_running(folder) or any(m.status == RUNNING for m in members) or workers > 0
     plan = planned_chain(folder)
     count = plan.get("topics", len(members))
     return BackupSummary(set_id, RUNNING if running else INCOMPLETE, _topics_text(count), created_at(set_id),
                          sum(m.records for m in members), size, next((m.compression for m in members), "?"), folder,
-                         kind=plan.get("kind", "?"), link=plan.get("link"), chain_base=plan.get("base"), topics=count)
+                         kind=plan.get("kind", "?"), link=plan.get("link"), chain_base=plan.get("base"), topics=count,
+                         workers=workers)
 
 
 def planned_chain(folder: Location) -> dict[str, Any]:

@@ -195,8 +195,7 @@ async def _run(session: KafkaSession, folder: Location, plan: SetPlan, members: 
         def finish(member: BackupPlan) -> Manifest:
             durable = [p.state for p in by_member[member.backup_id]]
             where = member_dir(folder, member.backup_id)
-            return finish_backup(where, member, durable, seconds, errors, now, {"set_id": plan.set_id},
-                                 keep_plan=True).manifest
+            return finish_backup(where, member, durable, seconds, errors, now, {"set_id": plan.set_id}).manifest
 
         manifests = await asyncio.gather(*(asyncio.to_thread(finish, m) for m in members))
         finished.update((m.backup_id, done) for m, done in zip(members, manifests, strict=True))
@@ -214,16 +213,9 @@ async def _run(session: KafkaSession, folder: Location, plan: SetPlan, members: 
     manifest = build_set_manifest(plan, [finished[m.member_id] for m in plan.members], errors,
                                   time.monotonic() - progress.started, now)
     write_set_manifest(folder, manifest)
-    drop_plans(folder, plan)
+    (folder / SET_PLAN).unlink(missing_ok=True)
     (folder / SET_FINISHING).unlink(missing_ok=True)  # a workers group's sealer that died left it
     return SetResult(plan.set_id, folder, manifest, (plan.set_id,), tuple(link_notes(manifest)))
-
-
-def drop_plans(folder: Location, plan: SetPlan) -> None:
-    """Once ``set.json`` exists: the members' plans, then the set's (see :func:`finish_backup`)."""
-    for member in plan.members:
-        (member_dir(folder, member.member_id) / PLAN_FILE).unlink(missing_ok=True)
-    (folder / SET_PLAN).unlink(missing_ok=True)
 
 
 def _write_member_plan(folder: Location, member: BackupPlan) -> None:

@@ -29,6 +29,13 @@ class BackupSummary:
     link: int | None = None  # a set's place in its chain: 0 for a full set
     chain_base: str | None = None  # the full set its chain starts from (a set only)
     topics: int = 1
+    workers: int = 0  # a set a workers group writes: its members that still checkpoint
+
+    @property
+    def status_text(self) -> str:
+        """``running (3 workers)`` for a set a workers group is writing, else the status."""
+        return f"{self.status} ({self.workers} worker{'' if self.workers == 1 else 's'})" if self.workers \
+            else self.status
 
     @property
     def is_set(self) -> bool:

@@ -8,7 +8,9 @@ It backs its partitions up with the set engine's fetch loop into the one set the
 (:mod:`.workers_set`); each partition's durable state is fenced by the owner's generation
 (:mod:`.workers_fence`). On a rebalance the worker checkpoints what it holds before giving it up; a
 partition's new owner resumes from its last durable offset. The worker that sees every partition done
-seals the set; the others see ``set.json`` and return it.
+seals the set; the others see ``set.json`` and return it. With ``--continuous`` each set is one link of
+a chain and the worker goes on to the next link (:mod:`.workers_chain`) with the same consumer, so
+the group does not rebalance at every roll.
 """
 
 from __future__ import annotations
@@ -26,14 +28,14 @@ from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitio
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.backup.fetch_loop import FetchSettings, LoopHooks, checkpoint_all, fetch_until_done
 from kafka_sre_tui.engine.backup.partition import PartitionBackup
-from kafka_sre_tui.engine.backup.plan import BackupPlan, PartitionPlan
 from kafka_sre_tui.engine.backup.run import prepare_base
-from kafka_sre_tui.engine.backup.set_events import SetResult
+from kafka_sre_tui.engine.backup.set_events import LinkSealed, SetResult
 from kafka_sre_tui.engine.backup.set_plan import SetRequest, validate_set_request
 from kafka_sre_tui.engine.backup.set_run import check_same_topics, link_notes, resume_hint
+from kafka_sre_tui.engine.backup.workers_chain import LinkFollower
 from kafka_sre_tui.engine.backup.workers_fence import Fenced, Owner, claim, read_state
 from kafka_sre_tui.engine.backup.workers_label import WORKER_CLIENT_ID
-from kafka_sre_tui.engine.backup.workers_set import JoinedSet, join_set, seal_if_done
+from kafka_sre_tui.engine.backup.workers_set import FINISHING, JoinedSet, join_set, seal_if_done
 from kafka_sre_tui.engine.errors import ConfigError, KsreError
 from kafka_sre_tui.engine.inspect.groups import describe_group
 from kafka_sre_tui.engine.jobs import Checkpointed, Retrying
@@ -89,7 +91,7 @@ class WorkerFenced:
     message: str
 
 
-WorkerEvent = WorkerAssigned | WorkerProgress | WorkerFenced | Checkpointed | Retrying
+WorkerEvent = WorkerAssigned | WorkerProgress | WorkerFenced | LinkSealed | Checkpointed | Retrying
 WorkerEmit = Callable[[WorkerEvent], None]
 
 
@@ -105,15 +107,15 @@ async def backup_set_worker(cluster: ClusterConfig, request: SetRequest, group: 
                             now: Now = _utc_now, stop: asyncio.Event | None = None,
                             check_seconds: float = 1.0) -> SetResult:
     """Back up, as one worker of ``group``, the partitions the group's coordinator assigns it, into the
-    set the group shares; returns the set once it is sealed (by this worker or another)."""
+    set the group shares; returns the set once it is sealed (by this worker or another). Continuous:
+    writes the group's chain of links (:mod:`.workers_chain`) until ``stop``; returns the newest link
+    it saw sealed."""
     validate_set_request(request)
-    if request.continuous:
-        raise ConfigError("--workers-group makes one-shot (full or incremental) sets; it does not combine with "
-                          "--continuous yet")
     if not group.strip() or "/" in group:
         raise ConfigError(f"--workers-group '{group}': give a group name without '/'")
     base = prepare_base(request.base_path)
     started = now()
+    chain = LinkFollower(base, request, group, now, emit) if request.continuous else None
 
     async def attempt(_again: bool) -> SetResult:  # again: rejoin the same set and the group
         async with KafkaSession(cluster) as session:
@@ -121,28 +123,52 @@ async def backup_set_worker(cluster: ClusterConfig, request: SetRequest, group: 
             if isinstance(joined, SetManifest):
                 return SetResult(joined.set_id, base / joined.set_id, joined, (joined.set_id,),
                                  ("the group's other workers completed this set",))
-            worker = _Worker(session, cluster, joined, request, group, emit, now)
+            worker = _Worker(session, cluster, joined, request, group, emit, now, chain)
             manifest = await worker.run(stop or asyncio.Event(), check_seconds)
+            if manifest is None:
+                assert chain is not None
+                return _stopped(chain, worker.joined)
         return SetResult(joined.set_id, joined.folder, manifest, (joined.set_id,), tuple(link_notes(manifest)))
 
     return await retry_while_away(attempt, cluster.retry_seconds, emit)
 
 
+def _stopped(chain: LinkFollower, writing: JoinedSet | None) -> SetResult:
+    """A stopped continuous worker: the newest link it saw sealed; the link in progress stays."""
+    kept = (f"link {writing.set_id} in progress stays for the group's other workers or its next start"
+            if writing is not None else None)
+    if chain.last is None:
+        raise WorkerStopped(f"worker stopped before it saw a link sealed; {kept or 'nothing was started'}")
+    return SetResult(chain.last.set_id, chain.base / chain.last.set_id, chain.last, tuple(chain.sealed),
+                     (kept,) if kept else ())
+
+
 class _Worker:
     def __init__(self, session: KafkaSession, cluster: ClusterConfig, joined: JoinedSet, request: SetRequest,
-                 group: str, emit: WorkerEmit, now: Now) -> None:
-        self.session, self.cluster, self.joined, self.request = session, cluster, joined, request
-        self.group, self.emit, self.now = group, emit, now
-        self.plans: dict[TopicPartition, tuple[BackupPlan, PartitionPlan]] = {
-            TopicPartition(m.topic["name"], p.partition): (m, p) for m in joined.members for p in m.partitions}
-        self.codec, self.level = codec(joined.plan.compression["codec"], joined.plan.compression["level"])
-        check_key(joined.set_id, joined.plan.encryption, request.encryption_key)
+                 group: str, emit: WorkerEmit, now: Now, chain: LinkFollower | None) -> None:
+        self.session, self.cluster, self.request = session, cluster, request
+        self.group, self.emit, self.now, self.chain = group, emit, now, chain
+        self.joined: JoinedSet | None = None  # the set (link) being written; None between two links
+        self.partitions: set[TopicPartition] = set()  # the set's (link's) partitions
+        self._use(joined)
+        self.subscribed = self._topics()
         self.consumer: AIOKafkaConsumer | None = None
         self.task: asyncio.Task[None] | None = None
+        self.task_set_id = joined.set_id
         self.failure: BaseException | None = None  # raised by the main loop, not lost in a rebalance callback
         self.worker_id = "?"
 
-    async def run(self, stop: asyncio.Event, check_seconds: float) -> SetManifest:
+    def _use(self, joined: JoinedSet) -> None:
+        check_key(joined.set_id, joined.plan.encryption, self.request.encryption_key)
+        self.joined = joined
+        self.partitions = {TopicPartition(m.topic["name"], p.partition) for m in joined.members
+                           for p in m.partitions}
+
+    def _topics(self) -> list[str]:
+        return sorted({tp.topic for tp in self.partitions})
+
+    async def run(self, stop: asyncio.Event, check_seconds: float) -> SetManifest | None:
+        """Until the set is sealed (one-shot: its manifest), or until ``stop`` (continuous: None)."""
         consumer = AIOKafkaConsumer(
             **{**client_settings(self.cluster), "client_id": WORKER_CLIENT_ID}, group_id=self.group,
             enable_auto_commit=False,
@@ -151,7 +177,7 @@ class _Worker:
             max_poll_interval_ms=MAX_POLL_INTERVAL_MS, rebalance_timeout_ms=REBALANCE_TIMEOUT_MS,
             max_partition_fetch_bytes=1 << 10)
         self.consumer = consumer
-        consumer.subscribe(topics=sorted({tp.topic for tp in self.plans}), listener=_Listener(self))
+        consumer.subscribe(topics=self.subscribed, listener=_Listener(self))
         await consumer.start()
         last_check = 0.0
         try:
@@ -159,21 +185,57 @@ class _Worker:
                 await consumer.getmany(timeout_ms=POLL_MS)  # every partition is paused: nothing comes back
                 self._raise_if_failed()
                 if stop.is_set():
+                    if self.chain is not None:
+                        return None  # the caller reports the chain
+                    assert self.joined is not None
                     raise WorkerStopped(f"worker of set {self.joined.set_id} stopped; the group's other workers "
                                         f"go on (or: kafka-sre-tui backup --resume {self.joined.set_id})")
                 if time.monotonic() - last_check < check_seconds:
                     continue
                 last_check = time.monotonic()
-                folder = self.joined.folder
-                if await asyncio.to_thread((folder / SET_MANIFEST).exists):
-                    return read_set_manifest(folder)[0]
-                if self.task is None or self.task.done():
-                    sealed = await asyncio.to_thread(seal_if_done, self.joined, self.worker_id, self.now)
-                    if sealed is not None:
+                if self.joined is None:
+                    await self._next_link()
+                    continue
+                sealed = await self._sealed(self.joined)
+                if sealed is not None:
+                    if self.chain is None:
                         return sealed
+                    run, self.joined = self.joined.run, None
+                    await self.stop_task()
+                    await self.chain.on_sealed(self.session, sealed, run)
         finally:
             await self.stop_task()
             await consumer.stop()  # leaves the group; nothing is committed (auto-commit is off)
+
+    async def _sealed(self, joined: JoinedSet) -> SetManifest | None:
+        """The set's manifest once it is sealed: seen, or sealed by this worker when every partition is done."""
+        if await asyncio.to_thread((joined.folder / SET_MANIFEST).exists):
+            return read_set_manifest(joined.folder)[0]
+        if self.worker_id != "?" and (self.task is None or self.task.done()):  # a sealer is a group member
+            members: set[str] | None = None  # a sealer killed while sealing is taken over once it left the group
+            if await asyncio.to_thread((joined.folder / FINISHING).exists):
+                members = {m.member_id for m in (await describe_group(self.session, self.group)).members}
+            in_group = members.__contains__ if members is not None else (lambda _: True)
+            return await asyncio.to_thread(seal_if_done, joined, self.worker_id, self.now, in_group)
+        return None
+
+    async def _next_link(self) -> None:
+        """Between two links: join or plan the next one when it is time; the consumer stays in the group."""
+        assert self.chain is not None and self.consumer is not None
+        joined = await self.chain.next_link(self.session)
+        if joined is None:
+            return
+        self._use(joined)
+        topics = self._topics()
+        if topics != self.subscribed:  # a topic came or went: the group rebalances onto the new topics
+            self.subscribed = topics
+            self.consumer.subscribe(topics=topics, listener=_Listener(self))
+            return
+        known = {TopicPartition(t, p) for t in topics for p in self.consumer.partitions_for_topic(t) or ()}
+        if not self.partitions <= known:  # a topic gained partitions: the group rebalances once it sees them
+            await self.consumer._client.force_metadata_update()
+        if self.task is None and self.consumer.assignment():
+            self.start_task(self.consumer.assignment())
 
     def _raise_if_failed(self) -> None:
         if self.failure is not None:
@@ -188,7 +250,7 @@ class _Worker:
         """A finished backup task: fenced is reported and survived, any other error fails the worker."""
         failed = None if task.cancelled() else task.exception()
         if isinstance(failed, Fenced):
-            self.emit(WorkerFenced(self.joined.set_id, self.worker_id, str(failed)))
+            self.emit(WorkerFenced(self.task_set_id, self.worker_id, str(failed)))
         elif failed is not None and self.failure is None:
             self.failure = failed
 
@@ -210,16 +272,27 @@ class _Worker:
         assert coordinator is not None
         owner = Owner(coordinator.member_id, coordinator.generation)
         self.worker_id = owner.worker
-        self.task = asyncio.create_task(self._back_up({TopicPartition(tp.topic, tp.partition) for tp in assigned},
-                                                      owner))
+        if self.joined is None:
+            return  # between two links: the next link starts a task on this assignment
+        mine = {TopicPartition(tp.topic, tp.partition) for tp in assigned} & self.partitions
+        previous, self.task_set_id = self.task, self.joined.set_id
+        if previous is not None:
+            previous.cancel()  # a link started on an assignment a rebalance was just replacing
+        self.task = asyncio.create_task(self._back_up(self.joined, mine, owner, previous))
 
-    async def _back_up(self, assigned: set[TopicPartition], owner: Owner) -> None:
-        folder, set_id = self.joined.folder, self.joined.set_id
+    async def _back_up(self, joined: JoinedSet, assigned: set[TopicPartition], owner: Owner,
+                       previous: asyncio.Task[None] | None = None) -> None:
+        if previous is not None:  # it checkpoints what it held before this task claims anything
+            await asyncio.wait([previous])
+            self._collect(previous)
+        folder, set_id = joined.folder, joined.set_id
+        codec_obj, level = codec(joined.plan.compression["codec"], joined.plan.compression["level"])
         members_now = {m.member_id for m in (await describe_group(self.session, self.group)).members}
         parts: dict[TopicPartition, PartitionBackup] = {}
         done = refused = 0
+        plans = {TopicPartition(m.topic["name"], p.partition): (m, p) for m in joined.members for p in m.partitions}
         for tp in sorted(assigned):
-            member, part = self.plans[tp]
+            member, part = plans[tp]
             where = member_dir(folder, member.backup_id)
             if await asyncio.to_thread((where / MANIFEST).exists) or \
                     (await asyncio.to_thread(read_state, where, part))[0].done:
@@ -231,13 +304,13 @@ class _Worker:
                 continue
             state, fence = got
             cipher = check_key(member.backup_id, member.encryption, self.request.encryption_key)
-            parts[tp] = PartitionBackup(where, state, self.codec, self.level, None, cipher, save_state=fence.save,
+            parts[tp] = PartitionBackup(where, state, codec_obj, level, None, cipher, save_state=fence.save,
                                         segment_tag=f"-g{owner.generation}")
         self.emit(WorkerAssigned(set_id, owner.worker, owner.generation, len(parts), done, refused))
         if not parts:
             return
         progress = _Progress(set_id, owner, parts, self.emit)
-        members = [m for m in self.joined.members if any(tp.topic == m.topic["name"] for tp in parts)]
+        members = [m for m in joined.members if any(tp.topic == m.topic["name"] for tp in parts)]
 
         async def same_topics() -> None:
             await check_same_topics(self.session, set_id, members)

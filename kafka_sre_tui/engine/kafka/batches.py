@@ -21,6 +21,7 @@ _TRANSACTIONAL = 0x10
 _CONTROL = 0x20
 _DELETE_HORIZON = 0x40  # set by the log cleaner: firstTimestamp then holds the delete horizon (KIP-534)
 CODEC_NAMES = ("none", "gzip", "snappy", "lz4", "zstd")
+MEANINGFUL_ATTRIBUTES = _CODEC_MASK | _LOG_APPEND_TIME  # how the records read; the rest is the writer's
 # where the fields a producer owns sit in a batch (see _HEADER)
 _LEADER_EPOCH_AT, _CRC_AT, _ATTRIBUTES_AT, _PRODUCER_AT = 12, 17, 21, 43
 

@@ -1,6 +1,13 @@
 """``migrate verify``: per partition, the record count and a SHA-256 over (key, value, headers,
 timestamp) of each record in order, on both sides, side by side.
 
+A migration copies record batches as they are, so most partitions are first compared batch by batch:
+a SHA-256 over each batch's records section (compressed, as stored) and the header fields that give
+the records their meaning (codec, timestamp type, offset span, timestamps, record count), with every
+batch's CRC-32C checked. Equal on both sides, the records are equal without decoding one. A partition
+whose batches differ (re-batched by a record-by-record write, recompressed by the target, a batch
+straddling the range) is compared again record by record, and only that verdict counts.
+
 The ranges compared: with the migration's state, the source records it copied and the target
 records it wrote (and any target record after them is reported: something else wrote there);
 without state, both topics from their first offset to their last stable offset.
@@ -20,7 +27,14 @@ from aiokafka.record.default_records import DefaultRecordBatch
 
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.errors import KafkaRequestFailed, KsreError
-from kafka_sre_tui.engine.kafka.batches import crc_region, split_batches, whole_batches_end
+from kafka_sre_tui.engine.kafka.batches import (
+    HEADER_SIZE,
+    MEANINGFUL_ATTRIBUTES,
+    BatchHeader,
+    crc_region,
+    split_batches,
+    whole_batches_end,
+)
 from kafka_sre_tui.engine.kafka.fetch import (
     LEADER_MOVED,
     OFFSET_OUT_OF_RANGE,
@@ -62,6 +76,7 @@ class PartitionVerdict:
     source: SideDigest
     target: SideDigest
     target_after: int  # target records after the migrated range (written by something else)
+    compared: str = "records"  # "batches": identical record batches; "records": decoded, record by record
 
     @property
     def match(self) -> bool:
@@ -105,17 +120,21 @@ def record_digest_update(digest: hashlib._Hash, key: bytes | None, value: bytes 
     digest.update(record_bytes(key, value, headers, timestamp))
 
 
-async def digest_ranges(cluster: ClusterConfig, topic: str, ranges: list[Range]) -> dict[int, SideDigest]:
+async def digest_ranges(cluster: ClusterConfig, topic: str, ranges: list[Range],
+                        by_batch: bool = False) -> dict[int, SideDigest | None]:
     """Count and hash the committed records of each partition's [from, to): raw fetches (one per partition
     leader per round, as backups fetch), each batch's CRC-32C checked, aborted transactions and markers
-    dropped, the records decoded from the batches (no consumer, no record objects kept)."""
+    dropped, the records decoded from the batches (no consumer, no record objects kept).
+
+    ``by_batch``: hash whole batches instead, undecoded; a partition with a batch that straddles its
+    range gets None (it can only be compared record by record)."""
     wanted = {p: (lo, hi) for p, lo, hi in ranges if hi > lo}
-    result = {p: SideDigest(0, hashlib.sha256().hexdigest()) for p, _lo, _hi in ranges}
+    result: dict[int, SideDigest | None] = {p: SideDigest(0, hashlib.sha256().hexdigest()) for p, _lo, _hi in ranges}
     if not wanted:
         return result
     try:
         async with KafkaSession(cluster) as session:
-            found = await _digest_partitions(session, topic, wanted)
+            found = await _digest_partitions(session, topic, wanted, by_batch)
     except KsreError:
         raise
     except Exception as exc:
@@ -124,9 +143,10 @@ async def digest_ranges(cluster: ClusterConfig, topic: str, ranges: list[Range])
     return result
 
 
-async def _digest_partitions(session: KafkaSession, topic: str,
-                             wanted: dict[int, tuple[int, int]]) -> dict[int, SideDigest]:
+async def _digest_partitions(session: KafkaSession, topic: str, wanted: dict[int, tuple[int, int]],
+                             by_batch: bool) -> dict[int, SideDigest | None]:
     digests = {p: hashlib.sha256() for p in wanted}
+    straddled: set[int] = set()  # by_batch: a batch crosses the range's bounds
     counts = dict.fromkeys(wanted, 0)
     positions = {p: lo for p, (lo, _hi) in wanted.items()}
     leaders = await _leaders(session, topic)
@@ -157,7 +177,14 @@ async def _digest_partitions(session: KafkaSession, topic: str,
                 continue
             session.raise_for_code(answer.error_code, f"fetching {topic}/{p} to verify it")
             hi = wanted[p][1]
-            counts[p] += _digest_batches(digests[p], answer, topic, p, positions[p], hi)
+            if not by_batch:
+                counts[p] += _digest_batches(digests[p], answer, topic, p, positions[p], hi)
+            elif (count := _digest_whole_batches(digests[p], answer, topic, p, positions[p], hi)) is None:
+                straddled.add(p)
+                del positions[p]  # compared record by record instead: no need to read on
+                continue
+            else:
+                counts[p] += count
             next_offset = whole_batches_end(answer.records)
             if next_offset is not None and next_offset > positions[p]:
                 positions[p] = next_offset
@@ -181,7 +208,39 @@ async def _digest_partitions(session: KafkaSession, topic: str,
                                          retriable=True)
             await asyncio.sleep(LEADER_RETRY_SECONDS)
             leaders = await _leaders(session, topic)
-    return {p: SideDigest(counts[p], digests[p].hexdigest()) for p in wanted}
+    return {p: None if p in straddled else SideDigest(counts[p], digests[p].hexdigest()) for p in wanted}
+
+
+def _check_crc(header: BatchHeader, view: memoryview, topic: str, partition: int) -> None:
+    if crc32c.crc32c(crc_region(view)) != header.crc:
+        raise KafkaRequestFailed(f"the record batch at {topic}/{partition} offset {header.base_offset} fails its "
+                                 "CRC-32C check (corrupt on the broker or in transit); verify again, then "
+                                 "check the broker's log")
+
+
+_BATCH_MEANING = struct.Struct(">biqqi").pack  # codec and timestamp type, offset span, timestamps, count
+
+
+def _digest_whole_batches(digest: hashlib._Hash, answer: FetchedPartition, topic: str, partition: int,
+                          position: int, end: int) -> int | None:
+    """Feed the committed batches at offsets [position, end) of one fetch answer into ``digest``,
+    undecoded: what gives the records their meaning, not the fields a producer or broker owns
+    (offsets, leader epoch, producer id, epoch and sequence, the transactional flag). The records
+    counted, or None when a batch straddles ``position`` or ``end``."""
+    count = 0
+    for header, view in committed_only(split_batches(answer.records), answer.aborted):
+        if header.next_offset <= position:
+            continue
+        if header.base_offset >= end:
+            break
+        if header.base_offset < position or header.next_offset > end:
+            return None
+        _check_crc(header, view, topic, partition)
+        digest.update(_BATCH_MEANING(header.attributes & MEANINGFUL_ATTRIBUTES, header.last_offset_delta,
+                                     header.first_timestamp, header.max_timestamp, header.record_count))
+        digest.update(view[HEADER_SIZE:])
+        count += header.record_count
+    return count
 
 
 def _digest_batches(digest: hashlib._Hash, answer: FetchedPartition, topic: str, partition: int,
@@ -193,10 +252,7 @@ def _digest_batches(digest: hashlib._Hash, answer: FetchedPartition, topic: str,
             continue
         if header.base_offset >= end:
             break
-        if crc32c.crc32c(crc_region(view)) != header.crc:
-            raise KafkaRequestFailed(f"the record batch at {topic}/{partition} offset {header.base_offset} fails its "
-                                     "CRC-32C check (corrupt on the broker or in transit); verify again, then "
-                                     "check the broker's log")
+        _check_crc(header, view, topic, partition)
         append_time = header.max_timestamp if header.log_append_time else None
         # one update per batch: the same bytes as one per record (a running hash), and hashlib releases
         # the GIL on large updates, so the other side's fetches proceed meanwhile
@@ -243,11 +299,23 @@ async def verify_migration(source: ClusterConfig, target: ClusterConfig, request
             source_ranges = [(s, found.earliest.get(s, 0), found.stable_end.get(s, 0)) for s, _t in pairs]
             target_ranges = [(t, existing.earliest.get(t, 0), target_ends.get(t, 0)) for _s, t in pairs]
             origin = "whole topics"
-    left, right = await asyncio.gather(digest_ranges(source, request.source_topic, source_ranges),
-                                       digest_ranges(target, request.target, target_ranges))
+    sides: list[tuple[Range, Range]] = list(zip(source_ranges, target_ranges, strict=True))
+    left, right = await asyncio.gather(digest_ranges(source, request.source_topic, source_ranges, by_batch=True),
+                                       digest_ranges(target, request.target, target_ranges, by_batch=True))
+    again = [(here, there) for here, there in sides if left[here[0]] is None or left[here[0]] != right[there[0]]]
+    if again:  # not the same batches: compare the records themselves
+        left_records, right_records = await asyncio.gather(
+            digest_ranges(source, request.source_topic, [here for here, _there in again]),
+            digest_ranges(target, request.target, [there for _here, there in again]))
+        left.update(left_records)
+        right.update(right_records)
+    by_records = {here[0] for here, _there in again}
     verdicts = []
-    for (s, lo, hi), (t, tlo, thi) in zip(source_ranges, target_ranges, strict=True):
+    for (s, lo, hi), (t, tlo, thi) in sides:
         after = max(0, target_ends.get(t, thi) - thi) if plan is not None else 0
-        verdicts.append(PartitionVerdict(s, t, (lo, hi), (tlo, thi), left[s], right[t], after))
+        source_digest, target_digest = left[s], right[t]
+        assert source_digest is not None and target_digest is not None  # record by record always digests
+        verdicts.append(PartitionVerdict(s, t, (lo, hi), (tlo, thi), source_digest, target_digest, after,
+                                         "records" if s in by_records else "batches"))
     return VerifyResult(f"{source.name}/{request.source_topic}", f"{target.name}/{request.target}", origin,
                         tuple(verdicts))

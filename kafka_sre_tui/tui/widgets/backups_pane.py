@@ -54,7 +54,7 @@ class BackupsPane(Vertical):
             self.backups = []
             self.app.notify(str(exc), title="Backups", severity="error", timeout=15)
         rows: dict[str, tuple[Any, ...]] = {
-            b.backup_id: (b.backup_id, b.status, kind_text(b), b.topic, f"{b.created_at:%Y-%m-%d %H:%M:%S}",
+            b.backup_id: (b.backup_id, b.status_text, kind_text(b), b.topic, f"{b.created_at:%Y-%m-%d %H:%M:%S}",
                           num(b.records), num(round(b.size_bytes / 1e6, 1), " MB"), b.compression, _chain_base(b))
             for b in self.backups}
         sync_rows(self.table, rows)

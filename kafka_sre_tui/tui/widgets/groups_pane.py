@@ -18,10 +18,11 @@ from kafka_sre_tui.engine.drain import Assessment, DrainTracker, TrackerSettings
 from kafka_sre_tui.engine.drain.data_loss import DataLoss
 from kafka_sre_tui.engine.drain.samples import GroupSample
 from kafka_sre_tui.engine.models import GroupInfo, TopicPartition
+from kafka_sre_tui.tui.background_rows import RowRenderer
 from kafka_sre_tui.tui.filtering import matcher
 from kafka_sre_tui.tui.sparkline import sparkline
 from kafka_sre_tui.tui.widgets.cells import number, sort_key
-from kafka_sre_tui.tui.widgets.live_table import Cell, Column, LiveTable
+from kafka_sre_tui.tui.widgets.live_table import Cell, Column, LiveTable, PreparedRows, prepare_rows
 from kafka_sre_tui.tui.widgets.status_cell import status_cell
 
 # What matters most comes first, so it stays on screen at 80 columns.
@@ -56,6 +57,7 @@ class GroupsPane(Vertical):
         self._generation = 0  # bumped on a switch of cluster: a judging thread still running is ignored
         self.pattern = ""
         self.losses: dict[str, dict[TopicPartition, DataLoss]] = {}  # from the refresh's last stage
+        self.renderer = RowRenderer(self, self.table, "render-groups")
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -98,6 +100,7 @@ class GroupsPane(Vertical):
     def clear(self) -> None:
         """Another cluster: its groups share nothing with these, not even when names match."""
         self.workers.cancel_group(self, "judge-groups")
+        self.renderer.cancel()
         self.table.clear()
         self.groups = []
         with self._judging:
@@ -110,12 +113,16 @@ class GroupsPane(Vertical):
 
     def render_rows(self, pattern: str) -> None:
         self.pattern = pattern
-        keep = matcher(pattern)
-        rows = [(g.group_id, self._cells(g)) for g in self.groups if keep(g.group_id)]
-        if self.sort_by_lag:
-            rows.sort(key=lambda row: sort_key(row[1][LAG_COLUMN]), reverse=True)
-        rows.sort(key=lambda row: data_loss_output.marker_rank(_plain(row[1][LOSS_COLUMN])))  # stable
-        self.table.set_rows(rows)
+        groups, keep, by_lag = self.groups, matcher(pattern), self.sort_by_lag
+
+        def prepare() -> PreparedRows:
+            rows = [(g.group_id, self._cells(g)) for g in groups if keep(g.group_id)]
+            if by_lag:
+                rows.sort(key=lambda row: sort_key(row[1][LAG_COLUMN]), reverse=True)
+            rows.sort(key=lambda row: data_loss_output.marker_rank(_plain(row[1][LOSS_COLUMN])))  # stable
+            return prepare_rows(COLUMNS, rows)
+
+        self.renderer.render(len(groups), prepare)
 
     def _cells(self, g: GroupInfo) -> tuple[Cell, ...]:
         from kafka_sre_tui.engine.backup.workers_label import WORKERS_LABEL, is_workers_group  # not before 1st frame

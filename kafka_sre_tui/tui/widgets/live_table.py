@@ -39,6 +39,30 @@ class Column:
     justify: Justify = "left"
 
 
+@dataclass(frozen=True)
+class PreparedRows:
+    rows: dict[str, tuple[Cell, ...]]
+    order: list[str]
+    widths: tuple[int, ...]
+
+
+def prepare_rows(columns: Sequence[Column], rows: Iterable[tuple[str, Sequence[Cell]]],
+                 sort_key: Callable[[tuple[Cell, ...]], Any] | None = None, reverse: bool = False) -> PreparedRows:
+    """The rows by key, their order and the columns' widths: pure, so a pane with thousands of rows
+    builds them in a thread and the UI only swaps them in (:meth:`LiveTable.show_rows`)."""
+    fresh = {key: tuple(cells) for key, cells in rows}
+    order = list(fresh)
+    if sort_key is not None:
+        order.sort(key=lambda k: sort_key(fresh[k]), reverse=reverse)
+    widths = [cell_len(c.label) for c in columns]
+    for cells in fresh.values():
+        for i, cell in enumerate(cells):
+            n = cell.cell_len if isinstance(cell, Text) else cell_len(cell)
+            if n > widths[i]:
+                widths[i] = n
+    return PreparedRows(fresh, order, tuple(min(w, MAX_WIDTH) for w in widths))
+
+
 class LiveTable(ScrollView, can_focus=True):
     """Rows by key; the cursor stays on its row's key when the rows are replaced."""
 
@@ -104,19 +128,15 @@ class LiveTable(ScrollView, can_focus=True):
     def set_rows(self, rows: Iterable[tuple[str, Sequence[Cell]]],
                  sort_key: Callable[[tuple[Cell, ...]], Any] | None = None, reverse: bool = False) -> None:
         """Replace every row (in the given order, or sorted); the cursor keeps its row."""
+        self.show_rows(prepare_rows(self.columns, rows, sort_key, reverse))
+
+    def show_rows(self, prepared: PreparedRows) -> None:
+        """Replace every row with rows prepared (in any thread) by :func:`prepare_rows`: a dictionary
+        swap, however many rows; the cursor keeps its row."""
         selected, line = self.selected_key, self.cursor - self.scroll_offset.y
-        fresh = {key: tuple(cells) for key, cells in rows}
-        order = list(fresh)
-        if sort_key is not None:
-            order.sort(key=lambda k: sort_key(fresh[k]), reverse=reverse)
-        widths = [cell_len(c.label) for c in self.columns]
-        for cells in fresh.values():
-            for i, cell in enumerate(cells):
-                n = cell.cell_len if isinstance(cell, Text) else cell_len(cell)
-                if n > widths[i]:
-                    widths[i] = n
+        fresh, order = prepared.rows, prepared.order
         self._rows, self._order = fresh, order
-        self._widths = [min(w, MAX_WIDTH) for w in widths]
+        self._widths = list(prepared.widths)
         if selected in fresh:
             self.cursor = order.index(selected)
         self.cursor = max(0, min(self.cursor, len(order) - 1))

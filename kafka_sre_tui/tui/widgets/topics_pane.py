@@ -7,10 +7,11 @@ from textual.containers import Vertical
 
 from kafka_sre_tui.cli.output import human_bytes
 from kafka_sre_tui.engine.models import TopicInfo
+from kafka_sre_tui.tui.background_rows import RowRenderer
 from kafka_sre_tui.tui.filtering import matcher
 from kafka_sre_tui.tui.offset_rates import OffsetRates
 from kafka_sre_tui.tui.widgets.cells import number
-from kafka_sre_tui.tui.widgets.live_table import Column, LiveTable
+from kafka_sre_tui.tui.widgets.live_table import Column, LiveTable, prepare_rows
 
 COLUMNS = (Column("Topic", "topic"), Column("Partitions", "partitions", "right"), Column("RF", "rf", "right"),
            Column("Messages", "messages", "right"), Column("Size", "size", "right"),
@@ -27,6 +28,7 @@ class TopicsPane(Vertical):
         # sizes arrive in a later refresh stage than offsets: the last ones stay shown until then
         self._sizes: dict[str, int | None] = {}
         self.size_problems: tuple[str, ...] = ()  # why sizes show as "-"
+        self.renderer = RowRenderer(self, self.table, "render-topics")
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -44,6 +46,7 @@ class TopicsPane(Vertical):
 
     def reset(self) -> None:
         """Another cluster: its topics share nothing with these (rates, sizes), even when names match."""
+        self.renderer.cancel()
         self.table.clear()
         self.topics = []
         self.rates.clear()
@@ -51,8 +54,9 @@ class TopicsPane(Vertical):
         self.size_problems = ()
 
     def render_rows(self, pattern: str) -> None:
-        keep = matcher(pattern)
-        self.table.set_rows((t.name, self._cells(t)) for t in self.topics if keep(t.name))
+        topics, keep = self.topics, matcher(pattern)
+        self.renderer.render(len(topics), lambda: prepare_rows(
+            COLUMNS, ((t.name, self._cells(t)) for t in topics if keep(t.name))))
 
     def _cells(self, t: TopicInfo) -> tuple[str, ...]:
         return (t.name, number(len(t.partitions)), number(t.replication_factor), number(t.messages),
