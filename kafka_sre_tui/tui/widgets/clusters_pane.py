@@ -29,6 +29,7 @@ class ClustersPane(Vertical):
         self.active = active
         self.probes: dict[str, tuple[ClusterOverview | None, str | None]] = {}
         self.topics: list[TopicInfo] = []
+        self._counts: tuple[int | None, ...] = (0, 0, 0, 0)  # topics, partitions, under-replicated, offline
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -42,6 +43,9 @@ class ClustersPane(Vertical):
 
     def show_topics(self, topics: list[TopicInfo]) -> None:
         self.topics = topics
+        parts = [p for t in topics for p in t.partitions]
+        # counted once per refresh, not at every cluster's probe (40,000 partitions is tens of ms)
+        self._counts = (len(topics), len(parts), sum(p.under_replicated for p in parts), sum(p.offline for p in parts))
         self.render_rows()
 
     def render_rows(self) -> None:
@@ -50,13 +54,11 @@ class ClustersPane(Vertical):
             overview, error = self.probes.get(name, (None, None))
             status = "unreachable" if error else ("ok" if overview else "…")
             active = name == self.active
-            parts = [p for t in self.topics for p in t.partitions] if active else []
+            counts = self._counts if active else (None, None, None, None)
             rows[name] = (
                 f"▶ {name}" if active else name, bootstrap, status,
                 num(len(overview.brokers)) if overview else num(None),
                 num(overview.controller_id) if overview else num(None),
-                num(len(self.topics)) if active else num(None), num(len(parts)) if active else num(None),
-                num(sum(p.under_replicated for p in parts)) if active else num(None),
-                num(sum(p.offline for p in parts)) if active else num(None),
+                *(num(n) for n in counts),
                 "read-only" if read_only else "")
         sync_rows(self.table, rows)
