@@ -132,6 +132,12 @@ async def test_workers_share_a_set_through_a_kill_and_a_late_joiner(
                                               "--backup-dir", url])
     assert verified == 0  # every member, its records against set.json, and set.json's checksum
 
+    restored = await asyncio.to_thread(main, ["--config", _config(tmp_path, s3proxy), "restore", "--cluster", bs,
+                                              "--backup-dir", url, "--backup-id", set_id, "--topic-prefix", "r."])
+    assert restored == 0
+    for member in manifest.members:  # the set a group wrote restores to the source topics exactly
+        assert await read_all(bs, f"r.{member.name}") == await read_all(bs, member.name)
+
 
 async def test_workers_n_starts_processes_on_this_host(kafka_cluster: LocalKafkaCluster, unique: str,
                                                        tmp_path: Path) -> None:
