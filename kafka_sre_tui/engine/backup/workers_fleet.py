@@ -50,15 +50,10 @@ class PartitionProgress:
         return max(0, self.end_offset - self.next_offset)
 
 
-@dataclass(frozen=True)
-class WorkerProgress:
-    """One member of the group, as its partitions' durable state records it."""
+class _PartitionTotals:
+    """What a worker and the whole set show of their partitions, summed."""
 
-    worker: str
-    generation: int  # the newest generation it claimed a partition in
     partitions: tuple[PartitionProgress, ...]
-    stale: bool  # has partitions left, and no checkpoint for the stale threshold
-    in_group: bool | None = None  # what the coordinator says (None: not asked)
 
     @property
     def partitions_done(self) -> int:
@@ -77,8 +72,24 @@ class WorkerProgress:
         return sum(p.offsets_left for p in self.partitions)
 
     @property
+    def offsets(self) -> int:
+        return sum(p.end_offset - p.start_offset for p in self.partitions)
+
+    @property
     def checkpoint_at(self) -> datetime | None:
+        """The newest checkpoint of any of the partitions."""
         return max((p.checkpoint_at for p in self.partitions if p.checkpoint_at is not None), default=None)
+
+
+@dataclass(frozen=True)
+class WorkerProgress(_PartitionTotals):
+    """One member of the group, as its partitions' durable state records it."""
+
+    worker: str
+    generation: int  # the newest generation it claimed a partition in
+    partitions: tuple[PartitionProgress, ...]
+    stale: bool  # has partitions left, and no checkpoint for the stale threshold
+    in_group: bool | None = None  # what the coordinator says (None: not asked)
 
     @property
     def state(self) -> str:
@@ -91,7 +102,7 @@ class WorkerProgress:
 
 
 @dataclass(frozen=True)
-class Fleet:
+class Fleet(_PartitionTotals):
     set_id: str
     group: str | None  # None: the set's folder alone was read
     created_at: datetime
@@ -102,29 +113,13 @@ class Fleet:
     read_at: datetime
 
     @property
-    def partitions_done(self) -> int:
-        return sum(p.done for p in self.partitions)
-
-    @property
     def unowned(self) -> tuple[PartitionProgress, ...]:
         """Partitions with offsets left that no worker has claimed yet."""
         return tuple(p for p in self.partitions if p.worker is None and not p.done)
 
     @property
-    def records(self) -> int:
-        return sum(p.records for p in self.partitions)
-
-    @property
-    def raw_bytes(self) -> int:
-        return sum(p.raw_bytes for p in self.partitions)
-
-    @property
-    def offsets_left(self) -> int:
-        return sum(p.offsets_left for p in self.partitions)
-
-    @property
     def fraction(self) -> float:
-        total = sum(p.end_offset - p.start_offset for p in self.partitions)
+        total = self.offsets
         return 1.0 if total <= 0 else 1.0 - self.offsets_left / total
 
     @property
@@ -134,7 +129,7 @@ class Fleet:
     @property
     def seconds(self) -> float:
         """From the set's plan to its newest checkpoint: the time the durable progress took."""
-        newest = max((p.checkpoint_at for p in self.partitions if p.checkpoint_at is not None), default=None)
+        newest = self.checkpoint_at
         return 0.0 if newest is None else max(0.0, (newest - self.created_at).total_seconds())
 
     @property
@@ -145,8 +140,7 @@ class Fleet:
     @property
     def eta_seconds(self) -> float | None:
         """At the durable rate so far (offsets per second since the plan), when every offset is stored."""
-        total = sum(p.end_offset - p.start_offset for p in self.partitions)
-        stored, seconds = total - self.offsets_left, self.seconds
+        stored, seconds = self.offsets - self.offsets_left, self.seconds
         if stored <= 0 or seconds <= 0:
             return None
         return self.offsets_left * seconds / stored

@@ -19,7 +19,7 @@ import asyncio
 import hashlib
 import struct
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import crc32c
@@ -211,11 +211,20 @@ async def _digest_partitions(session: KafkaSession, topic: str, wanted: dict[int
     return {p: None if p in straddled else SideDigest(counts[p], digests[p].hexdigest()) for p in wanted}
 
 
-def _check_crc(header: BatchHeader, view: memoryview, topic: str, partition: int) -> None:
-    if crc32c.crc32c(crc_region(view)) != header.crc:
-        raise KafkaRequestFailed(f"the record batch at {topic}/{partition} offset {header.base_offset} fails its "
-                                 "CRC-32C check (corrupt on the broker or in transit); verify again, then "
-                                 "check the broker's log")
+def _checked_batches(answer: FetchedPartition, topic: str, partition: int, position: int,
+                     end: int) -> Iterator[tuple[BatchHeader, memoryview]]:
+    """The committed batches of one fetch answer that hold offsets in [position, end), each batch's
+    CRC-32C checked."""
+    for header, view in committed_only(split_batches(answer.records), answer.aborted):
+        if header.next_offset <= position:
+            continue
+        if header.base_offset >= end:
+            break
+        if crc32c.crc32c(crc_region(view)) != header.crc:
+            raise KafkaRequestFailed(f"the record batch at {topic}/{partition} offset {header.base_offset} fails "
+                                     "its CRC-32C check (corrupt on the broker or in transit); verify again, then "
+                                     "check the broker's log")
+        yield header, view
 
 
 _BATCH_MEANING = struct.Struct(">biqqi").pack  # codec and timestamp type, offset span, timestamps, count
@@ -228,14 +237,9 @@ def _digest_whole_batches(digest: hashlib._Hash, answer: FetchedPartition, topic
     (offsets, leader epoch, producer id, epoch and sequence, the transactional flag). The records
     counted, or None when a batch straddles ``position`` or ``end``."""
     count = 0
-    for header, view in committed_only(split_batches(answer.records), answer.aborted):
-        if header.next_offset <= position:
-            continue
-        if header.base_offset >= end:
-            break
+    for header, view in _checked_batches(answer, topic, partition, position, end):
         if header.base_offset < position or header.next_offset > end:
             return None
-        _check_crc(header, view, topic, partition)
         digest.update(_BATCH_MEANING(header.attributes & MEANINGFUL_ATTRIBUTES, header.last_offset_delta,
                                      header.first_timestamp, header.max_timestamp, header.record_count))
         digest.update(view[HEADER_SIZE:])
@@ -247,12 +251,7 @@ def _digest_batches(digest: hashlib._Hash, answer: FetchedPartition, topic: str,
                     position: int, end: int) -> int:
     """Feed the committed records at offsets [position, end) of one fetch answer into ``digest``."""
     count = 0
-    for header, view in committed_only(split_batches(answer.records), answer.aborted):
-        if header.next_offset <= position:
-            continue
-        if header.base_offset >= end:
-            break
-        _check_crc(header, view, topic, partition)
+    for header, view in _checked_batches(answer, topic, partition, position, end):
         append_time = header.max_timestamp if header.log_append_time else None
         # one update per batch: the same bytes as one per record (a running hash), and hashlib releases
         # the GIL on large updates, so the other side's fetches proceed meanwhile
