@@ -50,9 +50,10 @@ async def test_backups_show_follows_two_workers_then_shows_the_sealed_set(kafka:
 
         def both_at_work() -> bool:
             fleet = fleet_of_set(open_location(base), set_id, datetime.now(UTC))
-            return fleet is not None and sum(w.state == "working" for w in fleet.workers) == 2
+            # a claim stamps checkpoint_at before any record is stored: wait for stored progress too
+            return fleet is not None and sum(w.state == "working" for w in fleet.workers) == 2 and fleet.fraction > 0
 
-        await wait_for(both_at_work, "both workers checkpointing their partitions", 60)
+        await wait_for(both_at_work, "both workers checkpointing records of their partitions", 60)
         first = await asyncio.to_thread(_show, base, set_id, "--json")
         assert first.returncode == 0, first.stderr
         before = json.loads(first.stdout)
