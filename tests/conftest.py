@@ -18,6 +18,13 @@ from tests.object_servers import Azurite, S3Proxy, azure_environment, s3_environ
 
 _names = itertools.count()
 
+# Many tests write records stamped long ago (1970, 2023) to check that timestamps survive. The shared
+# brokers keep them: with Kafka's default 7-day retention, the retention check (30 s after start,
+# then every 5 minutes) deleted such a topic's records whenever it fell inside a test, which failed
+# one test in a few runs ("0 batches", "timed out waiting for the records"). Tests of retention set
+# it on their topic or start their own broker.
+KEEP_OLD_RECORDS = {"log.retention.ms": "-1"}
+
 
 # A shell without job control starts background commands with SIGINT ignored, and children inherit
 # that: a suite run as `make test &` (or by a CI runner that does so) would send Ctrl-C to CLI children
@@ -57,7 +64,8 @@ def kafka_cluster() -> Iterator[LocalKafkaCluster]:
     Tests that stop a node must start it again before they end (``try/finally``)."""
     # a node stopped by a test comes back as a follower everywhere: let the controller give it back its
     # preferred leaderships (and group coordinators) within seconds, not the default 5 minutes
-    cluster = LocalKafkaCluster(3, broker_properties={"leader.imbalance.check.interval.seconds": "5"})
+    cluster = LocalKafkaCluster(3, broker_properties={"leader.imbalance.check.interval.seconds": "5",
+                                                      **KEEP_OLD_RECORDS})
     try:
         cluster.start()
     except LocalKafkaError as exc:
@@ -69,6 +77,7 @@ def kafka_cluster() -> Iterator[LocalKafkaCluster]:
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[LocalKafka]:
     broker = _start(broker_properties={"log.cleaner.backoff.ms": "250",  # compaction within a test's patience
+                                       **KEEP_OLD_RECORDS,
                                        **share_group_properties(KAFKA_VERSION)})
     yield broker
     broker.stop()
@@ -77,7 +86,7 @@ def kafka() -> Iterator[LocalKafka]:
 @pytest.fixture(scope="session")
 def kafka2() -> Iterator[LocalKafka]:
     """A second, independent cluster (cross-cluster tests)."""
-    broker = _start()
+    broker = _start(broker_properties=KEEP_OLD_RECORDS)
     yield broker
     broker.stop()
 
