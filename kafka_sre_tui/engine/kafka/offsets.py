@@ -7,8 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from aiokafka import errors as kerr
-from aiokafka.protocol.offset import OffsetRequest
 
+from kafka_sre_tui.engine.kafka.large_answers import ListOffsets, offsets_answer
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
 from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
@@ -61,18 +61,16 @@ async def list_offsets(
 async def _ask_leader(session: KafkaSession, node: int, tps: Iterable[TopicPartition], spec: int,
                       isolation_level: int) -> tuple[dict[TopicPartition, int], set[TopicPartition]]:
     """Offsets found, and the partitions worth asking again (retriable errors)."""
-    per_topic: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    per_topic: dict[str, list[int]] = defaultdict(list)
     for tp in tps:
-        per_topic[tp.topic].append((tp.partition, spec))
-    request = OffsetRequest(-1, isolation_level, list(per_topic.items()))
-    response = await session.send(node, request, "listing offsets")
+        per_topic[tp.topic].append(tp.partition)
+    response = await session.send(node, ListOffsets(per_topic, spec, isolation_level), "listing offsets")
     result, retry = {}, set()
-    for topic, partitions in response.topics:
-        for partition, error_code, _timestamp, offset in partitions:
-            if error_code == 0 and offset >= 0:
-                result[TopicPartition(topic, partition)] = offset
-            elif error_code and retriable(error_code):
-                retry.add(TopicPartition(topic, partition))
+    for tp, error_code, offset in offsets_answer(response.body):
+        if error_code == 0 and offset >= 0:
+            result[tp] = offset
+        elif error_code and retriable(error_code):
+            retry.add(tp)
     return result, retry
 
 

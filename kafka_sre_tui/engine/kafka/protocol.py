@@ -45,6 +45,19 @@ class DescribeGroups(Request[_DescribeGroupsUpToV2]):
         return request_struct_class(self._groups)
 
 
+class Raw(AbstractType[bytes]):
+    """Bytes passed through as they are: a body encoded by hand, or an answer left undecoded for a
+    decoder that runs off the event loop or decodes faster than aiokafka's field-by-field one."""
+
+    @classmethod
+    def encode(cls, value: bytes) -> bytes:
+        return value
+
+    @classmethod
+    def decode(cls, data: BytesIO) -> bytes:
+        return data.read()
+
+
 class Uuid(AbstractType[bytes]):
     """Kafka's UUID: 16 raw bytes."""
 
@@ -152,25 +165,13 @@ _LOG_DIRS_RESPONSE_V4 = Schema(
 )
 
 
-class _Rest(AbstractType[bytes]):
-    """The rest of an answer, left undecoded (see :func:`log_dirs_answer`)."""
-
-    @classmethod
-    def encode(cls, value: bytes) -> bytes:
-        return value
-
-    @classmethod
-    def decode(cls, data: BytesIO) -> bytes:
-        return data.read()
-
-
 class _LogDirsResponse(Response):
     """Answers arrive undecoded: a broker with 50,000 replicas answers with 1 MB that takes 0.15 s
     to decode, which belongs in a worker thread, not on the event loop (the dashboard's)."""
 
     API_KEY = 35
     API_VERSION = 0
-    SCHEMA = Schema(("body", _Rest))
+    SCHEMA = Schema(("body", Raw))
     BODY: Schema = _LOG_DIRS_RESPONSE_V0
 
 

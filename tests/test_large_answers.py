@@ -1,0 +1,45 @@
+"""The hand-written Metadata and ListOffsets decoders read what aiokafka's own decoders read.
+
+Pure logic: answers encoded with aiokafka's schemas, decoded both ways. The requests themselves are
+exercised against real brokers by every listing test (topics, groups, lag, records)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from aiokafka.protocol.metadata import MetadataResponse_v5
+from aiokafka.protocol.offset import OffsetResponse_v4
+
+from kafka_sre_tui.engine.kafka.large_answers import metadata_dict, offsets_answer
+from kafka_sre_tui.engine.models import TopicPartition
+
+
+def test_metadata_matches_aiokafka_on_brokers_topics_and_odd_partitions() -> None:
+    brokers = [(1, "b1.example", 9092, None), (2, "b2.example", 9093, "rack-ü")]
+    topics = [
+        (0, "orders", False, [(0, 0, 1, [1, 2], [1, 2], []), (5, 1, -1, [2, 1], [], [2])]),  # leaderless
+        (0, "__consumer_offsets", True, [(0, 0, 2, [2], [2], [])]),
+        (3, "gone", False, []),  # an error code and no partitions
+        (0, "ünïcode-topic", False, [(0, 7, 1, [], [], [])]),  # no replicas at all
+    ]
+    body = MetadataResponse_v5(10, brokers, "cluster-x", 2, topics).encode()
+    expected = MetadataResponse_v5.decode(io.BytesIO(body)).to_object()
+    assert metadata_dict(body) == expected
+    assert metadata_dict(MetadataResponse_v5(0, brokers, None, -1, []).encode())["cluster_id"] is None
+
+
+def test_metadata_rejects_an_answer_with_bytes_left_over() -> None:
+    body = MetadataResponse_v5(0, [(1, "h", 1, None)], "c", 1, []).encode()
+    with pytest.raises(ValueError, match="4 bytes past its last field"):
+        metadata_dict(body + b"\x00" * 4)
+
+
+def test_offsets_read_every_partition_with_its_error_code() -> None:
+    answer = OffsetResponse_v4(0, [
+        ("a", [(0, 0, -1, 120, 3), (1, 6, -1, -1, -1)]),  # partition 1: not the leader
+        ("b-ü", [(4, 0, 1_700_000_000_000, 2**40, 0)]),
+        ("empty", []),
+    ])
+    assert offsets_answer(answer.encode()) == [
+        (TopicPartition("a", 0), 0, 120), (TopicPartition("a", 1), 6, -1), (TopicPartition("b-ü", 4), 0, 2**40)]
