@@ -220,7 +220,7 @@ def cmd_backups(args: argparse.Namespace, config: AppConfig) -> int:
         doc = asdict(manifest) | {"manifest_intact": intact}
         for part in doc["partitions"]:
             part["segments"] = len(part["segments"])
-        output.emit_json(doc) if args.json else print(json.dumps(doc, indent=2))
+        output.emit_json(doc)
         return EXIT_OK
     decisions = prune(base, config.backup.retention_days, config.backup.prune_limit_gb, datetime.now(UTC),
                       args.dry_run)
