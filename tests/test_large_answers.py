@@ -1,4 +1,4 @@
-"""The hand-written Metadata and ListOffsets decoders read what aiokafka's own decoders read.
+"""The hand-written Metadata, ListOffsets and OffsetFetch codecs read what aiokafka's schema types read.
 
 Pure logic: answers encoded with aiokafka's schemas, decoded both ways. The requests themselves are
 exercised against real brokers by every listing test (topics, groups, lag, records)."""
@@ -10,8 +10,10 @@ import io
 import pytest
 from aiokafka.protocol.metadata import MetadataResponse_v5
 from aiokafka.protocol.offset import OffsetResponse_v4
+from aiokafka.protocol.types import Boolean, CompactArray, CompactString, Int16, Int32, Int64, Schema, TaggedFields
 
 from kafka_sre_tui.engine.kafka.large_answers import metadata_dict, offsets_answer
+from kafka_sre_tui.engine.kafka.offset_fetch import OffsetFetch, committed_answer
 from kafka_sre_tui.engine.models import TopicPartition
 
 
@@ -43,3 +45,43 @@ def test_offsets_read_every_partition_with_its_error_code() -> None:
     ])
     assert offsets_answer(answer.encode()) == [
         (TopicPartition("a", 0), 0, 120), (TopicPartition("a", 1), 6, -1), (TopicPartition("b-ü", 4), 0, 2**40)]
+
+
+_OFFSET_FETCH_V8 = Schema(
+    ("throttle_time_ms", Int32),
+    ("groups", CompactArray(
+        ("group_id", CompactString("utf-8")),
+        ("topics", CompactArray(
+            ("name", CompactString("utf-8")),
+            ("partitions", CompactArray(("index", Int32), ("offset", Int64), ("epoch", Int32),
+                                        ("metadata", CompactString("utf-8")), ("error_code", Int16),
+                                        ("tags", TaggedFields))),
+            ("tags", TaggedFields))),
+        ("error_code", Int16), ("tags", TaggedFields))),
+    ("tags", TaggedFields),
+)
+
+
+def test_offset_fetch_reads_each_group_its_error_and_partitions_past_tagged_fields() -> None:
+    # aiokafka writes a tagged field's bytes as given: they start with their size, as on the wire
+    body = _OFFSET_FETCH_V8.encode((7, [
+        ("orders-app", [("orders", [(0, 42, 3, None, 0, {}), (1, -1, -1, "", 0, {5: b"\x06future"})], {})], 0, {}),
+        ("not-mine", [], 16, {}),  # NOT_COORDINATOR
+        ("grüppe", [("t", [(2, 2**40, -1, "meta data", 0, {})], {3: b"\x01x"})], 0, {}),
+    ], {1: b"\x04tail"}))
+    assert committed_answer(body) == {
+        "orders-app": (0, {TopicPartition("orders", 0): (42, 0), TopicPartition("orders", 1): (-1, 0)}),
+        "not-mine": (16, {}),
+        "grüppe": (0, {TopicPartition("t", 2): (2**40, 0)}),
+    }
+
+
+def test_offset_fetch_asks_for_every_topic_of_each_group() -> None:
+    request = OffsetFetch(["a", "bé"]).build(OffsetFetch._CLASSES[0])
+    request_schema = Schema(("groups", CompactArray(("group_id", CompactString("utf-8")),
+                                                    ("topics", CompactArray(("name", CompactString("utf-8")),
+                                                                            ("partitions", CompactArray(Int32)),
+                                                                            ("tags", TaggedFields))),
+                                                    ("tags", TaggedFields))),
+                            ("require_stable", Boolean), ("tags", TaggedFields))
+    assert request_schema.decode(io.BytesIO(request.encode())) == ([("a", None, {}), ("bé", None, {})], False, {})

@@ -3,9 +3,9 @@ committed offsets and lag.
 
 Round trips, whatever the number of groups: one Metadata; one ListGroups per broker (each broker
 answers with the groups it coordinates, with their types from v5 on, so no FindCoordinator per
-group); one describe request per coordinator and group type (see group_describe.py); per group,
-OffsetFetch (classic, consumer, streams) or DescribeShareGroupOffsets (share) with bounded
-concurrency; one ListOffsets per partition leader.
+group); one describe request per coordinator and group type (see group_describe.py); one
+OffsetFetch v8 per coordinator for up to 500 groups (classic, consumer, streams) and, per share
+group, DescribeShareGroupOffsets with bounded concurrency; one ListOffsets per partition leader.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from typing import Any
-
-from aiokafka.protocol.commit import OffsetFetchRequest
 
 from kafka_sre_tui.engine.inspect.group_describe import Described, describe_on
 from kafka_sre_tui.engine.kafka.group_protocol import (
@@ -24,12 +22,13 @@ from kafka_sre_tui.engine.kafka.group_protocol import (
     share_offsets,
 )
 from kafka_sre_tui.engine.kafka.metadata import partition_leaders
+from kafka_sre_tui.engine.kafka.offset_fetch import GROUPS_PER_REQUEST, OffsetFetch, committed_answer
 from kafka_sre_tui.engine.kafka.offsets import LATEST, list_offsets
 from kafka_sre_tui.engine.kafka.retry import with_coordinator_retries
 from kafka_sre_tui.engine.kafka.session import KafkaSession, group_not_found
 from kafka_sre_tui.engine.models import GroupInfo, PartitionLag, TopicPartition
 
-OFFSET_FETCH_CONCURRENCY = 16
+SHARE_OFFSETS_CONCURRENCY = 16
 COMMITTING_TYPES = ("classic", "consumer", "streams")  # groups whose progress is a committed offset
 
 # (committed offset or share-partition start offset, the broker's own lag or None) per partition
@@ -76,13 +75,12 @@ async def committed_offsets_for_topics(session: KafkaSession,
     listed = await asyncio.gather(*(group_types_on(session, node, COMMITTING_TYPES) for node in nodes))
     groups = [Described(g, node, t, "", "", "", ()) for node, types in zip(nodes, listed, strict=True)
               for g, t in types.items() if t in COMMITTING_TYPES]
-    limit = asyncio.Semaphore(OFFSET_FETCH_CONCURRENCY)
-    committed = await asyncio.gather(*(_committed(session, g, limit) for g in groups))
+    committed = await _committed(session, groups)
     wanted = set(topics)
     result: dict[str, dict[str, dict[int, int]]] = {}
-    for group, offsets in zip(groups, committed, strict=True):
+    for group in groups:
         mine: dict[str, dict[int, int]] = defaultdict(dict)
-        for tp, (offset, _) in offsets.items():
+        for tp, (offset, _) in committed.get(group.group_id, {}).items():
             if tp.topic in wanted:
                 mine[tp.topic][tp.partition] = offset
         if mine:
@@ -112,10 +110,14 @@ async def _groups_with_lag(session: KafkaSession, meta: dict[str, Any],
     partitions_of: dict[str, list[TopicPartition]] = defaultdict(list)
     for tp in leaders:
         partitions_of[tp.topic].append(tp)
-    limit = asyncio.Semaphore(OFFSET_FETCH_CONCURRENCY)
-    positions = await asyncio.gather(*(
-        _share_positions(session, d, partitions_of, limit) if d.group_type == "share" else _committed(session, d, limit)
-        for d in described))
+    limit = asyncio.Semaphore(SHARE_OFFSETS_CONCURRENCY)
+    by_group, shared = await asyncio.gather(
+        _committed(session, [d for d in described if d.group_type != "share"]),
+        asyncio.gather(*(_share_positions(session, d, partitions_of, limit)
+                         for d in described if d.group_type == "share")))
+    share_positions = iter(shared)
+    positions = [next(share_positions) if d.group_type == "share" else by_group.get(d.group_id, {})
+                 for d in described]
 
     wanted: dict[str, set[TopicPartition]] = {}
     for d, committed in zip(described, positions, strict=True):
@@ -145,17 +147,27 @@ def _group_info(d: Described, committed: Positions, latest: dict[TopicPartition,
                      d.group_type, d.group_epoch, d.assignment_epoch)
 
 
-async def _committed(session: KafkaSession, group: Described, limit: asyncio.Semaphore) -> Positions:
-    action = f"reading committed offsets of group '{group.group_id}'"
-    async with limit:
-        response = await session.send(group.coordinator, OffsetFetchRequest(group.group_id, None), action)
-    session.raise_for_code(getattr(response, "error_code", 0), action)
-    result: Positions = {}
-    for topic, partitions in response.topics:
-        for partition, offset, _metadata, error_code in partitions:
+async def _committed(session: KafkaSession, groups: list[Described]) -> dict[str, Positions]:
+    """Each group's committed offsets: one OffsetFetch per coordinator for up to
+    :data:`GROUPS_PER_REQUEST` groups, the coordinators asked concurrently."""
+    by_node: dict[int, list[str]] = defaultdict(list)
+    for group in groups:
+        by_node[group.coordinator].append(group.group_id)
+    asks = [(node, ids[i:i + GROUPS_PER_REQUEST]) for node, ids in by_node.items()
+            for i in range(0, len(ids), GROUPS_PER_REQUEST)]
+    answers = await asyncio.gather(*(
+        session.send(node, OffsetFetch(ids), "reading committed offsets of groups") for node, ids in asks))
+    result: dict[str, Positions] = {}
+    for response in answers:
+        for group_id, (error_code, partitions) in committed_answer(response.body).items():
+            action = f"reading committed offsets of group '{group_id}'"
             session.raise_for_code(error_code, action)
-            if offset >= 0:
-                result[TopicPartition(topic, partition)] = (offset, None)
+            positions: Positions = {}
+            for tp, (offset, partition_error) in partitions.items():
+                session.raise_for_code(partition_error, action)
+                if offset >= 0:
+                    positions[tp] = (offset, None)
+            result[group_id] = positions
     return result
 
 
