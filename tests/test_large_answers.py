@@ -85,3 +85,18 @@ def test_offset_fetch_asks_for_every_topic_of_each_group() -> None:
                                                     ("tags", TaggedFields))),
                             ("require_stable", Boolean), ("tags", TaggedFields))
     assert request_schema.decode(io.BytesIO(request.encode())) == ([("a", None, {}), ("bé", None, {})], False, {})
+
+
+def test_log_dirs_v4_read_by_hand_as_aiokafka_reads_them() -> None:
+    from kafka_sre_tui.engine.kafka.protocol import _LOG_DIRS_RESPONSE_V4, _LogDirsResponse_v4, log_dirs_answer
+
+    decoded = (0, 0, [
+        (0, "/data/a", [("orders", [(0, 1234, 0, False, {}), (3, 2**35, 7, True, {2: b"\x01z"})], {}),
+                        ("ü", [], {})], 10**12, 5 * 10**11, {}),
+        (57, "/data/b", [], -1, -1, {}),  # an offline log dir
+    ], {})
+    response = _LogDirsResponse_v4(_LOG_DIRS_RESPONSE_V4.encode(decoded))
+    assert log_dirs_answer(response) == (0, [
+        (0, "/data/a", [("orders", [(0, 1234, 0, False), (3, 2**35, 7, True)]), ("ü", [])]),
+        (57, "/data/b", []),
+    ])

@@ -15,65 +15,20 @@ supports 3.9 and newer). Field layouts follow Kafka's ``MetadataResponse.json`` 
 from __future__ import annotations
 
 import struct
-from functools import cache
 from typing import Any
 
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import Schema
 
 from kafka_sre_tui.engine.kafka.protocol import Raw
+from kafka_sre_tui.engine.kafka.wire import I32, Reader, int32s, string
 from kafka_sre_tui.engine.models import TopicPartition
 
-_I16 = struct.Struct(">h")
-_I32 = struct.Struct(">i")
 _BROKER_TAIL = struct.Struct(">i")  # port, between host and rack
 _TOPIC_HEAD = struct.Struct(">hh")  # error code, name length
 _PARTITION_HEAD = struct.Struct(">hiii")  # error code, index, leader, replica count
 _OFFSETS_PARTITION = struct.Struct(">ihqqi")  # index, error code, timestamp, offset, leader epoch
 _OFFSETS_ASK = struct.Struct(">iiq")  # index, current leader epoch (-1: unknown), timestamp
-
-
-class _Reader:
-    """A position in an answer's bytes, with Kafka's non-flexible primitives."""
-
-    __slots__ = ("buf", "pos")
-
-    def __init__(self, buf: bytes) -> None:
-        self.buf, self.pos = buf, 0
-
-    def int16(self) -> int:
-        (value,) = _I16.unpack_from(self.buf, self.pos)
-        self.pos += 2
-        return int(value)
-
-    def int32(self) -> int:
-        (value,) = _I32.unpack_from(self.buf, self.pos)
-        self.pos += 4
-        return int(value)
-
-    def string(self) -> str | None:
-        size = self.int16()
-        if size < 0:
-            return None
-        start, self.pos = self.pos, self.pos + size
-        return self.buf[start:self.pos].decode()
-
-    def int32s(self) -> list[int]:
-        count = self.int32()
-        if count <= 0:
-            return []
-        values = _int32s(count).unpack_from(self.buf, self.pos)
-        self.pos += 4 * count
-        return list(values)
-
-    def done(self) -> None:
-        if self.pos != len(self.buf):
-            raise ValueError(f"answer has {len(self.buf) - self.pos} bytes past its last field")
-
-
-@cache
-def _int32s(count: int) -> struct.Struct:
-    return struct.Struct(f">{count}i")
 
 
 # -- Metadata v5 ---------------------------------------------------------------------------------
@@ -102,16 +57,16 @@ class Metadata(Request[_MetadataAsk]):
 
     def build(self, request_struct_class: type[_MetadataAsk]) -> _MetadataAsk:
         if self._topics is None:
-            body = _I32.pack(-1)
+            body = I32.pack(-1)
         else:
-            body = _I32.pack(len(self._topics)) + b"".join(_string(name) for name in self._topics)
+            body = I32.pack(len(self._topics)) + b"".join(string(name) for name in self._topics)
         return request_struct_class(body + b"\x00")  # allow_auto_topic_creation: false
 
 
 def metadata_dict(body: bytes) -> dict[str, Any]:
     """A Metadata v5 answer as aiokafka's ``to_object`` gives it: brokers, cluster and controller
     ids, and topics with their partitions (``partition``, ``leader``, ``replicas``, ``isr``...)."""
-    r = _Reader(body)
+    r = Reader(body)
     throttle = r.int32()
     brokers = []
     for _ in range(r.int32()):
@@ -132,13 +87,13 @@ def metadata_dict(body: bytes) -> dict[str, Any]:
         for _ in range(r.int32()):
             p_error, index, leader, count = partition_head.unpack_from(buf, r.pos)
             r.pos += 14
-            replicas = list(_int32s(count).unpack_from(buf, r.pos)) if count > 0 else []
+            replicas = list(int32s(count).unpack_from(buf, r.pos)) if count > 0 else []
             r.pos += 4 * max(count, 0)
             partitions.append({"error_code": p_error, "partition": index, "leader": leader, "replicas": replicas,
                                "isr": r.int32s(), "offline_replicas": r.int32s()})
         topics.append({"error_code": error_code, "topic": name, "is_internal": is_internal,
                        "partitions": partitions})
-    r.done()
+    r.done("Metadata")
     return {"throttle_time_ms": throttle, "brokers": brokers, "cluster_id": cluster_id,
             "controller_id": controller_id, "topics": topics}
 
@@ -171,14 +126,14 @@ class ListOffsets(Request[_OffsetsAsk]):
         ask, spec = _OFFSETS_ASK.pack, self._spec
         parts = [struct.pack(">ibi", -1, self._isolation, len(self._partitions))]  # replica id: a client
         for topic, indexes in self._partitions.items():
-            parts.append(_string(topic) + _I32.pack(len(indexes)))
+            parts.append(string(topic) + I32.pack(len(indexes)))
             parts.extend(ask(index, -1, spec) for index in indexes)
         return request_struct_class(b"".join(parts))
 
 
 def offsets_answer(body: bytes) -> list[tuple[TopicPartition, int, int]]:
     """Each partition of a ListOffsets v4 answer: ``(partition, error code, offset)``."""
-    r = _Reader(body)
+    r = Reader(body)
     r.int32()  # throttle time
     found = []
     buf, entry = r.buf, _OFFSETS_PARTITION
@@ -188,10 +143,6 @@ def offsets_answer(body: bytes) -> list[tuple[TopicPartition, int, int]]:
         for index, error_code, _timestamp, offset, _epoch in entry.iter_unpack(buf[r.pos:r.pos + 26 * count]):
             found.append((TopicPartition(topic, index), error_code, offset))
         r.pos += 26 * count
-    r.done()
+    r.done("ListOffsets")
     return found
 
-
-def _string(value: str) -> bytes:
-    data = value.encode()
-    return _I16.pack(len(data)) + data

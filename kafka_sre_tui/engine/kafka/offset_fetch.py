@@ -15,9 +15,9 @@ from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import Schema
 
 from kafka_sre_tui.engine.kafka.protocol import Raw
+from kafka_sre_tui.engine.kafka.wire import I16, Reader, compact_string, uvarint
 from kafka_sre_tui.engine.models import TopicPartition
 
-_I16 = struct.Struct(">h")
 _PARTITION = struct.Struct(">iqi")  # index, committed offset, committed leader epoch
 GROUPS_PER_REQUEST = 500  # keeps an answer for groups with many partitions to a few MB
 
@@ -48,9 +48,9 @@ class OffsetFetch(Request[_Ask]):
         self._group_ids = group_ids
 
     def build(self, request_struct_class: type[_Ask]) -> _Ask:
-        parts = [_uvarint(len(self._group_ids) + 1)]
+        parts = [uvarint(len(self._group_ids) + 1)]
         for group_id in self._group_ids:
-            parts += [_compact_string(group_id), b"\x00", b"\x00"]  # topics: null (all); no tagged fields
+            parts += [compact_string(group_id), b"\x00", b"\x00"]  # topics: null (all); no tagged fields
         parts.append(b"\x00\x00")  # require_stable: false; no tagged fields
         return request_struct_class(b"".join(parts))
 
@@ -58,81 +58,28 @@ class OffsetFetch(Request[_Ask]):
 def committed_answer(body: bytes) -> Committed:
     """An OffsetFetch v8 answer, per group: its error code and each partition's committed offset and
     error code (offset -1: nothing committed there)."""
-    r = _Reader(body)
+    r = Reader(body)
     r.pos += 4  # throttle time
     result: Committed = {}
     for _ in range(r.count()):
-        group_id = r.string()
+        group_id = r.compact_string() or ""
         offsets: dict[TopicPartition, tuple[int, int]] = {}
         for _ in range(r.count()):
-            topic = r.string()
+            topic = r.compact_string() or ""
             for _ in range(r.count()):
                 index, offset, _epoch = _PARTITION.unpack_from(r.buf, r.pos)
                 r.pos += 16
-                r.skip_string()  # the commit's metadata
-                (error_code,) = _I16.unpack_from(r.buf, r.pos)
+                r.skip_compact_string()  # the commit's metadata
+                (error_code,) = I16.unpack_from(r.buf, r.pos)
                 r.pos += 2
                 r.skip_tags()
                 offsets[TopicPartition(topic, index)] = (offset, error_code)
             r.skip_tags()
-        (group_error,) = _I16.unpack_from(r.buf, r.pos)
+        (group_error,) = I16.unpack_from(r.buf, r.pos)
         r.pos += 2
         r.skip_tags()
         result[group_id] = (group_error, offsets)
     r.skip_tags()
-    if r.pos != len(body):
-        raise ValueError(f"OffsetFetch answer has {len(body) - r.pos} bytes past its last field")
+    r.done("OffsetFetch")
     return result
 
-
-class _Reader:
-    """A position in a flexible answer, with the compact primitives it needs."""
-
-    __slots__ = ("buf", "pos")
-
-    def __init__(self, buf: bytes) -> None:
-        self.buf, self.pos = buf, 0
-
-    def uvarint(self) -> int:
-        value = shift = 0
-        while True:
-            byte = self.buf[self.pos]
-            self.pos += 1
-            value |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                return value
-            shift += 7
-
-    def count(self) -> int:
-        """A compact array's length (a null array counts as empty)."""
-        return max(self.uvarint() - 1, 0)
-
-    def string(self) -> str:
-        size = self.uvarint() - 1
-        start = self.pos
-        self.pos += max(size, 0)
-        return self.buf[start:self.pos].decode()
-
-    def skip_string(self) -> None:
-        size = self.uvarint() - 1  # read before adding: ``self.pos += self.uvarint()`` loses the varint
-        self.pos += max(size, 0)
-
-    def skip_tags(self) -> None:
-        for _ in range(self.uvarint()):
-            self.uvarint()  # tag
-            size = self.uvarint()
-            self.pos += size
-
-
-def _uvarint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _compact_string(value: str) -> bytes:
-    data = value.encode()
-    return _uvarint(len(data) + 1) + data

