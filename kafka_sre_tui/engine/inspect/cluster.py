@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from kafka_sre_tui.engine.kafka.log_dirs import apply_sizes, describe_log_dirs
+from kafka_sre_tui.engine.kafka.log_dirs import LogDirSizes, describe_log_dirs, partition_sizes
 from kafka_sre_tui.engine.kafka.metadata import leader, partition_leaders
 from kafka_sre_tui.engine.kafka.offsets import EARLIEST, LATEST, list_offsets
 from kafka_sre_tui.engine.kafka.session import UNKNOWN_TOPIC_OR_PARTITION, KafkaSession, topic_not_found
@@ -83,10 +84,8 @@ async def inspect_topics(
         describe_log_dirs(session, wanted) if with_sizes and topics else _none(),
     )
     earliest, latest = offsets or ({}, {})
-    infos = await asyncio.to_thread(_topic_infos, topics, earliest, latest, configs or {})
-    if sizes is None:
-        return TopicListing(tuple(infos))
-    return TopicListing(tuple(await asyncio.to_thread(apply_sizes, infos, sizes)), sizes.problems)
+    infos = await asyncio.to_thread(_topic_infos, topics, earliest, latest, configs or {}, sizes)
+    return TopicListing(tuple(infos), sizes.problems if sizes is not None else ())
 
 
 async def _none() -> None:
@@ -94,13 +93,17 @@ async def _none() -> None:
 
 
 def _topic_infos(topics: list[dict[str, Any]], earliest: dict[TopicPartition, int],
-                 latest: dict[TopicPartition, int], configs: dict[str, dict[str, str]]) -> list[TopicInfo]:
+                 latest: dict[TopicPartition, int], configs: dict[str, dict[str, str]],
+                 sizes: LogDirSizes | None) -> list[TopicInfo]:
+    no_sizes: dict[int, dict[int, int]] = {}
     return sorted(
         (TopicInfo(
             name=t["topic"],
             internal=bool(t["is_internal"]),
             partitions=tuple(sorted(
-                (_partition(t["topic"], p, earliest, latest) for p in t["partitions"]),
+                (_partition(t["topic"], p, earliest, latest,
+                            None if sizes is None else sizes.replicas.get(t["topic"], no_sizes))
+                 for p in t["partitions"]),
                 key=lambda p: p.partition)),
             configs=configs.get(t["topic"], {}),
         ) for t in topics),
@@ -121,14 +124,19 @@ async def topic_configs(session: KafkaSession, names: list[str]) -> dict[str, di
 
 
 def _partition(topic: str, p: dict[str, Any], earliest: dict[TopicPartition, int],
-               latest: dict[TopicPartition, int]) -> PartitionInfo:
+               latest: dict[TopicPartition, int], sizes: Mapping[int, Mapping[int, int]] | None) -> PartitionInfo:
     tp = TopicPartition(topic, p["partition"])
+    partition_leader = leader(p)
+    size, replicas_size = (partition_sizes(sizes.get(p["partition"], {}), partition_leader, p["replicas"])
+                           if sizes is not None else (None, None))
     return PartitionInfo(
         partition=p["partition"],
-        leader=leader(p),
+        leader=partition_leader,
         replicas=tuple(p["replicas"]),
         isr=tuple(p["isr"]),
         offline_replicas=tuple(p.get("offline_replicas", ())),
         earliest_offset=earliest.get(tp),
         latest_offset=latest.get(tp),
+        size_bytes=size,
+        replicas_size_bytes=replicas_size,
     )

@@ -106,9 +106,14 @@ def apply_sizes(topics: Iterable[TopicInfo], sizes: LogDirSizes) -> list[TopicIn
 
 
 def _sized(p: PartitionInfo, on_topic: Mapping[int, Mapping[int, int]]) -> PartitionInfo:
-    on_brokers = on_topic.get(p.partition, {})
-    on_replicas = [on_brokers.get(broker) for broker in p.replicas]
-    total = None if None in on_replicas else sum(s for s in on_replicas if s is not None)
-    leader = None if p.leader is None else on_brokers.get(p.leader)
+    leader, total = partition_sizes(on_topic.get(p.partition, {}), p.leader, p.replicas)
     # the constructor, not dataclasses.replace: three times faster on 50,000 partitions
     return PartitionInfo(**{**vars(p), "size_bytes": leader, "replicas_size_bytes": total})
+
+
+def partition_sizes(on_brokers: Mapping[int, int], leader: int | None,
+                    replicas: Iterable[int]) -> tuple[int | None, int | None]:
+    """The leader replica's size and the replicas' total (None when a replica's size is unknown)."""
+    on_replicas = [on_brokers.get(broker) for broker in replicas]
+    total = None if None in on_replicas else sum(s for s in on_replicas if s is not None)
+    return (None if leader is None else on_brokers.get(leader)), total
