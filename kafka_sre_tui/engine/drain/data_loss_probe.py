@@ -25,6 +25,7 @@ from kafka_sre_tui.engine.kafka.session import KafkaSession
 from kafka_sre_tui.engine.models import TopicPartition
 
 CONFIG_TTL_SECONDS = 60.0
+RETENTION_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes")
 HISTORY = 120  # looks kept per partition for the rates
 LOOK_EVERY_SECONDS = 5.0
 
@@ -70,7 +71,8 @@ class DataLossProbe:
         now = self.clock()
         stale = [t for t in topics if t not in self._configs or now - self._configs[t][0] > CONFIG_TTL_SECONDS]
         if stale:
-            resources = [ConfigResource(ConfigResourceType.TOPIC, t) for t in stale]
+            # only the three settings: all of a topic's ~40 are 15 times the answer (8,000 topics: seconds)
+            resources = [ConfigResource(ConfigResourceType.TOPIC, t, dict.fromkeys(RETENTION_CONFIGS)) for t in stale]
             try:
                 responses = await self.session.guard(self.session.admin.describe_configs(resources),
                                                      "reading retention settings")
