@@ -126,11 +126,17 @@ def _with_session(args: argparse.Namespace, config: AppConfig,
 
     cluster = cluster_from_args(args, config)
 
-    async def run() -> Any:
-        async with KafkaSession(cluster) as session:
-            return await work(session)
+    result: list[Any] = []
 
-    return asyncio.run(run())
+    async def run() -> None:
+        async with KafkaSession(cluster) as session:
+            result.append(await work(session))
+
+    # The result stays out of the main task: when asyncio.run puts its SIGINT handler back, Python 3.11's
+    # signal module formats repr() of the old handler, hence of the task and its result, whole
+    # (0.7 s for a listing of 40,000 partitions).
+    asyncio.run(run())
+    return result[0]
 
 
 def cmd_clusters(args: argparse.Namespace, config: AppConfig) -> int:

@@ -9,6 +9,7 @@ Group detail, the drain screen and ``lag`` look at one group more closely (data_
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -33,10 +34,10 @@ class GroupsDataLoss:
     async def look(self, topics: Sequence[TopicInfo], groups: Sequence[GroupInfo], at: float) -> Losses:
         """Every lagging partition of every group; ``at``: when the refresh read the offsets (epoch s)."""
         partitions = {TopicPartition(t.name, p.partition): p for t in topics for p in t.partitions}
-        lagging = [(g.group_id, TopicPartition(p.topic, p.partition), p.committed, p.latest_offset)
+        lagging = [(g.group_id, tp, p.committed, p.latest_offset)
                    for g in groups for p in g.partitions
                    if p.committed is not None and p.latest_offset is not None and p.latest_offset > p.committed
-                   and TopicPartition(p.topic, p.partition) in partitions]
+                   and (tp := TopicPartition(p.topic, p.partition)) in partitions]
         self._remember(partitions, {tp for _g, tp, _c, _e in lagging}, at)
         if not lagging:
             return {}
@@ -86,9 +87,9 @@ async def groups_and_data_loss(session: KafkaSession,
     from kafka_sre_tui.engine.inspect.cluster import list_topics
     from kafka_sre_tui.engine.inspect.groups import list_groups
 
-    topics = await list_topics(session)
     at = clock()
-    groups = await list_groups(session)
+    # the two listings share nothing but the session: asked together, one's round trips fill the other's waits
+    topics, groups = await asyncio.gather(list_topics(session), list_groups(session))
     # one look, so the committed records' timestamps get the whole request time
     losses = GroupsDataLoss(session, clock, timestamp_budget_seconds=session.cluster.request_timeout_seconds)
     try:
