@@ -134,3 +134,15 @@ def test_cli_unknown_group_exits_1_with_one_line(kafka: LocalKafka, capsys) -> N
     assert main(["lag", "no-such-group", "--cluster", kafka.bootstrap_servers]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "no-such-group" in err and "does not exist" in err
+
+
+async def test_listings_asked_together_share_one_metadata_answer_and_the_next_is_fresh(
+        kafka: LocalKafka, cluster: ClusterConfig, unique: str) -> None:
+    await create_topic(kafka.bootstrap_servers, f"{unique}-a", 1)
+    async with KafkaSession(cluster) as s:
+        first, second = await asyncio.gather(s.metadata_object(None), s.metadata_object(None))
+        await create_topic(kafka.bootstrap_servers, f"{unique}-b", 1)
+        later = await s.metadata_object(None)
+    assert first is second  # one request for both
+    names = {t["topic"] for t in later["topics"]}
+    assert f"{unique}-a" in {t["topic"] for t in first["topics"]} and f"{unique}-b" in names  # not a cache

@@ -162,6 +162,7 @@ class KafkaSession:
         self.cluster = cluster
         self.admin = AIOKafkaAdminClient(**client_settings(cluster))
         self._client = self.admin._client  # the lower-level client, see module docstring
+        self._all_metadata: asyncio.Future[dict[str, Any]] | None = None  # in flight, see metadata_object
 
     async def __aenter__(self) -> KafkaSession:
         try:
@@ -223,6 +224,14 @@ class KafkaSession:
         """Metadata as plain dicts (all topics when ``topics`` is None), decoded by hand in a worker
         thread: aiokafka's decoder takes over a second on a cluster of 40,000 partitions, on the event
         loop. Unlike :meth:`metadata`, it leaves aiokafka's own metadata cache as it was."""
+        if topics is not None:
+            return await self._metadata_dicts(topics)
+        # listings asked for together (topics and groups) share one answer of every topic: treat it as read-only
+        if self._all_metadata is None or self._all_metadata.done():
+            self._all_metadata = asyncio.ensure_future(self._metadata_dicts(None))
+        return await asyncio.shield(self._all_metadata)
+
+    async def _metadata_dicts(self, topics: list[str] | None) -> dict[str, Any]:
         node = self._client.get_random_node()
         response = await self.send(node, Metadata(topics), "reading cluster metadata")
         if len(response.body) < 1 << 16:
