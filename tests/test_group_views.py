@@ -48,3 +48,18 @@ def test_lag_table_and_json_carry_type_epochs_and_pending(capsys: pytest.Capture
     assert doc["members"][1]["target_assignment"] == [{"topic": "orders", "partition": 2},
                                                       {"topic": "orders", "partition": 3}]
     assert doc["members"][0]["instance_id"] == "pod-a" and doc["members"][0]["member_epoch"] == 7
+
+
+def test_json_is_utf8_whatever_the_terminal_encoding() -> None:
+    """A group named in Cyrillic, printed where stdout is Latin-1 (an old jump host's locale)."""
+    import subprocess
+    import sys
+
+    code = ("from kafka_sre_tui.cli import output; print('before'); "
+            "output.emit_json({'group_id': 'группа-заказов', 'lag': 3}); print('after')")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True,
+                         env={"PYTHONIOENCODING": "latin-1", "PATH": "/usr/bin:/bin"})
+    printed = run.stdout.decode()  # UTF-8, in the order printed
+    assert printed.startswith("before\n{") and printed.endswith("}\nafter\n")
+    assert json.loads(printed.removeprefix("before\n").removesuffix("after\n")) == {"group_id": "группа-заказов",
+                                                                                      "lag": 3}

@@ -34,11 +34,19 @@ def _console() -> Console:
 
 
 def emit_json(value: Any) -> None:
-    """Indented JSON. The standard library indents in pure Python (1.3 s for a listing of 40,000
-    partitions); orjson does it in 0.08 s and writes the same text, with UTF-8 left unescaped."""
+    """Indented JSON, as UTF-8 bytes whatever the terminal's locale (JSON's own encoding: a group id in
+    Cyrillic prints under LANG=en_US.ISO-8859-1 too). The standard library indents in pure Python (1.3 s
+    for a listing of 40,000 partitions); orjson does it in 0.08 s and writes the same text."""
     import orjson
 
-    print(orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
+    data = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE)
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (redirected in-process)
+        sys.stdout.write(data.decode())
+        return
+    sys.stdout.flush()  # what was printed before stays before
+    buffer.write(data)
+    buffer.flush()
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
