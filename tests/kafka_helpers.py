@@ -40,6 +40,25 @@ async def produce(bootstrap: str, topic: str, per_partition: dict[int, int]) -> 
         await producer.stop()
 
 
+async def produce_until(bootstrap: str, topic: str, partitions: int, stop: asyncio.Event) -> int:
+    """Write numbered records round-robin over ``partitions``, 20 at a time, until ``stop`` is set;
+    the number written."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    sent = 0
+    try:
+        while not stop.is_set():
+            for i in range(20):
+                await producer.send(topic, f"{sent + i}".encode(), key=f"{i}".encode(),
+                                    partition=(sent + i) % partitions)
+            sent += 20
+            await producer.flush()
+            await asyncio.sleep(0.02)
+    finally:
+        await producer.stop()
+    return sent
+
+
 async def consume_and_commit(bootstrap: str, group: str, topic: str, per_partition: dict[int, int]) -> None:
     """Read exactly ``per_partition[p]`` records of each partition from the start, then commit
     the position reached: the group's committed offsets become exactly those counts."""

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from kafka_sre_tui.cli.main import main
 from kafka_sre_tui.config import ClusterConfig
@@ -29,7 +28,7 @@ from kafka_sre_tui.engine.storage.layout import is_backup_id
 from kafka_sre_tui.engine.storage.local_store import LocalDir
 from kafka_sre_tui.engine.storage.store import open_location
 from kafka_sre_tui.localkafka import LocalKafka
-from tests.kafka_helpers import create_topic, read_all
+from tests.kafka_helpers import create_topic, produce_until, read_all
 from tests.object_servers import S3Proxy
 from tests.set_helpers import chain_records
 
@@ -73,23 +72,6 @@ class _Worker:
         return code
 
 
-async def _produce_for(bs: str, topic: str, stop: asyncio.Event) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=bs, linger_ms=5)
-    await producer.start()
-    sent = 0
-    try:
-        while not stop.is_set():
-            for i in range(20):
-                await producer.send(topic, f"{sent + i}".encode(), key=f"{i}".encode(),
-                                    partition=(sent + i) % PARTITIONS)
-            sent += 20
-            await producer.flush()
-            await asyncio.sleep(0.02)
-    finally:
-        await producer.stop()
-    return sent
-
-
 async def test_a_workers_group_writes_one_chain_through_a_kill_a_stop_and_a_restart(
         kafka: LocalKafka, unique: str, tmp_path: Path) -> None:
     bs = kafka.bootstrap_servers
@@ -99,7 +81,7 @@ async def test_a_workers_group_writes_one_chain_through_a_kill_a_stop_and_a_rest
                "--topics", f"{unique}-*", "--name", "cont", "--continuous", "--roll-seconds", "1",
                "--workers-group", group]
     stop = asyncio.Event()
-    producing = asyncio.create_task(_produce_for(bs, topic, stop))
+    producing = asyncio.create_task(produce_until(bs, topic, PARTITIONS, stop))
     first, second = _Worker(command, tmp_path / "first.log"), _Worker(command, tmp_path / "second.log")
     workers = [first, second]
     try:
@@ -158,7 +140,7 @@ async def test_workers_n_follow_a_topic_into_s3_and_stop_together(
                       'allow_http = true\nvirtual_hosted_style = false\n')
     url = f"s3://{s3_bucket}/dr"
     stop = asyncio.Event()
-    producing = asyncio.create_task(_produce_for(bs, topic, stop))
+    producing = asyncio.create_task(produce_until(bs, topic, PARTITIONS, stop))
     parent = _Worker([sys.executable, "-m", "kafka_sre_tui", "--config", str(config), "backup", "--cluster", bs,
                       "--backup-dir", url, "--topics", topic, "--continuous", "--roll-seconds", "1",
                       "--workers", "2", "--name", "s3"], tmp_path / "parent.log")

@@ -20,7 +20,7 @@ from kafka_sre_tui.engine.backup.set_events import LinkSealed, SetEvent
 from kafka_sre_tui.engine.storage.backup_set import SET_MANIFEST, SET_PLAN, chain_of, complete_sets
 from kafka_sre_tui.engine.storage.local_store import LocalDir
 from kafka_sre_tui.localkafka import LocalKafka
-from tests.kafka_helpers import create_topic, produce, read_all
+from tests.kafka_helpers import create_topic, produce, produce_until, read_all
 from tests.set_helpers import back_up_set, chain_records
 
 CLI = [sys.executable, "-m", "kafka_sre_tui"]
@@ -57,22 +57,6 @@ class _Follower:
         return code
 
 
-async def _produce_for(bs: str, topic: str, stop: asyncio.Event) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=bs, linger_ms=5)
-    await producer.start()
-    sent = 0
-    try:
-        while not stop.is_set():
-            for i in range(20):
-                await producer.send(topic, f"{sent + i}".encode(), key=f"{i}".encode(), partition=(sent + i) % 2)
-            sent += 20
-            await producer.flush()
-            await asyncio.sleep(0.02)
-    finally:
-        await producer.stop()
-    return sent
-
-
 async def _burst(bs: str, topic: str) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bs, linger_ms=20)
     await producer.start()
@@ -101,7 +85,7 @@ async def test_killed_and_restarted_continuous_backup_loses_and_duplicates_nothi
     base, log = tmp_path / "backups", tmp_path / "cli.log"
     log.touch()
     stop = asyncio.Event()
-    producing = asyncio.create_task(_produce_for(bs, topic, stop))
+    producing = asyncio.create_task(produce_until(bs, topic, 2, stop))
     first = _Follower(bs, base, f"{unique}-*", log, "--rate-limit", "1")
     try:
         await first.wait_sealed(3)
