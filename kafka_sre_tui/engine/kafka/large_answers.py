@@ -24,7 +24,6 @@ from kafka_sre_tui.engine.kafka.protocol import Raw
 from kafka_sre_tui.engine.kafka.wire import I32, Reader, int32s, string
 from kafka_sre_tui.engine.models import TopicPartition
 
-_BROKER_TAIL = struct.Struct(">i")  # port, between host and rack
 _TOPIC_HEAD = struct.Struct(">hh")  # error code, name length
 _PARTITION_HEAD = struct.Struct(">hiii")  # error code, index, leader, replica count
 _OFFSETS_PARTITION = struct.Struct(">ihqqi")  # index, error code, timestamp, offset, leader epoch
@@ -70,9 +69,7 @@ def metadata_dict(body: bytes) -> dict[str, Any]:
     throttle = r.int32()
     brokers = []
     for _ in range(r.int32()):
-        node_id, host = r.int32(), r.string()
-        (port,) = _BROKER_TAIL.unpack_from(r.buf, r.pos)
-        r.pos += 4
+        node_id, host, port = r.int32(), r.string(), r.int32()
         brokers.append({"node_id": node_id, "host": host, "port": port, "rack": r.string()})
     cluster_id, controller_id = r.string(), r.int32()
     topics = []
@@ -86,7 +83,7 @@ def metadata_dict(body: bytes) -> dict[str, Any]:
         partitions = []
         for _ in range(r.int32()):
             p_error, index, leader, count = partition_head.unpack_from(buf, r.pos)
-            r.pos += 14
+            r.pos += partition_head.size
             replicas = list(int32s(count).unpack_from(buf, r.pos)) if count > 0 else []
             r.pos += 4 * max(count, 0)
             partitions.append({"error_code": p_error, "partition": index, "leader": leader, "replicas": replicas,
@@ -140,9 +137,10 @@ def offsets_answer(body: bytes) -> list[tuple[TopicPartition, int, int]]:
     for _ in range(r.int32()):
         topic = r.string() or ""
         count = r.int32()
-        for index, error_code, _timestamp, offset, _epoch in entry.iter_unpack(buf[r.pos:r.pos + 26 * count]):
+        end = r.pos + entry.size * count
+        for index, error_code, _timestamp, offset, _epoch in entry.iter_unpack(buf[r.pos:end]):
             found.append((TopicPartition(topic, index), error_code, offset))
-        r.pos += 26 * count
+        r.pos = end
     r.done("ListOffsets")
     return found
 

@@ -15,7 +15,7 @@ from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import Schema
 
 from kafka_sre_tui.engine.kafka.protocol import Raw
-from kafka_sre_tui.engine.kafka.wire import I16, Reader, compact_string, uvarint
+from kafka_sre_tui.engine.kafka.wire import Reader, compact_string, uvarint
 from kafka_sre_tui.engine.models import TopicPartition
 
 _PARTITION = struct.Struct(">iqi")  # index, committed offset, committed leader epoch
@@ -68,15 +68,13 @@ def committed_answer(body: bytes) -> Committed:
             topic = r.compact_string() or ""
             for _ in range(r.count()):
                 index, offset, _epoch = _PARTITION.unpack_from(r.buf, r.pos)
-                r.pos += 16
+                r.pos += _PARTITION.size
                 r.skip_compact_string()  # the commit's metadata
-                (error_code,) = I16.unpack_from(r.buf, r.pos)
-                r.pos += 2
+                error_code = r.int16()
                 r.skip_tags()
                 offsets[TopicPartition(topic, index)] = (offset, error_code)
             r.skip_tags()
-        (group_error,) = I16.unpack_from(r.buf, r.pos)
-        r.pos += 2
+        group_error = r.int16()
         r.skip_tags()
         result[group_id] = (group_error, offsets)
     r.skip_tags()

@@ -213,7 +213,7 @@ def _log_dirs_v4(body: bytes) -> tuple[int, list[Any]]:
             partitions = []
             for _ in range(r.count()):
                 partitions.append(_REPLICA.unpack_from(r.buf, r.pos))
-                r.pos += 21
+                r.pos += _REPLICA.size
                 r.skip_tags()
             r.skip_tags()
             topics.append((name, partitions))
