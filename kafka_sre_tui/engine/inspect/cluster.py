@@ -41,13 +41,16 @@ async def list_topics(
     names: list[str] | None = None,
     include_internal: bool = False,
     with_offsets: bool = True,
+    with_latest: bool = True,
     with_configs: bool = False,
     with_sizes: bool = False,
 ) -> list[TopicInfo]:
-    """Topics sorted by name. Offsets come from two batched rounds (earliest, latest); sizes from
-    one DescribeLogDirs per broker (unknown sizes stay None: :func:`inspect_topics` says why)."""
+    """Topics sorted by name. Offsets come from two batched rounds (earliest, latest; the log start
+    only when ``with_latest`` is False, for a caller that reads the ends itself); sizes from one
+    DescribeLogDirs per broker (unknown sizes stay None: :func:`inspect_topics` says why)."""
     listing = await inspect_topics(session, names=names, include_internal=include_internal,
-                                   with_offsets=with_offsets, with_configs=with_configs, with_sizes=with_sizes)
+                                   with_offsets=with_offsets, with_latest=with_latest, with_configs=with_configs,
+                                   with_sizes=with_sizes)
     return list(listing.topics)
 
 
@@ -57,6 +60,7 @@ async def inspect_topics(
     names: list[str] | None = None,
     include_internal: bool = False,
     with_offsets: bool = True,
+    with_latest: bool = True,
     with_configs: bool = False,
     with_sizes: bool = False,
 ) -> TopicListing:
@@ -77,14 +81,15 @@ async def inspect_topics(
     leaders = partition_leaders({"topics": topics})
     wanted = {t["topic"]: [p["partition"] for p in t["partitions"]] for t in topics} if names else None
     offsets, configs, sizes = await asyncio.gather(
-        asyncio.gather(list_offsets(session, leaders, EARLIEST), list_offsets(session, leaders, LATEST))
+        asyncio.gather(list_offsets(session, leaders, EARLIEST),
+                       list_offsets(session, leaders, LATEST) if with_latest else _none())
         if with_offsets and leaders else _none(),
         topic_configs(session, [t["topic"] for t in topics]) if with_configs and topics else _none(),
         # all topics: one short request per broker (topics=None asks for every replica)
         describe_log_dirs(session, wanted) if with_sizes and topics else _none(),
     )
     earliest, latest = offsets or ({}, {})
-    infos = await asyncio.to_thread(_topic_infos, topics, earliest, latest, configs or {}, sizes)
+    infos = await asyncio.to_thread(_topic_infos, topics, earliest, latest or {}, configs or {}, sizes)
     return TopicListing(tuple(infos), sizes.problems if sizes is not None else ())
 
 
