@@ -141,6 +141,8 @@ def run(settings: Settings, name: str, argv: list[str]) -> Path:
         if not settings.restore_only:
             rows.append(throughput.measure_per_record(topic, workdir, settings, log))
             with second_cluster(kafka, settings.second_cluster and cli.migrate_help() is not None) as target:
+                throughput.warm_up_second_cluster(cli, kcat, kafka.bootstrap_servers, target.bootstrap_servers,
+                                                  settings, log)
                 rows.append(throughput.measure_migrate(cli, topic, target.bootstrap_servers, settings, log))
                 rows.append(throughput.measure_kcat_pipe(kcat, kcat_note, topic, target.bootstrap_servers, settings,
                                                          log))
@@ -180,6 +182,7 @@ def _migrate_only(cli: Cli, kafka: LocalKafka, topic: Topic, settings: Settings,
     small = Topic(kafka.bootstrap_servers, small_name, small_records, topic_log_bytes(kafka, small_name))
     log(f"loaded the small topic: {small.log_bytes / 1e6:,.0f} MB")
     with second_cluster(kafka, settings.second_cluster) as target:
+        throughput.warm_up_second_cluster(cli, kcat, kafka.bootstrap_servers, target.bootstrap_servers, settings, log)
         full = throughput.measure_migrate(cli, topic, target.bootstrap_servers, settings, log)
         once = dataclasses.replace(settings, repeats=1)
         row = throughput.measure_migrate(cli, small, target.bootstrap_servers, once, log, suffix="small")
