@@ -98,8 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(getattr(args, "config", None))
         from kafka_sre_tui.engine.audit import use_audit_path  # after parsing: --help does without it
+        from kafka_sre_tui.engine.gc_pace import fewer_collections
 
         use_audit_path(config.audit.path)
+        fewer_collections()
         command = args.command or "dashboard"
         observability.start_logging(args, config, command)
         return observability.run(command, args, config, _COMMANDS[command])

@@ -9,7 +9,6 @@ Group detail, the drain screen and ``lag`` look at one group more closely (data_
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -84,16 +83,12 @@ async def groups_and_data_loss(session: KafkaSession,
                                clock: Callable[[], float] = time.time) -> tuple[list[GroupInfo], Losses]:
     """``groups``: every group, and the data loss ahead of each, in one look (the log start's movement
     needs refreshes to be seen: the dashboard's groups pane)."""
-    from kafka_sre_tui.engine.inspect.cluster import list_topics
-    from kafka_sre_tui.engine.inspect.groups import list_groups
+    from kafka_sre_tui.engine.inspect.cluster_look import look_at_cluster
 
-    at = clock()
-    # the two listings share nothing but the session: asked together, one's round trips fill the other's waits.
-    # The topics' ends are not read: the groups' listing reads them after the commits (one look has no growth).
-    topics, groups = await asyncio.gather(list_topics(session, with_latest=False), list_groups(session))
+    look = await look_at_cluster(session, clock)
     # one look, so the committed records' timestamps get the whole request time
     losses = GroupsDataLoss(session, clock, timestamp_budget_seconds=session.cluster.request_timeout_seconds)
     try:
-        return groups, await losses.look(topics, groups, at)
+        return look.groups, await losses.look(look.topics, look.groups, look.ends_read_at)
     finally:
         await losses.close()

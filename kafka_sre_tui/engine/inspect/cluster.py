@@ -41,16 +41,13 @@ async def list_topics(
     names: list[str] | None = None,
     include_internal: bool = False,
     with_offsets: bool = True,
-    with_latest: bool = True,
     with_configs: bool = False,
     with_sizes: bool = False,
 ) -> list[TopicInfo]:
-    """Topics sorted by name. Offsets come from two batched rounds (earliest, latest; the log start
-    only when ``with_latest`` is False, for a caller that reads the ends itself); sizes from one
+    """Topics sorted by name. Offsets come from two batched rounds (earliest, latest); sizes from one
     DescribeLogDirs per broker (unknown sizes stay None: :func:`inspect_topics` says why)."""
     listing = await inspect_topics(session, names=names, include_internal=include_internal,
-                                   with_offsets=with_offsets, with_latest=with_latest, with_configs=with_configs,
-                                   with_sizes=with_sizes)
+                                   with_offsets=with_offsets, with_configs=with_configs, with_sizes=with_sizes)
     return list(listing.topics)
 
 
@@ -60,13 +57,31 @@ async def inspect_topics(
     names: list[str] | None = None,
     include_internal: bool = False,
     with_offsets: bool = True,
-    with_latest: bool = True,
     with_configs: bool = False,
     with_sizes: bool = False,
 ) -> TopicListing:
     """:func:`list_topics`, with the reasons some sizes are unknown. Offsets, configs and sizes are
     asked for concurrently once the metadata is in."""
     meta = await session.metadata_object(names)
+    topics = listed_topics(session, meta, names, include_internal)
+    leaders = partition_leaders({"topics": topics})
+    wanted = {t["topic"]: [p["partition"] for p in t["partitions"]] for t in topics} if names else None
+    offsets, configs, sizes = await asyncio.gather(
+        asyncio.gather(list_offsets(session, leaders, EARLIEST), list_offsets(session, leaders, LATEST))
+        if with_offsets and leaders else _none(),
+        topic_configs(session, [t["topic"] for t in topics]) if with_configs and topics else _none(),
+        # all topics: one short request per broker (topics=None asks for every replica)
+        describe_log_dirs(session, wanted) if with_sizes and topics else _none(),
+    )
+    earliest, latest = offsets or ({}, {})
+    infos = await asyncio.to_thread(topic_infos, topics, earliest, latest, configs or {}, sizes)
+    return TopicListing(tuple(infos), sizes.problems if sizes is not None else ())
+
+
+def listed_topics(session: KafkaSession, meta: dict[str, Any], names: list[str] | None,
+                  include_internal: bool) -> list[dict[str, Any]]:
+    """The topics of a Metadata answer to list: a topic named and not found is an error; unnamed ones
+    with an error (being deleted, not authorized) are left out, as are internal ones unless wanted."""
     topics = []
     for t in meta["topics"]:
         if t["error_code"] and names is None:
@@ -78,28 +93,16 @@ async def inspect_topics(
         if t["is_internal"] and not include_internal:
             continue
         topics.append(t)
-    leaders = partition_leaders({"topics": topics})
-    wanted = {t["topic"]: [p["partition"] for p in t["partitions"]] for t in topics} if names else None
-    offsets, configs, sizes = await asyncio.gather(
-        asyncio.gather(list_offsets(session, leaders, EARLIEST),
-                       list_offsets(session, leaders, LATEST) if with_latest else _none())
-        if with_offsets and leaders else _none(),
-        topic_configs(session, [t["topic"] for t in topics]) if with_configs and topics else _none(),
-        # all topics: one short request per broker (topics=None asks for every replica)
-        describe_log_dirs(session, wanted) if with_sizes and topics else _none(),
-    )
-    earliest, latest = offsets or ({}, {})
-    infos = await asyncio.to_thread(_topic_infos, topics, earliest, latest or {}, configs or {}, sizes)
-    return TopicListing(tuple(infos), sizes.problems if sizes is not None else ())
+    return topics
 
 
 async def _none() -> None:
     return None
 
 
-def _topic_infos(topics: list[dict[str, Any]], earliest: dict[TopicPartition, int],
-                 latest: dict[TopicPartition, int], configs: dict[str, dict[str, str]],
-                 sizes: LogDirSizes | None) -> list[TopicInfo]:
+def topic_infos(topics: list[dict[str, Any]], earliest: dict[TopicPartition, int],
+                latest: dict[TopicPartition, int], configs: dict[str, dict[str, str]],
+                sizes: LogDirSizes | None) -> list[TopicInfo]:
     no_sizes: dict[int, dict[int, int]] = {}
     return sorted(
         (TopicInfo(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass
 
 from kafka_sre_tui.engine.inspect.group_describe import Described, describe_on
 from kafka_sre_tui.engine.kafka.group_protocol import (
@@ -37,21 +37,27 @@ Positions = dict[TopicPartition, tuple[int, int | None]]
 
 async def list_groups(session: KafkaSession) -> list[GroupInfo]:
     """Every group the principal may describe, of every type, with lag, sorted by group id."""
-    meta = await session.metadata_object(None)
+    leaders = partition_leaders(await session.metadata_object(None))
+    positions = await group_positions(session, leaders, await coordinated_groups(session))
+    return await positions.with_lag(session, leaders)
+
+
+async def coordinated_groups(session: KafkaSession) -> dict[int, dict[str, str]]:
+    """``{coordinator: {group id: type}}``: one ListGroups per broker."""
     nodes = session.broker_ids()
     listed = await asyncio.gather(*(group_types_on(session, node) for node in nodes))
-    by_coordinator = {node: types for node, types in zip(nodes, listed, strict=True) if types}
-    return await _groups_with_lag(session, meta, by_coordinator)
+    return {node: types for node, types in zip(nodes, listed, strict=True) if types}
 
 
 async def describe_group(session: KafkaSession, group_id: str) -> GroupInfo:
-    meta = await session.metadata_object(None)
+    leaders = partition_leaders(await session.metadata_object(None))
 
     async def described() -> list[GroupInfo]:  # a cluster's first group request waits for its coordinator
         coordinator = await session.guard(session.admin.find_coordinator(group_id),
                                           f"finding the coordinator of group '{group_id}'")
         types = await group_types_on(session, coordinator)
-        return await _groups_with_lag(session, meta, {coordinator: {group_id: types.get(group_id, "classic")}})
+        positions = await group_positions(session, leaders, {coordinator: {group_id: types.get(group_id, "classic")}})
+        return await positions.with_lag(session, leaders)
 
     group = (await with_coordinator_retries(described))[0]
     if group.state == "Dead" and not group.partitions:
@@ -96,8 +102,32 @@ async def group_types_on(session: KafkaSession, node: int, types: tuple[str, ...
     return {group_id: group_type for group_id, _protocol, _state, group_type in listed_groups(response)}
 
 
-async def _groups_with_lag(session: KafkaSession, meta: dict[str, Any],
-                           by_coordinator: dict[int, dict[str, str]]) -> list[GroupInfo]:
+@dataclass(frozen=True)
+class GroupPositions:
+    """Groups described, with where each stands (committed offsets, or share-partition starts) and the
+    partitions its lag is shown for: everything but the log ends, which are read after this, so that a
+    commit is never compared with an end read before it."""
+
+    described: list[Described]
+    positions: list[Positions]
+    wanted: dict[str, set[TopicPartition]]
+
+    def partitions(self) -> set[TopicPartition]:
+        return {tp for tps in self.wanted.values() for tp in tps}
+
+    def groups(self, latest: dict[TopicPartition, int]) -> list[GroupInfo]:
+        """Sorted by group id, lag against ``latest``."""
+        return sorted((_group_info(d, committed, latest, self.wanted[d.group_id])
+                       for d, committed in zip(self.described, self.positions, strict=True)),
+                      key=lambda g: g.group_id)
+
+    async def with_lag(self, session: KafkaSession, leaders: dict[TopicPartition, int | None]) -> list[GroupInfo]:
+        """:meth:`groups` against the log ends read now (one ListOffsets per leader)."""
+        return self.groups(await list_offsets(session, {tp: leaders.get(tp) for tp in self.partitions()}, LATEST))
+
+
+async def group_positions(session: KafkaSession, leaders: dict[TopicPartition, int | None],
+                          by_coordinator: dict[int, dict[str, str]]) -> GroupPositions:
     requests = []
     for node, types in by_coordinator.items():
         per_type: dict[str, list[str]] = defaultdict(list)
@@ -106,7 +136,6 @@ async def _groups_with_lag(session: KafkaSession, meta: dict[str, Any],
         requests += [describe_on(session, node, t, ids) for t, ids in per_type.items()]
     described = [d for lst in await asyncio.gather(*requests) for d in lst]
 
-    leaders = partition_leaders(meta)
     partitions_of: dict[str, list[TopicPartition]] = defaultdict(list)
     for tp in leaders:
         partitions_of[tp.topic].append(tp)
@@ -124,11 +153,7 @@ async def _groups_with_lag(session: KafkaSession, meta: dict[str, Any],
         topics = ({tp.topic for tp in committed} | {tp.topic for m in d.members for tp in m.assignment}
                   | {tp.topic for m in d.members for tp in m.target_assignment or ()} | set(d.subscribed_topics))
         wanted[d.group_id] = {tp for t in topics for tp in partitions_of.get(t, ())} | set(committed)
-    all_tps = {tp for tps in wanted.values() for tp in tps}
-    latest = await list_offsets(session, {tp: leaders.get(tp) for tp in all_tps}, LATEST)
-
-    return sorted((_group_info(d, committed, latest, wanted[d.group_id])
-                   for d, committed in zip(described, positions, strict=True)), key=lambda g: g.group_id)
+    return GroupPositions(described, positions, wanted)
 
 
 def _group_info(d: Described, committed: Positions, latest: dict[TopicPartition, int],
