@@ -15,7 +15,6 @@ from typing import Any
 
 from kafka_sre_tui.config import ClusterConfig
 from kafka_sre_tui.engine.drain.groups_data_loss import GroupsDataLoss
-from kafka_sre_tui.engine.gc_pace import fewer_collections
 from kafka_sre_tui.engine.inspect.cluster_look import look_at_cluster
 from kafka_sre_tui.engine.kafka.log_dirs import apply_sizes, describe_log_dirs
 from kafka_sre_tui.engine.kafka.session import KafkaSession
@@ -59,5 +58,4 @@ def _round(values: dict[str, float]) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    fewer_collections()  # as the command line does (cli/main.py)
     print(json.dumps(asyncio.run(probe(sys.argv[1], int(sys.argv[2])))))

@@ -20,7 +20,6 @@ from typing import Any
 from textual.message import Message
 
 from kafka_sre_tui.config import ClusterConfig, UiSettings
-from kafka_sre_tui.engine.gc_pace import fewer_collections
 from kafka_sre_tui.tui.app import KsreApp
 from kafka_sre_tui.tui.messages import RefreshDone, RefreshFailed
 
@@ -76,5 +75,4 @@ async def probe(bootstrap: str) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    fewer_collections()  # as the command line does (cli/main.py)
     print(json.dumps(asyncio.run(probe(sys.argv[1]))))

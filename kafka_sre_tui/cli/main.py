@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERACTIVE = ("dashboard", "demo")  # the collector's pauses would be frames: they keep Python's pace
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = getattr(args, "debug", False)
@@ -101,8 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kafka_sre_tui.engine.gc_pace import fewer_collections
 
         use_audit_path(config.audit.path)
-        fewer_collections()
         command = args.command or "dashboard"
+        if command not in INTERACTIVE:
+            fewer_collections()
         observability.start_logging(args, config, command)
         return observability.run(command, args, config, _COMMANDS[command])
     except KsreError as exc:
