@@ -1,7 +1,6 @@
 """Keeps one connection to the active cluster and refreshes in stages: topics (metadata), then their
-offsets with the groups and their lag (one look: engine/inspect/cluster_look.py), then the topics'
-sizes on disk, then the groups' data loss ahead (AT RISK / LOST), each posted as soon as it arrives.
-The last good data stays on screen."""
+offsets, then groups, then the topics' sizes on disk, then the groups' data loss ahead (AT RISK / LOST),
+each posted as soon as it arrives. The last good data stays on screen."""
 
 from __future__ import annotations
 
@@ -57,19 +56,22 @@ class ClusterRefresher:
 
     async def refresh(self) -> None:
         from kafka_sre_tui.engine.drain.groups_data_loss import GroupsDataLoss
-        from kafka_sre_tui.engine.inspect.cluster_look import look_at_cluster
+        from kafka_sre_tui.engine.inspect.cluster import list_topics
+        from kafka_sre_tui.engine.inspect.groups import list_groups
         from kafka_sre_tui.engine.kafka.log_dirs import apply_sizes, describe_log_dirs
 
         started = time.monotonic()
         try:
             session = await self.session()
-            # the first refresh shows the topics as soon as their names are in; later ones keep the last
-            # good rows until the new ones are whole (at 40,000 partitions, building them costs 0.3-0.8 s)
-            look = await look_at_cluster(session, on_metadata=None if self._shown else (
-                lambda topics: self.target.post_message(TopicsLoaded(topics, False, self))))
-            topics, groups = look.topics, look.groups
+            # later refreshes keep the last good rows until the new ones have offsets (at 40,000 partitions,
+            # building and showing them costs 0.3-0.8 s)
+            if not self._shown:
+                self.target.post_message(TopicsLoaded(await list_topics(session, with_offsets=False), False, self))
+            topics = await list_topics(session)
             self.target.post_message(TopicsLoaded(topics, True, self))
             self._shown = True
+            read_at = time.time()
+            groups = await list_groups(session)
             self.target.post_message(GroupsLoaded(groups, self))
             # last: a broker that is slow to answer (or refuses) never holds back offsets or lag
             sizes = await describe_log_dirs(session)
@@ -78,7 +80,7 @@ class ClusterRefresher:
             if self._losses is None:
                 self._losses = GroupsDataLoss(session)
             try:  # an extra: a cluster that refuses part of it still shows topics, groups and lag
-                losses = await self._losses.look(sized, groups, look.ends_read_at)
+                losses = await self._losses.look(sized, groups, read_at)
             except KsreError:
                 losses = {}
             self.target.post_message(DataLossLoaded(losses, self))

@@ -8,6 +8,7 @@ the answer is a lower bound ("≥ the span of the data").
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -59,7 +60,11 @@ def format_seconds(seconds: float) -> str:
     """Short human duration: 0.4 s, 12 s, 3 m 20 s, 2 h 05 m, 3 d 04 h."""
     if seconds < 10:
         return f"{seconds:.1f} s"
-    s = round(seconds)
+    return _whole_seconds(round(seconds))
+
+
+@functools.lru_cache(maxsize=4096)  # the data-loss look words tens of thousands of nearby ages per refresh
+def _whole_seconds(s: int) -> str:
     if s < 60:
         return f"{s} s"
     if s < 3600:

@@ -1,11 +1,15 @@
 """One look at a whole cluster: every topic with its offsets and every group with its lag, in the
-fewest round trips, as the dashboard's refresh and ``groups`` read them.
+fewest round trips, as ``groups`` reads them (for the data loss ahead of each group).
 
 Read apart (``list_topics`` then ``list_groups``), the two ask for Metadata twice and for the log
 ends twice. Here: one Metadata; the groups' listing, descriptions and commits while the log starts
 are read; then one round of log ends over every partition, after the commits, so that a group's lag
 never compares a commit with an end read before it. At 40,000 partitions one ListOffsets round costs
 about 0.6 s of this process's CPU, and Metadata about as much.
+
+The dashboard reads them apart on purpose: it shows the topics with their offsets while the groups
+are read, so the screen takes one large update at a time (read together, the two updates came at
+once: frames of 350-500 ms against 140-200 ms at 40,000 partitions).
 """
 
 from __future__ import annotations
@@ -30,14 +34,9 @@ class ClusterLook:
     ends_read_at: float  # epoch seconds, when the log ends were asked for
 
 
-async def look_at_cluster(session: KafkaSession, clock: Callable[[], float] = time.time,
-                          on_metadata: Callable[[list[TopicInfo]], None] | None = None) -> ClusterLook:
-    """``on_metadata`` is given the topics as soon as the Metadata answer is in, without offsets (the
-    dashboard shows them while the rest is read)."""
+async def look_at_cluster(session: KafkaSession, clock: Callable[[], float] = time.time) -> ClusterLook:
     meta = await session.metadata_object(None)
     topics = listed_topics(session, meta, None, include_internal=False)
-    if on_metadata is not None:
-        on_metadata(await asyncio.to_thread(topic_infos, topics, {}, {}, {}, None))
     leaders = partition_leaders(meta)  # internal topics too: a group may read one
 
     async def positions_of_groups() -> GroupPositions:
