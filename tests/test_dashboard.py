@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from textual.command import CommandList
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Select, Static, TabbedContent
 
@@ -16,6 +17,7 @@ from kafka_sre_tui.engine.backup.plan import BackupRequest
 from kafka_sre_tui.engine.backup.run import backup_topic
 from kafka_sre_tui.localkafka import LocalKafka, free_port
 from kafka_sre_tui.tui.app import KsreApp
+from kafka_sre_tui.tui.messages import RefreshDone, TopicsLoaded
 from kafka_sre_tui.tui.screens.backup_form import BackupForm
 from kafka_sre_tui.tui.screens.confirm import Confirm
 from kafka_sre_tui.tui.screens.drain import DrainScreen
@@ -52,8 +54,17 @@ async def test_topics_and_group_lag_appear_and_follow_the_cluster(kafka: LocalKa
     await produce(bs, unique, {0: 10, 1: 10, 2: 10})
     await consume_and_commit(bs, f"{unique}-g", unique, {0: 10, 1: 4})
 
+    loaded: list[bool] = []  # with_offsets of each topics update, in order
+    done: list[RefreshDone] = []
+
+    def seen(message: Message) -> None:
+        if isinstance(message, TopicsLoaded):
+            loaded.append(message.with_offsets)
+        elif isinstance(message, RefreshDone):
+            done.append(message)
+
     app = KsreApp(cluster, UiSettings(refresh_seconds=1))
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=(120, 30), message_hook=seen) as pilot:
         topics = app.query_one("#topics-table", LiveTable)
         groups = app.query_one("#groups-table", LiveTable)
         await wait_for(lambda: _row(topics, unique) is not None and _row(topics, unique)[3] == "30", "the topic row")
@@ -70,6 +81,9 @@ async def test_topics_and_group_lag_appear_and_follow_the_cluster(kafka: LocalKa
         await produce(bs, unique, {2: 5})  # the next refresh shows the new messages, in place
         await wait_for(lambda: (_row(topics, unique) or [""] * 4)[3] == "35", "the refreshed count")
         assert "refreshed" in str(app.query_one("#status", Static).render())
+        # only the first refresh shows the topics before their offsets; later ones keep the counts on screen
+        await wait_for(lambda: len(done) >= 3, "three refreshes")
+        assert loaded[0] is False and all(loaded[1:]) and len(loaded) >= 3, loaded
 
 
 async def test_filter_with_regex_and_inversion(kafka: LocalKafka, cluster: ClusterConfig, unique: str) -> None:
