@@ -11,10 +11,11 @@ with the defaults, 2.0-2.4 s with collection off or with a first threshold of 50
 Nearly everything the tool frees goes by reference counting; the collector is only for cycles,
 which a larger first threshold leaves for longer (a few MB at most), never forever.
 
-Not for the dashboard: there each collection is a frame the screen cannot draw, and fewer, larger
-collections made its longest frames worse while it loaded that cluster (young collections of 100,000
-objects took 100-140 ms, a middle one 540 ms; with the defaults, 0.5-60 ms each, and one full
-collection of 0.8-0.9 s, which the dashboard still pays once per load).
+Not for the dashboard, which keeps its own schedule (tui/gc_schedule.py: young collections at
+Python's pace, full ones only every 10 minutes, right after a refresh is shown): there each
+collection is a frame the screen cannot draw, and fewer, larger young collections made its longest
+frames worse while it loaded that cluster (young collections of 100,000 objects took 100-140 ms, a
+middle one 540 ms; at Python's pace 0.5-60 ms each).
 """
 
 from __future__ import annotations
