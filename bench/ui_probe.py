@@ -3,9 +3,10 @@
     python -m bench.ui_probe BOOTSTRAP   -> JSON on stdout
 
 How frames are measured: a task on the app's event loop sleeps 2 ms at a time and records how late it
-wakes. Everything the dashboard does (message handlers, table updates, layout, rendering, and the engine
-code of the refresh worker, which shares the loop) blocks that task, so its worst lateness is the longest
-time the UI could not draw or answer a key: the longest frame. Measured over the first load (app start to
+wakes. Everything the dashboard does on that loop (message handlers, table updates, layout, rendering)
+blocks that task, and so does the refresh's engine code where it holds the interpreter (it runs on a loop
+of its own, in a thread: tui/engine_thread.py; the garbage collector stops both), so its worst lateness is
+the longest time the UI could not draw or answer a key: the longest frame. Measured over the first load (app start to
 RefreshDone plus a settle) and over a second, manual refresh ("r").
 """
 
