@@ -18,9 +18,8 @@ import struct
 from typing import Any
 
 from aiokafka.protocol.api import Request, RequestStruct, Response
-from aiokafka.protocol.types import Schema
 
-from kafka_sre_tui.engine.kafka.protocol import Raw
+from kafka_sre_tui.engine.kafka.protocol import RAW_BODY
 from kafka_sre_tui.engine.kafka.wire import I32, Reader, int32s, string
 from kafka_sre_tui.engine.models import TopicPartition
 
@@ -35,14 +34,14 @@ _OFFSETS_ASK = struct.Struct(">iiq")  # index, current leader epoch (-1: unknown
 class _MetadataAnswer(Response):
     API_KEY = 3
     API_VERSION = 5
-    SCHEMA = Schema(("body", Raw))
+    SCHEMA = RAW_BODY
 
 
 class _MetadataAsk(RequestStruct):
     API_KEY = 3
     API_VERSION = 5
     RESPONSE_TYPE = _MetadataAnswer
-    SCHEMA = Schema(("body", Raw))
+    SCHEMA = RAW_BODY
 
 
 class Metadata(Request[_MetadataAsk]):
@@ -100,14 +99,14 @@ def metadata_dict(body: bytes) -> dict[str, Any]:
 class _OffsetsAnswer(Response):
     API_KEY = 2
     API_VERSION = 4
-    SCHEMA = Schema(("body", Raw))
+    SCHEMA = RAW_BODY
 
 
 class _OffsetsAsk(RequestStruct):
     API_KEY = 2
     API_VERSION = 4
     RESPONSE_TYPE = _OffsetsAnswer
-    SCHEMA = Schema(("body", Raw))
+    SCHEMA = RAW_BODY
 
 
 class ListOffsets(Request[_OffsetsAsk]):

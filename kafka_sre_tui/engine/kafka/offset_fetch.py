@@ -12,9 +12,8 @@ from __future__ import annotations
 import struct
 
 from aiokafka.protocol.api import Request, RequestStruct, Response
-from aiokafka.protocol.types import Schema
 
-from kafka_sre_tui.engine.kafka.protocol import Raw
+from kafka_sre_tui.engine.kafka.protocol import RAW_BODY
 from kafka_sre_tui.engine.kafka.wire import Reader, compact_string, uvarint
 from kafka_sre_tui.engine.models import TopicPartition
 
@@ -28,7 +27,7 @@ Committed = dict[str, tuple[int, dict[TopicPartition, tuple[int, int]]]]
 class _Answer(Response):
     API_KEY = 9
     API_VERSION = 8
-    SCHEMA = Schema(("body", Raw))
+    SCHEMA = RAW_BODY
 
 
 class _Ask(RequestStruct):
@@ -36,7 +35,7 @@ class _Ask(RequestStruct):
     API_KEY = 9
     API_VERSION = 8
     RESPONSE_TYPE = _Answer
-    SCHEMA = Schema(("body", Raw))
+    SCHEMA = RAW_BODY
 
 
 class OffsetFetch(Request[_Ask]):

@@ -61,6 +61,11 @@ class Raw(AbstractType[bytes]):
         return data.read()
 
 
+# The schema of a request encoded by hand, or of an answer left undecoded: one field, the body. aiokafka
+# wants a request class and an answer class per API key and version, each with every attribute spelled out.
+RAW_BODY = Schema(("body", Raw))
+
+
 class Uuid(AbstractType[bytes]):
     """Kafka's UUID: 16 raw bytes."""
 
@@ -174,7 +179,7 @@ class _LogDirsResponse(Response):
 
     API_KEY = 35
     API_VERSION = 0
-    SCHEMA = Schema(("body", Raw))
+    SCHEMA = RAW_BODY
     BODY: Schema = _LOG_DIRS_RESPONSE_V0
 
 
