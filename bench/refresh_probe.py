@@ -1,6 +1,7 @@
-"""Child process: time the dashboard's refresh stages on one session, as ClusterRefresher runs them
-(tui/refresh.py): metadata (first refresh only), topics' offsets, groups with lag, sizes on disk, data
-loss ahead. The median is of the refreshes after the first.
+"""Child process: time the dashboard's refresh stages, run by the dashboard's own ClusterRefresher
+(tui/refresh.py) on one session: metadata (first refresh only), topics' offsets, groups with lag, sizes
+on disk, data loss ahead, each up to the message that posts it. The median is of the refreshes after
+the first.
 
     python -m bench.refresh_probe BOOTSTRAP REPEATS   -> JSON on stdout (seconds: first run and median)
 """
@@ -14,42 +15,67 @@ import sys
 import time
 from typing import Any
 
+from textual.message import Message
+
 from kafka_sre_tui.config import ClusterConfig
-from kafka_sre_tui.engine.drain.groups_data_loss import GroupsDataLoss
-from kafka_sre_tui.engine.inspect.cluster import list_topics
-from kafka_sre_tui.engine.inspect.groups import list_groups
-from kafka_sre_tui.engine.kafka.log_dirs import apply_sizes, describe_log_dirs
-from kafka_sre_tui.engine.kafka.session import KafkaSession
+from kafka_sre_tui.tui.messages import (
+    DataLossLoaded,
+    GroupsLoaded,
+    RefreshDone,
+    RefreshFailed,
+    TopicSizesLoaded,
+    TopicsLoaded,
+)
+from kafka_sre_tui.tui.refresh import ClusterRefresher
+
+
+class _Stages:
+    """Stands in for the app: the refresher posts each stage's message here, and the time it came is kept."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[Message, float]] = []
+
+    def post_message(self, message: Message) -> bool:
+        self.seen.append((message, time.perf_counter()))
+        return True
+
+
+def _stage(message: Message) -> str | None:
+    if isinstance(message, TopicsLoaded):
+        return "topics_offsets_s" if message.with_offsets else "topics_metadata_s"
+    return {GroupsLoaded: "groups_lag_s", TopicSizesLoaded: "sizes_s", DataLossLoaded: "data_loss_s",
+            RefreshDone: "total_s"}.get(type(message))
 
 
 async def probe(bootstrap: str, repeats: int) -> dict[str, Any]:
     cluster = ClusterConfig(name="bench", bootstrap_servers=tuple(bootstrap.split(",")), request_timeout_seconds=60)
+    stages = _Stages()
+    refresher = ClusterRefresher(cluster, stages)  # type: ignore[arg-type]  # only post_message is used
     runs: list[dict[str, float]] = []
     counts: dict[str, int] = {}
-    async with KafkaSession(cluster) as session:
-        losses = GroupsDataLoss(session)
-        try:
-            for n in range(repeats):
-                t0 = time.perf_counter()
-                if n == 0:  # later refreshes keep the rows on screen until the offsets are in
-                    await list_topics(session, with_offsets=False)
-                t1 = time.perf_counter()
-                topics = await list_topics(session)
-                t2 = time.perf_counter()
-                read_at = time.time()
-                groups = await list_groups(session)
-                t3 = time.perf_counter()
-                sizes = await describe_log_dirs(session)
-                sized = await asyncio.to_thread(apply_sizes, topics, sizes)
-                t4 = time.perf_counter()
-                await losses.look(sized, groups, read_at)
-                t5 = time.perf_counter()
-                runs.append({"topics_metadata_s": t1 - t0, "topics_offsets_s": t2 - t1, "groups_lag_s": t3 - t2,
-                             "sizes_s": t4 - t3, "data_loss_s": t5 - t4, "total_s": t5 - t0})
-                counts = {"topics": len(topics), "partitions": sum(len(t.partitions) for t in topics),
-                          "groups": len(groups), "group_partitions": sum(len(g.partitions) for g in groups)}
-        finally:
-            await losses.close()
+    try:
+        for _ in range(repeats):
+            stages.seen.clear()
+            started = last = time.perf_counter()
+            await refresher.refresh()
+            run = dict.fromkeys(("topics_metadata_s", "topics_offsets_s", "groups_lag_s", "sizes_s", "data_loss_s"),
+                                0.0)
+            for message, at in stages.seen:
+                if isinstance(message, RefreshFailed):
+                    raise SystemExit(f"refresh failed: {message.error}")
+                if (name := _stage(message)) == "total_s":
+                    run[name] = at - started
+                elif name is not None:
+                    run[name], last = at - last, at
+                if isinstance(message, TopicsLoaded) and message.with_offsets:
+                    counts["topics"] = len(message.topics)
+                    counts["partitions"] = sum(len(t.partitions) for t in message.topics)
+                elif isinstance(message, GroupsLoaded):
+                    counts["groups"] = len(message.groups)
+                    counts["group_partitions"] = sum(len(g.partitions) for g in message.groups)
+            runs.append(run)
+    finally:
+        await refresher.close()
     first = runs[0]
     median = {k: statistics.median(r[k] for r in runs[1:] or runs) for k in first}
     return {**counts, "repeats": repeats, "first": _round(first), "median": _round(median)}
